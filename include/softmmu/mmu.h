@@ -1,0 +1,490 @@
+/*
+ * softmmu/mmu.h - a software MMU: two-level page table, software TLB,
+ * Qiling-compatible mapping semantics.
+ *
+ * Conventions used by every function below:
+ *  - addresses are uint64_t guest virtual addresses; range sizes are uint64_t,
+ *    host buffer sizes are size_t;
+ *  - every fallible call returns mmu_err; results go through out-parameters,
+ *    which are left untouched when the call fails;
+ *  - a call that fails changes nothing: no partial map, unmap, protect, write
+ *    or label change;
+ *  - pages are 4 KiB (mmu_pagesize());
+ *  - an mmu_t is not thread-safe: one thread at a time per handle.
+ */
+#ifndef SOFTMMU_MMU_H
+#define SOFTMMU_MMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define MMU_API
+#else
+#define MMU_API __attribute__((visibility("default")))
+#endif
+
+#define SOFTMMU_VERSION_MAJOR 0
+#define SOFTMMU_VERSION_MINOR 1
+#define SOFTMMU_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------- types */
+
+/* Opaque handle. Its first bytes are the TLB view used by the inline fast
+ * paths at the end of this header; everything else is private. */
+typedef struct mmu mmu_t;
+
+/* Page protection bits, combinable with |. */
+enum { MMU_PROT_NONE = 0, MMU_PROT_READ = 1, MMU_PROT_WRITE = 2, MMU_PROT_EXEC = 4, MMU_PROT_ALL = 7 };
+
+/* Kind of a guest access. */
+typedef enum mmu_access { MMU_ACCESS_READ, MMU_ACCESS_WRITE, MMU_ACCESS_FETCH } mmu_access;
+
+/* Error codes. Each member lists the calls that return it. */
+typedef enum mmu_err {
+    MMU_OK = 0,
+    /* host allocation failed: mmu_open, map*, unmap (a split needs a node),
+     * protect, set_label, hook_add, pattern_compile, snapshot_*, search */
+    MMU_ERR_NOMEM,
+    /* bad argument: NULL handle/buffer, zero size where not allowed,
+     * misaligned address or size, range wrapping past 2^64, perms > 7, bad
+     * pointer size, value too wide for write_ptr, bad config, bad pattern
+     * syntax, buffer too small (format_mapinfo): nearly every call */
+    MMU_ERR_ARG,
+    /* map, map_ptr, map_mmio, map_anywhere: a page of the range is mapped */
+    MMU_ERR_MAPPED,
+    /* unmap, protect, set_label: a page of the range is not mapped */
+    MMU_ERR_UNMAPPED,
+    /* find_free_space, map_anywhere: no gap fits */
+    MMU_ERR_NOSPACE,
+    /* map*, unmap, protect, set_label: address outside [0, 2^addr_bits) */
+    MMU_ERR_RANGE,
+    /* read, read_ptr, read_string, load*, search: a byte is unmapped */
+    MMU_ERR_READ_UNMAPPED,
+    /* write, write_ptr, write_string, store*: a byte is unmapped */
+    MMU_ERR_WRITE_UNMAPPED,
+    /* fetch: a byte is unmapped */
+    MMU_ERR_FETCH_UNMAPPED,
+    /* load*: a page lacks MMU_PROT_READ (or MMIO without a read callback) */
+    MMU_ERR_READ_PROT,
+    /* store*: a page lacks MMU_PROT_WRITE (or MMIO without a write callback) */
+    MMU_ERR_WRITE_PROT,
+    /* fetch: a page lacks MMU_PROT_EXEC, or is MMIO */
+    MMU_ERR_FETCH_PROT,
+    /* lib_base: no such label; hook_del: no such hook; read_string: no NUL
+     * within the bound */
+    MMU_ERR_NOTFOUND,
+    /* snapshot_read: the data fails its checksum or format check */
+    MMU_ERR_CORRUPT,
+} mmu_err;
+
+/* Returns a static description naming the enum, e.g.
+ * "range already mapped (MMU_ERR_MAPPED)". Never NULL, also for values
+ * outside the enum. */
+MMU_API const char *mmu_strerror(mmu_err err);
+
+/* ------------------------------------------------- lifetime, configuration */
+
+typedef struct mmu_config {
+    unsigned addr_bits;   /* 32, 48 or 64 (0 = 64): address space is [0, 2^addr_bits) */
+    unsigned ptr_size;    /* 1, 2, 4 or 8 (0 = 8): read_ptr/write_ptr size 0 and stack ops */
+    bool     big_endian;  /* byte order of read_ptr/write_ptr and typed accesses */
+    unsigned tlb_entries; /* power of two, 1..65536; 0 = library default (1024) */
+} mmu_config;
+
+/* Creates an empty MMU. cfg NULL means all defaults (64-bit, 8-byte little-
+ * endian pointers, default TLB). On success *out owns the MMU; free it with
+ * mmu_close. Errors: MMU_ERR_ARG (out NULL, unsupported config value),
+ * MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_open(const mmu_config *cfg, mmu_t **out);
+
+/* Unmaps everything, frees the MMU and all memory it owns (not memory given
+ * to mmu_map_ptr). Hooks are dropped. NULL is a no-op. */
+MMU_API void mmu_close(mmu_t *m);
+
+/* The page size, 0x1000. */
+MMU_API uint64_t mmu_pagesize(const mmu_t *m);
+
+/* The highest valid address, 2^addr_bits - 1 (Qiling's max_mem_addr). */
+MMU_API uint64_t mmu_max_addr(const mmu_t *m);
+
+/* ----------------------------------------------------------------- mapping */
+
+/* Maps [addr, addr+size) with perms; new memory reads as zeros. Host memory
+ * is reserved lazily: untouched pages cost no RAM. addr and size must be
+ * page-aligned, size > 0, the range must not wrap and must lie in the
+ * address space. label NULL or "" becomes "[mapped]"; it is copied. Mappings
+ * are never merged: two adjacent maps are two regions.
+ * Errors: MMU_ERR_ARG (m NULL, misaligned, size 0, wrap, perms > 7),
+ * MMU_ERR_RANGE (beyond addr_bits), MMU_ERR_MAPPED (any page already mapped),
+ * MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_map(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, const char *label);
+
+/* As mmu_map, but guest memory is the caller's buffer `host` of at least
+ * `size` bytes. host must be page-aligned (4096) and stay valid until the
+ * range is unmapped; the MMU never frees it. Contents are not cleared.
+ * Errors: as mmu_map, plus MMU_ERR_ARG for host NULL or misaligned. */
+MMU_API mmu_err mmu_map_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, void *host,
+                            const char *label);
+
+/* Unmaps [addr, addr+size): page-aligned, size > 0, every page mapped. It
+ * may cover part of a region or several regions; the pieces left keep their
+ * perms and label. Host memory of the unmapped pages goes back to the OS.
+ * Errors: MMU_ERR_ARG (misaligned, size 0, wrap), MMU_ERR_RANGE,
+ * MMU_ERR_UNMAPPED (a page is not mapped), MMU_ERR_NOMEM (a split needed a
+ * node). Nothing changes on error. */
+MMU_API mmu_err mmu_unmap(mmu_t *m, uint64_t addr, uint64_t size);
+
+/* Unmaps every region. NULL is a no-op. */
+MMU_API void mmu_unmap_all(mmu_t *m);
+
+/* Sets perms on the pages covering [addr, addr+size) (the range is widened
+ * to whole pages, as Qiling does). Every page must be mapped; every region
+ * overlapped is split, the covered part gets perms and keeps its label.
+ * Errors: MMU_ERR_ARG (size 0, perms > 7, wrap), MMU_ERR_RANGE,
+ * MMU_ERR_UNMAPPED, MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_protect(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms);
+
+/* Qiling's change_mapinfo(new_info): like mmu_protect (same widening and
+ * splitting) but changes only the label. label NULL or "" = "[mapped]".
+ * Errors: as mmu_protect. */
+MMU_API mmu_err mmu_set_label(mmu_t *m, uint64_t addr, uint64_t size, const char *label);
+
+/* Finds, without mapping, the lowest address a with a % align == 0,
+ * min_addr <= a, a + size <= max_addr and [a, a+size) unmapped. max_addr 0
+ * means the end of the address space (exclusive); align 0 means the page
+ * size, otherwise a power of two. size is not rounded.
+ * Errors: MMU_ERR_ARG (m/out NULL, size 0, align not a power of two,
+ * max_addr - min_addr < size, max_addr beyond the address space),
+ * MMU_ERR_NOSPACE (no gap fits). */
+MMU_API mmu_err mmu_find_free_space(const mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t max_addr,
+                                    uint64_t align, uint64_t *out_addr);
+
+/* Rounds size up to the page size, finds a free range as
+ * mmu_find_free_space does, maps it with perms and label, and returns its
+ * address. On an empty MMU map_anywhere(0x10, 0, 0, 0, ...) returns 0.
+ * Errors: those of mmu_find_free_space and mmu_map, plus MMU_ERR_ARG for
+ * align (non-zero) below the page size. */
+MMU_API mmu_err mmu_map_anywhere(mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t max_addr,
+                                 uint64_t align, unsigned perms, const char *label, uint64_t *out_addr);
+
+/* True iff no byte of [addr, addr+size) is mapped. False for size 0 or m
+ * NULL. A range that wraps past 2^64 is clipped at 2^64. */
+MMU_API bool mmu_is_available(const mmu_t *m, uint64_t addr, uint64_t size);
+
+/* True iff every byte of [addr, addr+size) is mapped; adjacent regions count
+ * as one whatever their perms. False for size 0, m NULL, or a wrapping range. */
+MMU_API bool mmu_is_mapped(const mmu_t *m, uint64_t addr, uint64_t size);
+
+/* ---------------------------------------------- host access (ignores perms) */
+
+/* Copies size bytes at addr into dst, ignoring page protections; may cross
+ * regions; MMIO ranges call the device. size 0 succeeds anywhere.
+ * Errors: MMU_ERR_ARG (m NULL, dst NULL with size > 0),
+ * MMU_ERR_READ_UNMAPPED (any byte unmapped; dst untouched). */
+MMU_API mmu_err mmu_read(mmu_t *m, uint64_t addr, void *dst, size_t size);
+
+/* Copies size bytes from src to addr, ignoring protections; all-or-nothing.
+ * Keeps decoded-code caches coherent (see mmu_code_generation).
+ * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED (nothing written). */
+MMU_API mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size);
+
+/* Reads a size-byte integer (1, 2, 4, 8; 0 = config ptr_size) in the
+ * configured byte order; is_signed sign-extends it into *out.
+ * Errors: MMU_ERR_ARG (bad size, NULL), MMU_ERR_READ_UNMAPPED. */
+MMU_API mmu_err mmu_read_ptr(mmu_t *m, uint64_t addr, unsigned size, bool is_signed, uint64_t *out);
+
+/* Writes value as a size-byte integer (1, 2, 4, 8; 0 = ptr_size). Unsigned:
+ * value must be < 2^(8*size). Signed: (int64_t)value must lie in the signed
+ * range of the size. Otherwise MMU_ERR_ARG, as is a bad size.
+ * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED. */
+MMU_API mmu_err mmu_write_ptr(mmu_t *m, uint64_t addr, uint64_t value, unsigned size, bool is_signed);
+
+/* Reads the NUL-terminated string at addr into buf (capacity cap, result
+ * NUL-terminated), scanning page-sized chunks. *out_len (may be NULL) gets
+ * the length without the NUL. Ignores protections.
+ * Errors: MMU_ERR_ARG (NULL buf, cap 0), MMU_ERR_NOTFOUND (no NUL within
+ * cap-1 bytes), MMU_ERR_READ_UNMAPPED (the string runs into an unmapped
+ * byte before its NUL). On error buf is untouched. */
+MMU_API mmu_err mmu_read_string(mmu_t *m, uint64_t addr, char *buf, size_t cap, size_t *out_len);
+
+/* Writes s and its NUL at addr. Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED. */
+MMU_API mmu_err mmu_write_string(mmu_t *m, uint64_t addr, const char *s);
+
+/* ------------------------------------------------------------------ search */
+
+typedef struct mmu_pattern mmu_pattern;
+
+/* Compiles a YARA hex string: bytes "4F 53", wildcard "??", nibble
+ * wildcards "4?" "?F", negation "~0D", alternatives of equal-length byte
+ * sequences "( 0F | 1A | 04 )"; whitespace is free. On success *out owns
+ * the pattern (free with mmu_pattern_free).
+ * Errors: MMU_ERR_ARG (NULL, empty, bad syntax), MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_pattern_compile(const char *hex, mmu_pattern **out);
+
+/* Frees a compiled pattern. NULL is a no-op. */
+MMU_API void mmu_pattern_free(mmu_pattern *p);
+
+enum { MMU_SEARCH_CROSS = 1 }; /* let a match span adjacent regions */
+
+/* Finds the non-overlapping occurrences of needle[0..len) lying wholly in
+ * [begin, end), in ascending order. By default each region is searched on
+ * its own (Qiling): a match never spans two regions unless MMU_SEARCH_CROSS.
+ * MMIO is skipped, perms are ignored. begin 0 = start of the first region,
+ * end 0 = end of the last one. *out_count gets the total number of matches;
+ * the first min(total, max_out) addresses go to out (NULL if max_out 0).
+ * Errors: MMU_ERR_ARG (len 0, needle NULL, begin >= end with end != 0,
+ * out NULL with max_out > 0, unknown flags), MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_search(mmu_t *m, const void *needle, size_t len, uint64_t begin, uint64_t end,
+                           unsigned flags, uint64_t *out, size_t max_out, size_t *out_count);
+
+/* As mmu_search with a compiled pattern. */
+MMU_API mmu_err mmu_search_pattern(mmu_t *m, const mmu_pattern *p, uint64_t begin, uint64_t end,
+                                   unsigned flags, uint64_t *out, size_t max_out, size_t *out_count);
+
+/* ---------------------------------------------------------------- map info */
+
+typedef struct mmu_region {
+    uint64_t    start, end; /* end exclusive */
+    unsigned    perms;
+    const char *label;      /* owned by the MMU; valid until the next map change */
+    bool        mmio;
+} mmu_region;
+
+/* Stores the first min(count, max) regions in ascending order into out
+ * (may be NULL when max is 0) and returns the number of regions. */
+MMU_API size_t mmu_regions(const mmu_t *m, mmu_region *out, size_t max);
+
+/* Writes Qiling's get_formatted_mapinfo table into buf: lines joined by
+ * '\n' (no trailing newline), NUL-terminated. Nothing mapped: "". *out_len
+ * (may be NULL) gets the length without the NUL.
+ * Errors: MMU_ERR_ARG (m NULL, buf NULL with cap > 0, or buf too small: then
+ * *out_len is set to the length needed and buf is untouched), MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_format_mapinfo(const mmu_t *m, char *buf, size_t cap, size_t *out_len);
+
+/* Start of the lowest region whose label, without a leading "[...] " box,
+ * has basename == filename (exact, case-sensitive).
+ * Errors: MMU_ERR_ARG (NULL), MMU_ERR_NOTFOUND. */
+MMU_API mmu_err mmu_lib_base(const mmu_t *m, const char *filename, uint64_t *out_addr);
+
+/* -------------------------------------------------------------------- MMIO */
+
+typedef uint64_t (*mmu_mmio_read_fn)(void *user, uint64_t offset, unsigned size);
+typedef void (*mmu_mmio_write_fn)(void *user, uint64_t offset, unsigned size, uint64_t value);
+
+/* Maps a device over [addr, addr+size) (page-aligned as for mmu_map).
+ * Accesses call rd/wr with the offset from the mapping start (kept across
+ * partial unmaps), the access size and the value (little-endian). Accesses
+ * wider than 8 bytes are split into 8-byte pieces. perms = READ if rd, WRITE
+ * if wr; a missing callback makes that direction a protection fault for
+ * guest accesses and an UNMAPPED error for host mmu_read/mmu_write. label
+ * NULL = "[mmio]". Errors: as mmu_map. */
+MMU_API mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd,
+                             mmu_mmio_write_fn wr, void *user, const char *label);
+
+/* ----------------------------------------- guest access (permission-checked) */
+
+/* Reads size bytes at addr; every page touched needs MMU_PROT_READ. On a
+ * fault the fault hooks run (see Hooks); if none handles it, returns
+ * MMU_ERR_READ_UNMAPPED or MMU_ERR_READ_PROT and dst is untouched.
+ * Errors also: MMU_ERR_ARG (NULL). */
+MMU_API mmu_err mmu_load(mmu_t *m, uint64_t addr, void *dst, size_t size);
+
+/* Writes size bytes at addr; needs MMU_PROT_WRITE on every page;
+ * all-or-nothing. Errors: MMU_ERR_WRITE_UNMAPPED, MMU_ERR_WRITE_PROT,
+ * MMU_ERR_ARG. */
+MMU_API mmu_err mmu_store(mmu_t *m, uint64_t addr, const void *src, size_t size);
+
+/* Reads instruction bytes; needs MMU_PROT_EXEC on every page, and marks the
+ * pages as holding code (see mmu_code_generation).
+ * Errors: MMU_ERR_FETCH_UNMAPPED, MMU_ERR_FETCH_PROT, MMU_ERR_ARG. */
+MMU_API mmu_err mmu_fetch(mmu_t *m, uint64_t addr, void *dst, size_t size);
+
+/* A counter that changes whenever memory read by mmu_fetch may have changed:
+ * written (guest store or mmu_write), unmapped, or lost MMU_PROT_EXEC, or a
+ * snapshot was restored. A decoded-instruction cache stays coherent by
+ * dropping its contents when this value differs from the one it saw. */
+MMU_API uint64_t mmu_code_generation(const mmu_t *m);
+
+/* ------------------------------------------------------------------- hooks */
+
+enum {
+    MMU_HOOK_MEM_READ = 1 << 0,
+    MMU_HOOK_MEM_WRITE = 1 << 1,
+    MMU_HOOK_MEM_FETCH = 1 << 2,
+    MMU_HOOK_MEM_READ_UNMAPPED = 1 << 3,
+    MMU_HOOK_MEM_WRITE_UNMAPPED = 1 << 4,
+    MMU_HOOK_MEM_FETCH_UNMAPPED = 1 << 5,
+    MMU_HOOK_MEM_READ_PROT = 1 << 6,
+    MMU_HOOK_MEM_WRITE_PROT = 1 << 7,
+    MMU_HOOK_MEM_FETCH_PROT = 1 << 8,
+    MMU_HOOK_MEM_UNMAPPED = 7 << 3,
+    MMU_HOOK_MEM_PROT = 7 << 6,
+    MMU_HOOK_MEM_INVALID = 63 << 3,
+};
+
+typedef struct mmu_mem_event {
+    unsigned type;  /* exactly one MMU_HOOK_MEM_* bit */
+    uint64_t addr;  /* access start; for a fault, the first faulting byte */
+    unsigned size;  /* size of the whole access */
+    uint64_t value; /* value being written (little-endian, first 8 bytes), else 0 */
+} mmu_mem_event;
+
+/* Fault hooks return true for "handled: translate again and retry"; access
+ * hooks' return value is ignored. A hook may map, unmap, protect, add or
+ * delete hooks (including itself). */
+typedef bool (*mmu_mem_hook_fn)(mmu_t *m, const mmu_mem_event *ev, void *user);
+typedef uint64_t mmu_hook_id;
+
+/* Registers fn for the event kinds in types (MMU_HOOK_MEM_* bits) on guest
+ * accesses (mmu_load/store/fetch and the inline typed accessors) touching
+ * any byte of [begin, end] (inclusive; begin > end = all addresses). Access
+ * hooks fire before the access. Fault hooks of one event run in the order
+ * added until one returns true; the access is then retried, at most 8 times
+ * in a row. Pages with no hook keep the TLB fast path. *out_id (may be
+ * NULL) gets an id for mmu_hook_del; ids are never reused.
+ * Errors: MMU_ERR_ARG (m/fn NULL, types 0 or unknown bits), MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, uint64_t begin,
+                             uint64_t end, mmu_hook_id *out_id);
+
+/* Removes a hook; safe inside any hook callback. Errors: MMU_ERR_ARG (m
+ * NULL), MMU_ERR_NOTFOUND (unknown or already removed id). */
+MMU_API mmu_err mmu_hook_del(mmu_t *m, mmu_hook_id id);
+
+/* ----------------------------------------------------- snapshots, digests */
+
+typedef struct mmu_snapshot mmu_snapshot;
+
+/* Captures the map (ranges, perms, labels, MMIO devices) and every RAM byte.
+ * Unchanged pages are shared copy-on-write with the live MMU, so a snapshot
+ * costs memory only for pages written after it. Memory given to mmu_map_ptr
+ * is copied. The snapshot stays valid after the MMU is closed.
+ * Errors: MMU_ERR_ARG, MMU_ERR_NOMEM. */
+MMU_API mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out);
+
+/* Makes the MMU exactly as at save time: regions made later are removed,
+ * perms, labels and MMIO put back, contents restored; mmu_digest equals the
+ * one at save time. Hooks are kept. Costs O(pages changed) when s is the
+ * latest snapshot of m. Errors: MMU_ERR_ARG, MMU_ERR_NOMEM (then the MMU is
+ * unchanged). */
+MMU_API mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *s);
+
+/* Frees a snapshot. NULL is a no-op. */
+MMU_API void mmu_snapshot_free(mmu_snapshot *s);
+
+/* Serialises s to f in the versioned format described in README.md
+ * (MMIO devices are not saved: a snapshot with MMIO gives MMU_ERR_ARG).
+ * Errors: MMU_ERR_ARG, MMU_ERR_NOMEM, MMU_ERR_CORRUPT (write error). */
+MMU_API mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f);
+
+/* Reads a snapshot written by mmu_snapshot_write. Any truncation, bit flip
+ * or wrong version gives MMU_ERR_CORRUPT and allocates nothing.
+ * Errors: MMU_ERR_ARG, MMU_ERR_NOMEM, MMU_ERR_CORRUPT. */
+MMU_API mmu_err mmu_snapshot_read(FILE *f, mmu_snapshot **out);
+
+/* XXH3-64 over the map (ranges, perms, labels, MMIO flags) and every mapped
+ * RAM byte. Equal states give equal digests. 0 for m NULL. */
+MMU_API uint64_t mmu_digest(mmu_t *m);
+
+/* -------------------------------------------------------------- statistics */
+
+typedef struct mmu_stats {
+    uint64_t tlb_hits, tlb_misses, tlb_flushes, page_walks, faults, regions, pages_mapped, meta_bytes;
+} mmu_stats;
+
+/* Fills *out. regions and pages_mapped describe the current map;
+ * meta_bytes is the host memory the MMU uses for metadata (page tables,
+ * region index, TLB, labels), not guest memory. */
+MMU_API void mmu_get_stats(const mmu_t *m, mmu_stats *out);
+
+/* ------------------------------------------------ inline typed fast paths */
+
+/*
+ * Private: the first member of every mmu_t. Layout may change between
+ * releases; use only through the functions below.
+ *
+ * TLB entry: for each access kind the tag is the page address when the
+ * access is allowed and takes the fast path, or an impossible value (low
+ * bits set) otherwise. The compare keeps the access's alignment bits, so a
+ * misaligned access misses and takes the slow path (which handles it).
+ */
+typedef struct mmu_tlb_entry_ {
+    uint64_t  tag_read, tag_write, tag_fetch;
+    uintptr_t addend; /* host address = guest address + addend */
+} mmu_tlb_entry_;
+
+typedef struct mmu_fast_ {
+    mmu_tlb_entry_ *tlb;
+    uint64_t        tlb_mask; /* n_entries - 1 */
+    uint64_t        tlb_hits;
+    uint64_t        code_gen;
+    bool            big_endian;
+} mmu_fast_;
+
+MMU_API mmu_err mmu_load_slow_(mmu_t *m, uint64_t addr, void *dst, unsigned size);
+MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsigned size);
+
+/*
+ * mmu_load_u8/u16/u32/u64(m, addr, &out) and mmu_store_u8/u16/u32/u64(m,
+ * addr, value): typed guest accesses in the configured byte order, with the
+ * semantics of mmu_load / mmu_store (permission checks, hooks, faults). A TLB
+ * hit on an aligned access is inline and costs no call; everything else
+ * (miss, misaligned or page-crossing access, hooks, MMIO) goes to the slow
+ * path. Errors: those of mmu_load / mmu_store; *out untouched on error.
+ */
+#define MMU_TLB_ENTRY_(f, addr) (&(f)->tlb[((addr) >> 12) & (f)->tlb_mask])
+#define MMU_TAG_(addr, size) ((addr) & ~(uint64_t)(0xfff & ~((size)-1)))
+
+#define MMU_DEFINE_TYPED_(bits, bswap)                                                               \
+    static inline mmu_err mmu_load_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t *out)              \
+    {                                                                                                 \
+        mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
+        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
+        uint##bits##_t v;                                                                             \
+        if (__builtin_expect(e->tag_read == MMU_TAG_(addr, bits / 8), 1)) {                           \
+            f->tlb_hits++;                                                                            \
+            memcpy(&v, (const void *)(uintptr_t)(addr + e->addend), sizeof v);                        \
+        } else {                                                                                      \
+            mmu_err err_ = mmu_load_slow_(m, addr, &v, sizeof v);                                     \
+            if (err_ != MMU_OK)                                                                       \
+                return err_;                                                                          \
+        }                                                                                             \
+        *out = f->big_endian ? bswap(v) : v;                                                          \
+        return MMU_OK;                                                                                \
+    }                                                                                                 \
+    static inline mmu_err mmu_store_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t value)            \
+    {                                                                                                 \
+        mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
+        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
+        if (f->big_endian)                                                                            \
+            value = bswap(value);                                                                     \
+        if (__builtin_expect(e->tag_write == MMU_TAG_(addr, bits / 8), 1)) {                          \
+            f->tlb_hits++;                                                                            \
+            memcpy((void *)(uintptr_t)(addr + e->addend), &value, sizeof value);                      \
+            return MMU_OK;                                                                            \
+        }                                                                                             \
+        return mmu_store_slow_(m, addr, &value, sizeof value);                                        \
+    }
+
+#define MMU_BSWAP8_(x) (x)
+MMU_DEFINE_TYPED_(8, MMU_BSWAP8_)
+MMU_DEFINE_TYPED_(16, __builtin_bswap16)
+MMU_DEFINE_TYPED_(32, __builtin_bswap32)
+MMU_DEFINE_TYPED_(64, __builtin_bswap64)
+
+static inline uint64_t mmu_code_generation_inline_(const mmu_t *m)
+{
+    return ((const mmu_fast_ *)m)->code_gen;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SOFTMMU_MMU_H */

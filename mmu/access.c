@@ -1,0 +1,449 @@
+/*
+ * access.c - host access (mmu_read/mmu_write, ignoring perms) and guest
+ * access (mmu_load/store/fetch, permission-checked, with hooks and faults):
+ * the out-of-line slow paths behind the inline TLB fast path of mmu.h.
+ */
+#include "mmu_int.h"
+
+enum dir { DIR_READ, DIR_WRITE };
+
+/* ------------------------------------------------------------ byte order */
+
+uint64_t load_order(const mmu_t *m, const uint8_t *p, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        unsigned shift = m->cfg.big_endian ? 8 * (size - 1 - i) : 8 * i;
+        v |= (uint64_t)p[i] << shift;
+    }
+    return v;
+}
+
+void store_order(const mmu_t *m, uint8_t *p, uint64_t v, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++) {
+        unsigned shift = m->cfg.big_endian ? 8 * (size - 1 - i) : 8 * i;
+        p[i] = (uint8_t)(v >> shift);
+    }
+}
+
+/* ------------------------------------------------------------ page walks */
+
+static uint64_t walk(mmu_t *m, uint64_t vpn)
+{
+    m->page_walks++;
+    uint64_t *pte = pt_find(&m->pt, vpn);
+    return pte ? *pte : 0;
+}
+
+static uint64_t page_end_len(uint64_t addr, uint64_t left)
+{
+    uint64_t in_page = PAGE_SIZE - (addr & PAGE_MASK);
+    return left < in_page ? left : in_page;
+}
+
+static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
+{
+    return ri_find(&m->ri, addr)->dev;
+}
+
+/* device access, split into pieces of at most 8 bytes */
+static void mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum dir d)
+{
+    mmio_dev *dev = dev_at(m, addr);
+    while (len) {
+        unsigned k = len > 8 ? 8 : (unsigned)len;
+        uint64_t v = 0;
+        if (d == DIR_READ) {
+            v = dev->rd(dev->user, addr - dev->base, k);
+            memcpy(buf, &v, k);
+        } else {
+            memcpy(&v, buf, k);
+            dev->wr(dev->user, addr - dev->base, k, v);
+        }
+        addr += k;
+        buf += k;
+        len -= k;
+    }
+}
+
+/* Before writing a page: drop decoded code, let a snapshot see it. */
+static void page_written(mmu_t *m, uint64_t vpn)
+{
+    uint64_t *pte = pt_find(&m->pt, vpn);
+    if (*pte & PTE_CODE) {
+        *pte &= ~(uint64_t)PTE_CODE;
+        code_changed(m);
+    }
+}
+
+/* Copies between buf and [addr, addr+size) which is known to be mapped and
+ * allowed; memcpy runs over host-contiguous pages. */
+static void copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
+{
+    while (size) {
+        uint64_t pte = walk(m, addr >> PAGE_BITS);
+        if (pte & PTE_MMIO) {
+            uint64_t n = page_end_len(addr, size);
+            mmio_io(m, addr, buf, n, d);
+            addr += n, buf += n, size -= n;
+            continue;
+        }
+        uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
+        uint64_t n = page_end_len(addr, size);
+        if (d == DIR_WRITE)
+            page_written(m, addr >> PAGE_BITS);
+        /* extend the run while the next page follows in host memory */
+        while (n < size) {
+            uint64_t next = walk(m, (addr + n) >> PAGE_BITS);
+            if ((next & PTE_MMIO) || PTE_HOST(next) != host + n)
+                break;
+            if (d == DIR_WRITE)
+                page_written(m, (addr + n) >> PAGE_BITS);
+            n += page_end_len(addr + n, size - n);
+        }
+        if (d == DIR_READ)
+            memcpy(buf, host, n);
+        else
+            memcpy(host, buf, n);
+        addr += n, buf += n, size -= n;
+    }
+}
+
+/* tracked pages of a write range: give the snapshot its chance first */
+static mmu_err prepare_write(mmu_t *m, uint64_t addr, uint64_t size)
+{
+    if (!m->snap)
+        return MMU_OK;
+    uint64_t vpn = addr >> PAGE_BITS, n = ((addr + (size - 1)) >> PAGE_BITS) - vpn + 1;
+    return snap_before_write(m, vpn, n);
+}
+
+/* -------------------------------------------------------- host accesses */
+
+/* every byte mapped (and the device can do it, for MMIO)? */
+static bool host_ok(mmu_t *m, uint64_t addr, uint64_t size, enum dir d)
+{
+    if (size - 1 > UINT64_MAX - addr)
+        return false;
+    for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
+        uint64_t pte = walk(m, a >> PAGE_BITS);
+        if (!(pte & PTE_VALID))
+            return false;
+        if (pte & PTE_MMIO) {
+            mmio_dev *dev = dev_at(m, a);
+            if (d == DIR_READ ? !dev->rd : !dev->wr)
+                return false;
+        }
+        if (a >= ((addr + (size - 1)) & ~PAGE_MASK))
+            return true;
+    }
+}
+
+mmu_err mmu_read(mmu_t *m, uint64_t addr, void *dst, size_t size)
+{
+    if (!m || (!dst && size))
+        return MMU_ERR_ARG;
+    if (size == 0)
+        return MMU_OK;
+    if (!host_ok(m, addr, size, DIR_READ))
+        return MMU_ERR_READ_UNMAPPED;
+    copy_pages(m, addr, dst, size, DIR_READ);
+    return MMU_OK;
+}
+
+mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size)
+{
+    if (!m || (!src && size))
+        return MMU_ERR_ARG;
+    if (size == 0)
+        return MMU_OK;
+    if (!host_ok(m, addr, size, DIR_WRITE))
+        return MMU_ERR_WRITE_UNMAPPED;
+    mmu_err err = prepare_write(m, addr, size);
+    if (err)
+        return err;
+    copy_pages(m, addr, (uint8_t *)(uintptr_t)src, size, DIR_WRITE);
+    return MMU_OK;
+}
+
+static bool ptr_size_ok(const mmu_t *m, unsigned *size)
+{
+    if (*size == 0)
+        *size = m->cfg.ptr_size;
+    return *size == 1 || *size == 2 || *size == 4 || *size == 8;
+}
+
+mmu_err mmu_read_ptr(mmu_t *m, uint64_t addr, unsigned size, bool is_signed, uint64_t *out)
+{
+    if (!m || !out || !ptr_size_ok(m, &size))
+        return MMU_ERR_ARG;
+    uint8_t b[8];
+    mmu_err err = mmu_read(m, addr, b, size);
+    if (err)
+        return err;
+    uint64_t v = load_order(m, b, size);
+    if (is_signed && size < 8 && (v >> (8 * size - 1)) & 1)
+        v |= ~(uint64_t)0 << (8 * size);
+    *out = v;
+    return MMU_OK;
+}
+
+mmu_err mmu_write_ptr(mmu_t *m, uint64_t addr, uint64_t value, unsigned size, bool is_signed)
+{
+    if (!m || !ptr_size_ok(m, &size))
+        return MMU_ERR_ARG;
+    if (size < 8) {
+        unsigned bits = 8 * size;
+        int64_t s = (int64_t)value;
+        if (is_signed ? (s < -((int64_t)1 << (bits - 1)) || s >= ((int64_t)1 << (bits - 1)))
+                      : value >> bits)
+            return MMU_ERR_ARG;
+    }
+    uint8_t b[8];
+    store_order(m, b, value, size);
+    return mmu_write(m, addr, b, size);
+}
+
+/* ---------------------------------------------------------------- hooks */
+
+static bool overlaps(const hook *h, uint64_t addr, uint64_t last)
+{
+    return h->begin > h->end || (h->begin <= last && addr <= h->end);
+}
+
+static bool page_hooked(const mmu_t *m, mmu_access k, uint64_t page)
+{
+    if (!m->n_access_hooks[k])
+        return false;
+    for (size_t i = 0; i < m->n_hooks; i++) {
+        const hook *h = &m->hooks[i];
+        if (!h->dead && (h->types & (1u << k)) && overlaps(h, page, page + PAGE_MASK))
+            return true;
+    }
+    return false;
+}
+
+static void compact_hooks(mmu_t *m)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < m->n_hooks; i++)
+        if (!m->hooks[i].dead)
+            m->hooks[j++] = m->hooks[i];
+    m->n_hooks = j;
+    m->hooks_dirty = false;
+}
+
+/* Runs the live hooks for one event type bit. With stop_on_true, stops at
+ * the first hook that returns true and reports it. */
+static bool run_hooks(mmu_t *m, unsigned type, uint64_t addr, uint64_t size, uint64_t value, bool stop_on_true)
+{
+    uint64_t last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
+    mmu_mem_event ev = { type, addr, (unsigned)size, value };
+    size_t n = m->n_hooks; /* hooks added by a callback wait for the next event */
+    bool handled = false;
+    m->hook_depth++;
+    for (size_t i = 0; i < n && !handled; i++) {
+        hook h = m->hooks[i]; /* the array may move under the callback */
+        if (h.dead || !(h.types & type) || !overlaps(&h, addr, last))
+            continue;
+        if (h.fn(m, &ev, h.user) && stop_on_true)
+            handled = true;
+    }
+    if (--m->hook_depth == 0 && m->hooks_dirty)
+        compact_hooks(m);
+    return handled;
+}
+
+mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, uint64_t begin, uint64_t end,
+                     mmu_hook_id *out_id)
+{
+    if (!m || !fn || types == 0 || (types & ~(unsigned)(MMU_HOOK_MEM_INVALID | 7)))
+        return MMU_ERR_ARG;
+    if (m->n_hooks == m->cap_hooks) {
+        size_t cap = m->cap_hooks ? m->cap_hooks * 2 : 8;
+        hook *h = mmu_realloc(m->hooks, cap * sizeof *h);
+        if (!h)
+            return MMU_ERR_NOMEM;
+        m->hooks = h;
+        m->cap_hooks = cap;
+    }
+    hook *h = &m->hooks[m->n_hooks++];
+    *h = (hook){ m->next_hook_id++, types, fn, user, begin, end, false };
+    for (unsigned k = 0; k < 3; k++)
+        m->n_access_hooks[k] += (types >> k) & 1;
+    if (types & 7)
+        tlb_flush_all(m); /* hooked pages must leave the fast path */
+    if (out_id)
+        *out_id = h->id;
+    return MMU_OK;
+}
+
+mmu_err mmu_hook_del(mmu_t *m, mmu_hook_id id)
+{
+    if (!m)
+        return MMU_ERR_ARG;
+    for (size_t i = 0; i < m->n_hooks; i++) {
+        hook *h = &m->hooks[i];
+        if (h->id != id || h->dead)
+            continue;
+        h->dead = true;
+        for (unsigned k = 0; k < 3; k++)
+            m->n_access_hooks[k] -= (h->types >> k) & 1;
+        if (m->hook_depth)
+            m->hooks_dirty = true;
+        else
+            compact_hooks(m);
+        return MMU_OK;
+    }
+    return MMU_ERR_NOTFOUND;
+}
+
+/* ------------------------------------------------------- guest accesses */
+
+static void tlb_fill(mmu_t *m, uint64_t page, uint64_t pte)
+{
+    mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
+    bool ram = !(pte & PTE_MMIO);
+    e->tag_read = ram && (pte & MMU_PROT_READ) && !page_hooked(m, MMU_ACCESS_READ, page) ? page : TLB_INVALID;
+    e->tag_write = ram && (pte & MMU_PROT_WRITE) && !(pte & (PTE_CODE | PTE_TRACK))
+                           && !page_hooked(m, MMU_ACCESS_WRITE, page)
+                       ? page
+                       : TLB_INVALID;
+    e->tag_fetch = ram && (pte & MMU_PROT_EXEC) && (pte & PTE_CODE) && !page_hooked(m, MMU_ACCESS_FETCH, page)
+                       ? page
+                       : TLB_INVALID;
+    e->addend = (uintptr_t)PTE_HOST(pte) - (uintptr_t)page;
+}
+
+/* Finds the first byte the access may not touch. Returns MMU_OK, or the
+ * fault's error with *fault_addr set. */
+static mmu_err guest_check(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size, uint64_t *fault_addr)
+{
+    if (size - 1 > UINT64_MAX - addr) { /* bytes past 2^64 do not exist */
+        *fault_addr = 0;
+        return MMU_ERR_READ_UNMAPPED + k;
+    }
+    uint64_t last_page = (addr + (size - 1)) & ~PAGE_MASK;
+    for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
+        uint64_t pte = walk(m, a >> PAGE_BITS);
+        *fault_addr = a < addr ? addr : a;
+        if (!(pte & PTE_VALID))
+            return MMU_ERR_READ_UNMAPPED + k;
+        bool ok = k == MMU_ACCESS_READ ? pte & MMU_PROT_READ : k == MMU_ACCESS_WRITE ? pte & MMU_PROT_WRITE
+                                                                                   : pte & MMU_PROT_EXEC;
+        if (ok && (pte & PTE_MMIO)) {
+            mmio_dev *dev = dev_at(m, a);
+            ok = k == MMU_ACCESS_READ ? dev->rd != NULL : k == MMU_ACCESS_WRITE ? dev->wr != NULL : false;
+        }
+        if (!ok)
+            return MMU_ERR_READ_PROT + k;
+        if (a == last_page)
+            return MMU_OK;
+    }
+}
+
+#define MAX_FAULT_RETRIES 8
+
+/* fetched pages hold code: from now on a write to them takes the slow path
+ * (tlb_fill leaves no write tag) and bumps code_gen */
+static void mark_code(mmu_t *m, uint64_t addr, uint64_t size)
+{
+    uint64_t first = addr >> PAGE_BITS, last = (addr + (size - 1)) >> PAGE_BITS;
+    for (uint64_t vpn = first;; vpn++) {
+        *pt_find(&m->pt, vpn) |= PTE_CODE;
+        if (vpn == last)
+            return;
+    }
+}
+
+static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
+{
+    uint64_t value = 0, fault_addr;
+    if (k == MMU_ACCESS_WRITE)
+        memcpy(&value, buf, size < 8 ? size : 8);
+    m->tlb_misses++;
+    if (m->n_access_hooks[k])
+        run_hooks(m, 1u << k, addr, size, value, false);
+    for (unsigned tries = 0;; tries++) {
+        mmu_err err = guest_check(m, k, addr, size, &fault_addr);
+        if (!err)
+            break;
+        m->faults++;
+        bool unmapped = err == MMU_ERR_READ_UNMAPPED + k;
+        unsigned type = 1u << ((unmapped ? 3 : 6) + k);
+        if (tries >= MAX_FAULT_RETRIES || !run_hooks(m, type, fault_addr, size, value, true))
+            return err;
+    }
+    if (k == MMU_ACCESS_WRITE) {
+        mmu_err err = prepare_write(m, addr, size);
+        if (err)
+            return err;
+    }
+    copy_pages(m, addr, buf, size, k == MMU_ACCESS_WRITE ? DIR_WRITE : DIR_READ);
+    uint64_t page = addr & ~PAGE_MASK;
+    uint64_t *pte = pt_find(&m->pt, page >> PAGE_BITS);
+    if (k == MMU_ACCESS_FETCH)
+        mark_code(m, addr, size);
+    tlb_fill(m, page, *pte);
+    return MMU_OK;
+}
+
+/* one-page TLB hit for the bulk entry points */
+static uint8_t *tlb_hit(mmu_t *m, mmu_access k, uint64_t addr, size_t size)
+{
+    if (size == 0 || (addr & PAGE_MASK) + size > PAGE_SIZE)
+        return NULL;
+    mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, addr);
+    uint64_t tag = k == MMU_ACCESS_READ ? e->tag_read : k == MMU_ACCESS_WRITE ? e->tag_write : e->tag_fetch;
+    if (tag != (addr & ~PAGE_MASK))
+        return NULL;
+    m->fast.tlb_hits++;
+    return (uint8_t *)(uintptr_t)(addr + e->addend);
+}
+
+mmu_err mmu_load(mmu_t *m, uint64_t addr, void *dst, size_t size)
+{
+    if (!m || (!dst && size))
+        return MMU_ERR_ARG;
+    uint8_t *host = tlb_hit(m, MMU_ACCESS_READ, addr, size);
+    if (host) {
+        memcpy(dst, host, size);
+        return MMU_OK;
+    }
+    return size ? guest_access(m, MMU_ACCESS_READ, addr, dst, size) : MMU_OK;
+}
+
+mmu_err mmu_store(mmu_t *m, uint64_t addr, const void *src, size_t size)
+{
+    if (!m || (!src && size))
+        return MMU_ERR_ARG;
+    uint8_t *host = tlb_hit(m, MMU_ACCESS_WRITE, addr, size);
+    if (host) {
+        memcpy(host, src, size);
+        return MMU_OK;
+    }
+    return size ? guest_access(m, MMU_ACCESS_WRITE, addr, (uint8_t *)(uintptr_t)src, size) : MMU_OK;
+}
+
+mmu_err mmu_fetch(mmu_t *m, uint64_t addr, void *dst, size_t size)
+{
+    if (!m || (!dst && size))
+        return MMU_ERR_ARG;
+    uint8_t *host = tlb_hit(m, MMU_ACCESS_FETCH, addr, size);
+    if (host) {
+        memcpy(dst, host, size);
+        return MMU_OK;
+    }
+    return size ? guest_access(m, MMU_ACCESS_FETCH, addr, dst, size) : MMU_OK;
+}
+
+mmu_err mmu_load_slow_(mmu_t *m, uint64_t addr, void *dst, unsigned size)
+{
+    return guest_access(m, MMU_ACCESS_READ, addr, dst, size);
+}
+
+mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsigned size)
+{
+    return guest_access(m, MMU_ACCESS_WRITE, addr, (uint8_t *)(uintptr_t)src, size);
+}

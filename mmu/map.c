@@ -1,0 +1,368 @@
+/*
+ * map.c - map, unmap, protect, set_label, free-space search and the
+ * is_available / is_mapped queries. Every call validates first, allocates
+ * what it may need, and only then mutates.
+ */
+#include "mmu_int.h"
+
+mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size)
+{
+    if (!m || size == 0 || ((addr | size) & PAGE_MASK))
+        return MMU_ERR_ARG;
+    if (size - 1 > UINT64_MAX - addr) /* wraps past 2^64 */
+        return MMU_ERR_ARG;
+    if (addr + (size - 1) > m->space_last)
+        return MMU_ERR_RANGE;
+    return MMU_OK;
+}
+
+region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l)
+{
+    region *r = mmu_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->start = start;
+    r->last = last;
+    r->perms = perms;
+    r->kind = kind;
+    r->label = l;
+    return r;
+}
+
+static uint64_t region_pages(const region *r)
+{
+    return ((r->last - r->start) >> PAGE_BITS) + 1;
+}
+
+void region_destroy(mmu_t *m, region *r, bool release_host)
+{
+    (void)m;
+    if (release_host && r->kind == REG_RAM)
+        host_pages_free(r->host, region_pages(r) << PAGE_BITS);
+    if (r->dev && --r->dev->refs == 0)
+        mmu_free(r->dev);
+    label_unref(r->label);
+    mmu_free(r);
+}
+
+static uint64_t page_pte(const region *r, uint64_t i)
+{
+    uint64_t flags = PTE_VALID | r->perms;
+    if (r->kind == REG_MMIO)
+        return flags | PTE_MMIO;
+    return (uint64_t)(uintptr_t)(r->host + (i << PAGE_BITS)) | flags;
+}
+
+mmu_err map_region(mmu_t *m, region *r)
+{
+    uint64_t vpn = r->start >> PAGE_BITS, n = region_pages(r);
+    mmu_err err = pt_reserve(&m->pt, vpn, n);
+    if (err)
+        return err;
+    for (uint64_t i = 0; i < n; i++)
+        pt_set(&m->pt, vpn + i, page_pte(r, i));
+    ri_insert(&m->ri, r);
+    m->pages_mapped += n;
+    return MMU_OK; /* the TLB never caches unmapped pages: nothing to flush */
+}
+
+/* validate, build the region, map it: shared by map, map_ptr, map_mmio */
+static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, unsigned kind, void *host,
+                          mmio_dev *dev, const char *text, const char *dflt)
+{
+    mmu_err err = range_check(m, addr, size);
+    if (err)
+        return err;
+    if (perms > MMU_PROT_ALL)
+        return MMU_ERR_ARG;
+    if (!mmu_is_available(m, addr, size))
+        return MMU_ERR_MAPPED;
+    mlabel *l = label_new(text, dflt);
+    region *r = l ? region_new(addr, addr + (size - 1), perms, kind, l) : NULL;
+    if (!r) {
+        label_unref(l);
+        return MMU_ERR_NOMEM;
+    }
+    r->host = host;
+    r->dev = dev;
+    if (kind == REG_RAM && !(r->host = host_pages_alloc(size))) {
+        err = MMU_ERR_NOMEM;
+    } else {
+        err = map_region(m, r);
+    }
+    if (err) {
+        r->dev = NULL; /* the caller still owns dev */
+        region_destroy(m, r, true);
+    }
+    return err;
+}
+
+mmu_err mmu_map(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, const char *label)
+{
+    return map_common(m, addr, size, perms, REG_RAM, NULL, NULL, label, "[mapped]");
+}
+
+mmu_err mmu_map_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, void *host, const char *label)
+{
+    if (!host || ((uintptr_t)host & PAGE_MASK))
+        return MMU_ERR_ARG;
+    return map_common(m, addr, size, perms, REG_PTR, host, NULL, label, "[mapped]");
+}
+
+mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd, mmu_mmio_write_fn wr,
+                     void *user, const char *label)
+{
+    mmio_dev *dev = mmu_calloc(1, sizeof *dev);
+    if (!dev)
+        return MMU_ERR_NOMEM;
+    *dev = (mmio_dev){ .refs = 1, .rd = rd, .wr = wr, .user = user, .base = addr };
+    unsigned perms = (rd ? MMU_PROT_READ : 0) | (wr ? MMU_PROT_WRITE : 0);
+    mmu_err err = map_common(m, addr, size, perms, REG_MMIO, NULL, dev, label, "[mmio]");
+    if (err)
+        mmu_free(dev);
+    return err;
+}
+
+/* ------------------------------------------------------------- splitting */
+
+/* Makes addr a region boundary: if a region straddles it, cut it in two,
+ * using *spare (set to NULL when consumed). Never copies data. */
+static void split_at(mmu_t *m, uint64_t addr, region **spare)
+{
+    region *r = ri_find(&m->ri, addr);
+    if (!r || r->start == addr)
+        return;
+    region *right = *spare;
+    *spare = NULL;
+    *right = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
+                       .label = label_ref(r->label), .dev = r->dev };
+    if (r->host)
+        right->host = r->host + (addr - r->start);
+    if (r->dev)
+        r->dev->refs++;
+    r->last = addr - 1;
+    ri_insert(&m->ri, right);
+}
+
+/* Splits so that [a, last] starts and ends on region boundaries. */
+static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
+{
+    region *spare[2] = { mmu_malloc(sizeof(region)), mmu_malloc(sizeof(region)) };
+    if (!spare[0] || !spare[1]) {
+        mmu_free(spare[0]);
+        mmu_free(spare[1]);
+        return MMU_ERR_NOMEM;
+    }
+    split_at(m, a, &spare[0]);
+    if (last != UINT64_MAX)
+        split_at(m, last + 1, &spare[1]);
+    mmu_free(spare[0]);
+    mmu_free(spare[1]);
+    return MMU_OK;
+}
+
+static bool range_has_code(mmu_t *m, uint64_t vpn, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t *pte = pt_find(&m->pt, vpn + i);
+        if (pte && (*pte & PTE_CODE))
+            return true;
+    }
+    return false;
+}
+
+void unmap_pages(mmu_t *m, uint64_t vpn, uint64_t n)
+{
+    if (range_has_code(m, vpn, n))
+        code_changed(m);
+    for (uint64_t i = 0; i < n; i++)
+        pt_set(&m->pt, vpn + i, 0);
+    tlb_flush_range(m, vpn, n);
+    m->pages_mapped -= n;
+}
+
+/* removes the whole regions lying in [a, last] */
+static void drop_regions(mmu_t *m, uint64_t a, uint64_t last)
+{
+    region *r = ri_ceil(&m->ri, a);
+    while (r && r->start <= last) {
+        region *next = ri_next(&m->ri, r);
+        ri_remove(&m->ri, r);
+        unmap_pages(m, r->start >> PAGE_BITS, region_pages(r));
+        region_destroy(m, r, true);
+        r = next;
+    }
+}
+
+mmu_err mmu_unmap(mmu_t *m, uint64_t addr, uint64_t size)
+{
+    mmu_err err = range_check(m, addr, size);
+    if (err)
+        return err;
+    if (!mmu_is_mapped(m, addr, size))
+        return MMU_ERR_UNMAPPED;
+    uint64_t last = addr + (size - 1);
+    if (m->snap && (err = snap_before_unmap(m, addr >> PAGE_BITS, size >> PAGE_BITS)))
+        return err;
+    if ((err = carve(m, addr, last)))
+        return err;
+    drop_regions(m, addr, last);
+    return MMU_OK;
+}
+
+void mmu_unmap_all(mmu_t *m)
+{
+    region *r;
+    if (!m || !(r = ri_first(&m->ri)))
+        return;
+    if (m->snap && snap_before_unmap(m, 0, (m->space_last >> PAGE_BITS) + 1))
+        return; /* XXX: cannot report NOMEM here; the snapshot stays usable */
+    drop_regions(m, 0, UINT64_MAX);
+}
+
+/* widens [addr, addr+size) to pages; checks as protect/set_label need */
+static mmu_err widen_check(const mmu_t *m, uint64_t addr, uint64_t size, uint64_t *a, uint64_t *last)
+{
+    if (!m || size == 0 || size - 1 > UINT64_MAX - addr)
+        return MMU_ERR_ARG;
+    *a = addr & ~PAGE_MASK;
+    *last = (addr + (size - 1)) | PAGE_MASK;
+    if (*last > m->space_last)
+        return MMU_ERR_RANGE;
+    if (!mmu_is_mapped(m, *a, *last - *a + 1))
+        return MMU_ERR_UNMAPPED;
+    return MMU_OK;
+}
+
+static void set_perms(mmu_t *m, region *r, unsigned perms)
+{
+    uint64_t vpn = r->start >> PAGE_BITS, n = region_pages(r);
+    r->perms = perms;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t *pte = pt_find(&m->pt, vpn + i);
+        if ((*pte & PTE_CODE) && !(perms & MMU_PROT_EXEC))
+            code_changed(m);
+        *pte = (*pte & ~(uint64_t)PTE_PROT) | perms;
+    }
+    tlb_flush_range(m, vpn, n);
+}
+
+mmu_err mmu_protect(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms)
+{
+    uint64_t a, last;
+    mmu_err err = widen_check(m, addr, size, &a, &last);
+    if (err)
+        return err;
+    if (perms > MMU_PROT_ALL)
+        return MMU_ERR_ARG;
+    if ((err = carve(m, a, last)))
+        return err;
+    for (region *r = ri_find(&m->ri, a); r && r->start <= last; r = ri_next(&m->ri, r))
+        set_perms(m, r, perms);
+    return MMU_OK;
+}
+
+mmu_err mmu_set_label(mmu_t *m, uint64_t addr, uint64_t size, const char *text)
+{
+    uint64_t a, last;
+    mmu_err err = widen_check(m, addr, size, &a, &last);
+    if (err)
+        return err;
+    mlabel *l = label_new(text, "[mapped]");
+    if (!l)
+        return MMU_ERR_NOMEM;
+    if ((err = carve(m, a, last))) {
+        label_unref(l);
+        return err;
+    }
+    for (region *r = ri_find(&m->ri, a); r && r->start <= last; r = ri_next(&m->ri, r)) {
+        label_unref(r->label);
+        r->label = label_ref(l);
+    }
+    label_unref(l);
+    return MMU_OK;
+}
+
+/* ------------------------------------------------------------- queries */
+
+bool mmu_is_available(const mmu_t *m, uint64_t addr, uint64_t size)
+{
+    if (!m || size == 0)
+        return false;
+    uint64_t last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
+    region *r = ri_ceil(&m->ri, addr);
+    return !r || r->start > last;
+}
+
+bool mmu_is_mapped(const mmu_t *m, uint64_t addr, uint64_t size)
+{
+    if (!m || size == 0 || size - 1 > UINT64_MAX - addr)
+        return false;
+    uint64_t last = addr + (size - 1);
+    region *r = ri_find(&m->ri, addr);
+    while (r && r->last < last) {
+        region *next = ri_next(&m->ri, r);
+        if (!next || next->start != r->last + 1)
+            return false;
+        r = next;
+    }
+    return r != NULL;
+}
+
+mmu_err mmu_find_free_space(const mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t max_addr, uint64_t align,
+                            uint64_t *out_addr)
+{
+    if (!m || !out_addr || size == 0)
+        return MMU_ERR_ARG;
+    if (align == 0)
+        align = PAGE_SIZE;
+    if (align & (align - 1))
+        return MMU_ERR_ARG;
+    unsigned __int128 space_end = (unsigned __int128)m->space_last + 1;
+    unsigned __int128 hi = max_addr ? max_addr : space_end;
+    if (hi > space_end || min_addr >= hi || hi - min_addr < size)
+        return MMU_ERR_ARG;
+    uint64_t a;
+    if (!ri_first_fit(&m->ri, size, min_addr, hi, align, space_end, &a))
+        return MMU_ERR_NOSPACE;
+    *out_addr = a;
+    return MMU_OK;
+}
+
+mmu_err mmu_map_anywhere(mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t max_addr, uint64_t align,
+                         unsigned perms, const char *label, uint64_t *out_addr)
+{
+    if (!m || !out_addr || size == 0 || size > UINT64_MAX - PAGE_MASK || perms > MMU_PROT_ALL)
+        return MMU_ERR_ARG;
+    if (align != 0 && align < PAGE_SIZE)
+        return MMU_ERR_ARG;
+    size = (size + PAGE_MASK) & ~PAGE_MASK;
+    uint64_t a;
+    mmu_err err = mmu_find_free_space(m, size, min_addr, max_addr, align, &a);
+    if (!err)
+        err = mmu_map(m, a, size, perms, label);
+    if (!err)
+        *out_addr = a;
+    return err;
+}
+
+static void collect(const region *n, mmu_region *out, size_t max, size_t *i)
+{
+    while (n) {
+        collect(n->left, out, max, i);
+        if (*i < max)
+            out[*i] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == REG_MMIO };
+        (*i)++;
+        n = n->right;
+    }
+}
+
+size_t mmu_regions(const mmu_t *m, mmu_region *out, size_t max)
+{
+    if (!m)
+        return 0;
+    size_t i = 0;
+    if (out && max)
+        collect(m->ri.root, out, max, &i);
+    return m->ri.count;
+}

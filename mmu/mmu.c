@@ -1,0 +1,204 @@
+/*
+ * mmu.c - lifetime, configuration, errors, labels, TLB maintenance, stats.
+ */
+#include "mmu_int.h"
+
+#define DEFAULT_TLB_ENTRIES 1024
+
+static const char *const err_text[] = {
+    [MMU_OK] = "success (MMU_OK)",
+    [MMU_ERR_NOMEM] = "out of host memory (MMU_ERR_NOMEM)",
+    [MMU_ERR_ARG] = "invalid argument (MMU_ERR_ARG)",
+    [MMU_ERR_MAPPED] = "range already mapped (MMU_ERR_MAPPED)",
+    [MMU_ERR_UNMAPPED] = "range not mapped (MMU_ERR_UNMAPPED)",
+    [MMU_ERR_NOSPACE] = "no free range fits (MMU_ERR_NOSPACE)",
+    [MMU_ERR_RANGE] = "address outside the address space (MMU_ERR_RANGE)",
+    [MMU_ERR_READ_UNMAPPED] = "read from unmapped memory (MMU_ERR_READ_UNMAPPED)",
+    [MMU_ERR_WRITE_UNMAPPED] = "write to unmapped memory (MMU_ERR_WRITE_UNMAPPED)",
+    [MMU_ERR_FETCH_UNMAPPED] = "fetch from unmapped memory (MMU_ERR_FETCH_UNMAPPED)",
+    [MMU_ERR_READ_PROT] = "read from non-readable page (MMU_ERR_READ_PROT)",
+    [MMU_ERR_WRITE_PROT] = "write to protected page (MMU_ERR_WRITE_PROT)",
+    [MMU_ERR_FETCH_PROT] = "fetch from non-executable page (MMU_ERR_FETCH_PROT)",
+    [MMU_ERR_NOTFOUND] = "not found (MMU_ERR_NOTFOUND)",
+    [MMU_ERR_CORRUPT] = "corrupt snapshot data (MMU_ERR_CORRUPT)",
+};
+
+const char *mmu_strerror(mmu_err err)
+{
+    if ((unsigned)err < sizeof err_text / sizeof *err_text && err_text[err])
+        return err_text[err];
+    return "unknown error (mmu_err out of range)";
+}
+
+static mmu_err config_check(const mmu_config *c)
+{
+    if (c->addr_bits != 32 && c->addr_bits != 48 && c->addr_bits != 64)
+        return MMU_ERR_ARG;
+    if (c->ptr_size != 1 && c->ptr_size != 2 && c->ptr_size != 4 && c->ptr_size != 8)
+        return MMU_ERR_ARG;
+    if (c->tlb_entries == 0 || c->tlb_entries > 65536 || (c->tlb_entries & (c->tlb_entries - 1)))
+        return MMU_ERR_ARG;
+    return MMU_OK;
+}
+
+mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
+{
+    if (!out)
+        return MMU_ERR_ARG;
+    mmu_config c = cfg ? *cfg : (mmu_config){ 0 };
+    if (!c.addr_bits)
+        c.addr_bits = 64;
+    if (!c.ptr_size)
+        c.ptr_size = 8;
+    if (!c.tlb_entries)
+        c.tlb_entries = DEFAULT_TLB_ENTRIES;
+#ifdef MMU_HARD_TLB
+    c.tlb_entries = 1; /* stress build: every other page is a miss */
+#endif
+    mmu_err err = config_check(&c);
+    if (err)
+        return err;
+    mmu_t *m = mmu_calloc(1, sizeof *m);
+    if (!m)
+        return MMU_ERR_NOMEM;
+    m->cfg = c;
+    m->space_last = c.addr_bits == 64 ? UINT64_MAX : ((uint64_t)1 << c.addr_bits) - 1;
+    m->fast.big_endian = c.big_endian;
+    m->fast.tlb_mask = c.tlb_entries - 1;
+    m->fast.tlb = mmu_malloc(c.tlb_entries * sizeof *m->fast.tlb);
+    m->next_hook_id = 1;
+    if (!m->fast.tlb || pt_init(&m->pt) != MMU_OK) {
+        mmu_free(m->fast.tlb);
+        mmu_free(m);
+        return MMU_ERR_NOMEM;
+    }
+    tlb_flush_all(m);
+    m->tlb_flushes = 0;
+    *out = m;
+    return MMU_OK;
+}
+
+void mmu_close(mmu_t *m)
+{
+    if (!m)
+        return;
+    snap_detach_all(m);
+    mmu_unmap_all(m);
+    pt_free(&m->pt);
+    mmu_free(m->hooks);
+    mmu_free(m->fast.tlb);
+    mmu_free(m);
+}
+
+uint64_t mmu_pagesize(const mmu_t *m)
+{
+    (void)m;
+    return PAGE_SIZE;
+}
+
+uint64_t mmu_max_addr(const mmu_t *m)
+{
+    return m ? m->space_last : 0;
+}
+
+uint64_t mmu_code_generation(const mmu_t *m)
+{
+    return m ? m->fast.code_gen : 0;
+}
+
+void code_changed(mmu_t *m)
+{
+    m->fast.code_gen++;
+}
+
+/* ------------------------------------------------------------------ TLB */
+
+static void tlb_clear(mmu_tlb_entry_ *e)
+{
+    e->tag_read = e->tag_write = e->tag_fetch = TLB_INVALID;
+    e->addend = 0;
+}
+
+void tlb_flush_all(mmu_t *m)
+{
+    for (uint64_t i = 0; i <= m->fast.tlb_mask; i++)
+        tlb_clear(&m->fast.tlb[i]);
+    m->tlb_flushes++;
+}
+
+/* the entry caching a page, if any, holds its page address in some tag */
+static bool holds(const mmu_tlb_entry_ *e, uint64_t page)
+{
+    return e->tag_read == page || e->tag_write == page || e->tag_fetch == page;
+}
+
+void tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n)
+{
+    if (n > m->fast.tlb_mask) {
+        tlb_flush_all(m);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t page = (vpn + i) << PAGE_BITS;
+        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
+        if (holds(e, page))
+            tlb_clear(e);
+    }
+}
+
+/* --------------------------------------------------------------- labels */
+
+mlabel *label_new(const char *s, const char *dflt)
+{
+    if (!s || !*s)
+        s = dflt;
+    size_t len = strlen(s);
+    if (len > UINT32_MAX)
+        return NULL;
+    mlabel *l = mmu_malloc(sizeof *l + len + 1);
+    if (!l)
+        return NULL;
+    l->refs = 1;
+    l->len = (uint32_t)len;
+    memcpy(l->s, s, len + 1);
+    return l;
+}
+
+mlabel *label_ref(mlabel *l)
+{
+    l->refs++;
+    return l;
+}
+
+void label_unref(mlabel *l)
+{
+    if (l && --l->refs == 0)
+        mmu_free(l);
+}
+
+/* ----------------------------------------------------------- statistics */
+
+static void count_labels(region *r, size_t *bytes)
+{
+    *bytes += sizeof *r + (r->label->refs == 1 ? sizeof(mlabel) + r->label->len + 1 : 0);
+}
+
+void mmu_get_stats(const mmu_t *m, mmu_stats *out)
+{
+    if (!m || !out)
+        return;
+    size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * sizeof(mmu_tlb_entry_) + pt_meta_bytes(&m->pt)
+                  + m->cap_hooks * sizeof(hook);
+    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r))
+        count_labels(r, &meta);
+    *out = (mmu_stats){
+        .tlb_hits = m->fast.tlb_hits,
+        .tlb_misses = m->tlb_misses,
+        .tlb_flushes = m->tlb_flushes,
+        .page_walks = m->page_walks,
+        .faults = m->faults,
+        .regions = m->ri.count,
+        .pages_mapped = m->pages_mapped,
+        .meta_bytes = meta,
+    };
+}

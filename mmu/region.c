@@ -1,0 +1,254 @@
+/*
+ * region.c - the region index: an AVL tree of map entries ordered by start,
+ * augmented with the largest free gap of each subtree so that first-fit
+ * search, lookup and overlap checks are O(log n).
+ */
+#include "mmu_int.h"
+
+static int height(const region *n) { return n ? n->height : 0; }
+static uint64_t max_gap(const region *n) { return n ? n->max_gap : 0; }
+static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
+
+static void update(region *n)
+{
+    int hl = height(n->left), hr = height(n->right);
+    n->height = 1 + (hl > hr ? hl : hr);
+    n->max_gap = max3(n->gap, max_gap(n->left), max_gap(n->right));
+}
+
+static region *rotate_right(region *n)
+{
+    region *l = n->left;
+    n->left = l->right;
+    l->right = n;
+    update(n);
+    update(l);
+    return l;
+}
+
+static region *rotate_left(region *n)
+{
+    region *r = n->right;
+    n->right = r->left;
+    r->left = n;
+    update(n);
+    update(r);
+    return r;
+}
+
+static region *balance(region *n)
+{
+    update(n);
+    int bf = height(n->left) - height(n->right);
+    if (bf > 1) {
+        if (height(n->left->left) < height(n->left->right))
+            n->left = rotate_left(n->left);
+        return rotate_right(n);
+    }
+    if (bf < -1) {
+        if (height(n->right->right) < height(n->right->left))
+            n->right = rotate_right(n->right);
+        return rotate_left(n);
+    }
+    return n;
+}
+
+static region *insert(region *n, region *r)
+{
+    if (!n)
+        return r;
+    if (r->start < n->start)
+        n->left = insert(n->left, r);
+    else
+        n->right = insert(n->right, r);
+    return balance(n);
+}
+
+static region *remove_min(region *n, region **min)
+{
+    if (!n->left) {
+        *min = n;
+        return n->right;
+    }
+    n->left = remove_min(n->left, min);
+    return balance(n);
+}
+
+static region *tree_remove(region *n, const region *r)
+{
+    if (r->start < n->start) {
+        n->left = tree_remove(n->left, r);
+    } else if (r->start > n->start) {
+        n->right = tree_remove(n->right, r);
+    } else {
+        region *l = n->left, *rt = n->right, *min;
+        if (!rt)
+            return l;
+        rt = remove_min(rt, &min);
+        min->left = l;
+        min->right = rt;
+        return balance(min);
+    }
+    return balance(n);
+}
+
+/* recompute the augmentation along the path to key after a gap change */
+static void refresh(region *n, uint64_t key)
+{
+    if (!n)
+        return;
+    if (key < n->start)
+        refresh(n->left, key);
+    else if (key > n->start)
+        refresh(n->right, key);
+    update(n);
+}
+
+region *ri_ceil(const region_index *ri, uint64_t addr)
+{
+    region *best = NULL;
+    for (region *n = ri->root; n;) {
+        if (n->last >= addr) {
+            best = n;
+            n = n->left;
+        } else {
+            n = n->right;
+        }
+    }
+    return best;
+}
+
+region *ri_find(const region_index *ri, uint64_t addr)
+{
+    region *r = ri_ceil(ri, addr);
+    return r && r->start <= addr ? r : NULL;
+}
+
+region *ri_first(const region_index *ri)
+{
+    region *n = ri->root;
+    while (n && n->left)
+        n = n->left;
+    return n;
+}
+
+region *ri_next(const region_index *ri, const region *r)
+{
+    return r->last == UINT64_MAX ? NULL : ri_ceil(ri, r->last + 1);
+}
+
+static region *ri_prev(const region_index *ri, uint64_t start)
+{
+    region *best = NULL;
+    for (region *n = ri->root; n;) {
+        if (n->start < start) {
+            best = n;
+            n = n->right;
+        } else {
+            n = n->left;
+        }
+    }
+    return best;
+}
+
+static void set_gap(region *r, const region *pred)
+{
+    r->gap = pred ? r->start - pred->last - 1 : r->start;
+}
+
+void ri_insert(region_index *ri, region *r)
+{
+    r->left = r->right = NULL;
+    r->height = 1;
+    set_gap(r, ri_prev(ri, r->start));
+    r->max_gap = r->gap;
+    ri->root = insert(ri->root, r);
+    ri->count++;
+    region *succ = ri_next(ri, r);
+    if (succ) {
+        set_gap(succ, r);
+        refresh(ri->root, succ->start);
+    }
+}
+
+void ri_remove(region_index *ri, region *r)
+{
+    region *pred = ri_prev(ri, r->start), *succ = ri_next(ri, r);
+    ri->root = tree_remove(ri->root, r);
+    ri->count--;
+    if (succ) {
+        set_gap(succ, pred);
+        refresh(ri->root, succ->start);
+    }
+}
+
+typedef struct fit_ctx {
+    uint64_t size, lo, align;
+    unsigned __int128 hi; /* exclusive */
+    uint64_t found;
+} fit_ctx;
+
+/* does [glo, ghi) hold an aligned block of size inside [lo, hi)? */
+static bool fit(fit_ctx *c, unsigned __int128 glo, unsigned __int128 ghi)
+{
+    unsigned __int128 a = glo > c->lo ? glo : c->lo;
+    a = (a + c->align - 1) & ~(unsigned __int128)(c->align - 1);
+    unsigned __int128 lim = ghi < c->hi ? ghi : c->hi;
+    if (a + c->size > lim)
+        return false;
+    c->found = (uint64_t)a;
+    return true;
+}
+
+/* 1 found, -1 past hi (stop), 0 not in this subtree */
+static int first_fit(fit_ctx *c, const region *n)
+{
+    if (!n || n->max_gap < c->size)
+        return 0;
+    if (n->start <= c->lo) /* every gap here ends at or before lo */
+        return first_fit(c, n->right);
+    int r = first_fit(c, n->left);
+    if (r)
+        return r;
+    uint64_t glo = n->start - n->gap;
+    if (glo >= c->hi)
+        return -1;
+    if (n->gap >= c->size && fit(c, glo, n->start))
+        return 1;
+    return first_fit(c, n->right);
+}
+
+bool ri_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned __int128 hi_excl, uint64_t align,
+                  unsigned __int128 space_end, uint64_t *out)
+{
+    fit_ctx c = { size, lo, align, hi_excl, 0 };
+    int r = first_fit(&c, ri->root);
+    if (r == 0) {
+        region *last = ri->root;
+        while (last && last->right)
+            last = last->right;
+        unsigned __int128 glo = last ? (unsigned __int128)last->last + 1 : 0;
+        r = glo < c.hi && fit(&c, glo, space_end) ? 1 : -1;
+    }
+    if (r != 1)
+        return false;
+    *out = c.found;
+    return true;
+}
+
+static void free_tree(region *n, void (*fn)(region *, void *), void *ctx)
+{
+    while (n) {
+        free_tree(n->left, fn, ctx);
+        region *right = n->right;
+        fn(n, ctx);
+        n = right;
+    }
+}
+
+void ri_free_all(region_index *ri, void (*fn)(region *, void *), void *ctx)
+{
+    free_tree(ri->root, fn, ctx);
+    ri->root = NULL;
+    ri->count = 0;
+}
