@@ -96,7 +96,7 @@ typedef struct region {
     uint64_t       last;    /* inclusive: a region may end at 2^64 */
     unsigned       perms;
     unsigned       kind;    /* REG_* */
-    label         *label;
+    mlabel        *label;
     uint8_t       *host;    /* host address of start (RAM, PTR) */
     mmio_dev      *dev;     /* REG_MMIO */
 } region;
