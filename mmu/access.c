@@ -351,7 +351,11 @@ static void mark_code(mmu_t *m, uint64_t addr, uint64_t size)
 {
     uint64_t first = addr >> PAGE_BITS, last = (addr + (size - 1)) >> PAGE_BITS;
     for (uint64_t vpn = first;; vpn++) {
-        *pt_find(&m->pt, vpn) |= PTE_CODE;
+        uint64_t *pte = pt_find(&m->pt, vpn);
+        if (!(*pte & PTE_CODE)) {
+            *pte |= PTE_CODE;
+            tlb_flush_range(m, vpn, 1); /* drop a write tag the page may have */
+        }
         if (vpn == last)
             return;
     }
