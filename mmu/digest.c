@@ -11,7 +11,7 @@ static void hash_region(XXH3_state_t *st, const region *r)
     struct {
         uint64_t start, last;
         uint32_t perms, mmio, label_len, zero; /* named: padding would be hashed uninitialised */
-    } rec = { r->start, r->last, r->perms, r->kind == REG_MMIO, r->label->len };
+    } rec = { r->start, r->last, r->perms, r->kind == REG_MMIO, r->label->len, 0 };
     XXH3_64bits_update(st, &rec, sizeof rec);
     XXH3_64bits_update(st, r->label->s, r->label->len);
 }
