@@ -1,0 +1,256 @@
+/*
+ * bench_cpu.c - the interpreter in M instructions per second, against
+ * Unicorn's JIT on the same machine code:
+ *   cpu.loadstore       a load/store loop
+ *   cpu.loadstore.hook  the same with a code hook on every instruction
+ *   cpu.sieve           a branchy integer loop (sieve of Eratosthenes)
+ */
+#include "bench.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CODE_ADDR 0x400000u
+#define DATA_ADDR 0x100000u /* load/store data: 64 KiB, wrapped by the mask */
+#define SIEVE_ADDR 0x1000000u
+
+/* the interpreter lands separately: n/a until it links */
+extern __typeof__(cpu_run) cpu_run __attribute__((weak));
+extern __typeof__(cpu_hook_code) cpu_hook_code __attribute__((weak));
+
+/* rsi = DATA_ADDR, rcx = iterations; 7 instructions per iteration. Loads
+ * read the even quadwords, stores write the odd ones: every run sees the
+ * same memory and ends with rcx 0. */
+static const uint8_t loadstore_code[] = {
+    0x48, 0x8b, 0x16,                         /* 00: mov rdx, [rsi]        */
+    0x48, 0x01, 0xd0,                         /* 03: add rax, rdx          */
+    0x48, 0x89, 0x46, 0x08,                   /* 06: mov [rsi+8], rax      */
+    0x48, 0x83, 0xc6, 0x10,                   /* 0a: add rsi, 16           */
+    0x48, 0x81, 0xe6, 0xf0, 0xff, 0x10, 0x00, /* 0e: and rsi, 0x10fff0     */
+    0x48, 0xff, 0xc9,                         /* 15: dec rcx               */
+    0x75, 0xe6,                               /* 18: jnz 00                */
+    0xf4,                                     /* 1a: hlt (the until address) */
+};
+#define LOADSTORE_END 0x1a
+
+/* rdi = flags (rcx bytes), rcx = n; rax = primes below n */
+static const uint8_t sieve_code[] = {
+    0x31, 0xc0,                   /* 00: xor eax, eax                 */
+    0x31, 0xd2,                   /* 02: xor edx, edx                 */
+    0xc6, 0x04, 0x17, 0x00,       /* 04: mov byte [rdi+rdx], 0  clear */
+    0x48, 0xff, 0xc2,             /* 08: inc rdx                      */
+    0x48, 0x39, 0xca,             /* 0b: cmp rdx, rcx                 */
+    0x72, 0xf4,                   /* 0e: jb 04                        */
+    0xba, 0x02, 0x00, 0x00, 0x00, /* 10: mov edx, 2                   */
+    0x80, 0x3c, 0x17, 0x00,       /* 15: cmp byte [rdi+rdx], 0  outer */
+    0x75, 0x1c,                   /* 19: jne 37                       */
+    0x48, 0xff, 0xc0,             /* 1b: inc rax                      */
+    0x49, 0x89, 0xd0,             /* 1e: mov r8, rdx                  */
+    0x4c, 0x0f, 0xaf, 0xc2,       /* 21: imul r8, rdx                 */
+    0x49, 0x39, 0xc8,             /* 25: cmp r8, rcx                  */
+    0x73, 0x0d,                   /* 28: jae 37                       */
+    0x42, 0xc6, 0x04, 0x07, 0x01, /* 2a: mov byte [rdi+r8], 1  inner  */
+    0x49, 0x01, 0xd0,             /* 2f: add r8, rdx                  */
+    0x49, 0x39, 0xc8,             /* 32: cmp r8, rcx                  */
+    0x72, 0xf3,                   /* 35: jb 2a                        */
+    0x48, 0xff, 0xc2,             /* 37: inc rdx                next  */
+    0x48, 0x39, 0xca,             /* 3a: cmp rdx, rcx                 */
+    0x72, 0xd6,                   /* 3d: jb 15                        */
+    0xf4,                         /* 3f: hlt (the until address)      */
+};
+#define SIEVE_END 0x3f
+
+/* What the sieve does, in C: its prime count and instruction count. */
+static uint64_t sieve_model(uint64_t n, uint64_t *insns)
+{
+    uint8_t *flag = calloc(n, 1);
+    uint64_t primes = 0, k = 2 + 4 * n + 1; /* xor, xor, clear loop, mov */
+    for (uint64_t i = 2; flag && i < n; i++) {
+        k += 2 + 3; /* cmp, jne ... inc, cmp, jb */
+        if (flag[i])
+            continue;
+        primes++;
+        k += 5; /* inc, mov, imul, cmp, jae */
+        for (uint64_t j = i * i; j < n; j += i)
+            flag[j] = 1, k += 4;
+    }
+    free(flag);
+    *insns = k;
+    return primes;
+}
+
+typedef struct prog {
+    const char    *name;
+    const uint8_t *code;
+    size_t         len, end; /* bytes, offset of the until address */
+    uint64_t       data, data_size;
+    uint64_t       regs[3][2]; /* {CPU_*, value} set before each run */
+    uint64_t       insns;      /* per run */
+    uint64_t       check_reg, check_value; /* what a correct run leaves */
+    bool           hook;       /* code hook on every instruction */
+} prog;
+
+/* -------------------------------------------------------- softmmu side */
+
+typedef struct cpu_ctx {
+    const prog *p;
+    cpu_t      *c;
+    mmu_t      *m;
+    uint64_t    hook_calls;
+} cpu_ctx;
+
+static void count_insn(cpu_t *c, uint64_t addr, unsigned size, void *user)
+{
+    (void)c, (void)addr, (void)size;
+    ++*(uint64_t *)user;
+}
+
+static double cpu_once(void *p)
+{
+    cpu_ctx *x = p;
+    const prog *g = x->p;
+    cpu_exit why;
+    for (size_t i = 0; i < 3; i++)
+        cpu_reg_write(x->c, (cpu_reg)g->regs[i][0], g->regs[i][1]);
+    x->hook_calls = 0;
+    double t0 = bench_now_ns();
+    mmu_err err = cpu_run(x->c, CODE_ADDR, CODE_ADDR + g->end, 0, &why);
+    double t = bench_now_ns() - t0;
+    if (err || why != CPU_EXIT_UNTIL || cpu_reg_read(x->c, (cpu_reg)g->check_reg) != g->check_value
+        || (g->hook && x->hook_calls != g->insns)) {
+        fprintf(stderr, "bench: %s: cpu_run -> %s, exit %d, check reg %#" PRIx64 "\n", g->name, mmu_strerror(err),
+                (int)why, cpu_reg_read(x->c, (cpu_reg)g->check_reg));
+        return NAN;
+    }
+    return (double)g->insns / (t / 1e3); /* M insn/s */
+}
+
+static bool cpu_setup(cpu_ctx *x)
+{
+    const prog *g = x->p;
+    if (!cpu_run || (g->hook && !cpu_hook_code))
+        return false;
+    if (mmu_open(NULL, &x->m) || cpu_open(x->m, &x->c))
+        return false;
+    return !mmu_map(x->m, CODE_ADDR, PAGE, MMU_PROT_READ | MMU_PROT_EXEC, "code")
+           && !mmu_write(x->m, CODE_ADDR, g->code, g->len)
+           && !mmu_map(x->m, g->data, g->data_size, MMU_PROT_READ | MMU_PROT_WRITE, "data")
+           && (!g->hook || !cpu_hook_code(x->c, count_insn, &x->hook_calls, 1, 0, NULL));
+}
+
+static void cpu_teardown(cpu_ctx *x)
+{
+    cpu_close(x->c);
+    mmu_close(x->m);
+}
+
+/* --------------------------------------------------------- Unicorn side */
+
+#ifdef HAVE_UNICORN
+typedef struct uc_ctx {
+    const prog *p;
+    uc_engine  *uc;
+    uint64_t    hook_calls;
+} uc_ctx;
+
+/* CPU_* numbers to Unicorn's */
+static int uc_reg(uint64_t r)
+{
+    static const int map[] = { [CPU_RAX] = UC_X86_REG_RAX, [CPU_RCX] = UC_X86_REG_RCX, [CPU_RDX] = UC_X86_REG_RDX,
+                               [CPU_RSI] = UC_X86_REG_RSI, [CPU_RDI] = UC_X86_REG_RDI };
+    return map[r];
+}
+
+static void uc_count_insn(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
+{
+    (void)uc, (void)addr, (void)size;
+    ++*(uint64_t *)user;
+}
+
+static double uc_once(void *p)
+{
+    uc_ctx *x = p;
+    const prog *g = x->p;
+    for (size_t i = 0; i < 3; i++)
+        uc_reg_write(x->uc, uc_reg(g->regs[i][0]), &g->regs[i][1]);
+    x->hook_calls = 0;
+    double t0 = bench_now_ns();
+    uc_err err = uc_emu_start(x->uc, CODE_ADDR, CODE_ADDR + g->end, 0, 0);
+    double t = bench_now_ns() - t0;
+    uint64_t check = 0;
+    uc_reg_read(x->uc, uc_reg(g->check_reg), &check);
+    if (err || check != g->check_value || (g->hook && x->hook_calls != g->insns)) {
+        fprintf(stderr, "bench: %s: unicorn: %s, check reg %#" PRIx64 "\n", g->name, uc_strerror(err), check);
+        return NAN;
+    }
+    return (double)g->insns / (t / 1e3);
+}
+
+static bool uc_setup(uc_ctx *x)
+{
+    const prog *g = x->p;
+    uc_hook h;
+    if (uc_open(UC_ARCH_X86, UC_MODE_64, &x->uc))
+        return false;
+    return !uc_mem_map(x->uc, CODE_ADDR, PAGE, UC_PROT_READ | UC_PROT_EXEC)
+           && !uc_mem_write(x->uc, CODE_ADDR, g->code, g->len)
+           && !uc_mem_map(x->uc, g->data, g->data_size, UC_PROT_READ | UC_PROT_WRITE)
+           && (!g->hook || !uc_hook_add(x->uc, &h, UC_HOOK_CODE, (void *)uc_count_insn, &x->hook_calls, 1, 0));
+}
+#endif
+
+/* ------------------------------------------------------------------ rows */
+
+static void cpu_row(const prog *g, const char *desc, bench_goal goal, double target)
+{
+    bench_row r = { .name = g->name, .unit = "Minsn/s", .base_what = "unicorn", .goal = goal, .target = target };
+    snprintf(r.desc, sizeof r.desc, "%s", desc);
+    cpu_ctx x = { .p = g };
+    bench_job jobs[2] = { { cpu_setup(&x) ? cpu_once : NULL, &x }, { NULL, NULL } };
+#ifdef HAVE_UNICORN
+    uc_ctx u = { .p = g };
+    jobs[1] = (bench_job){ uc_setup(&u) ? uc_once : NULL, &u };
+#endif
+    double out[2];
+    bench_measure(jobs, 2, out);
+    r.ours = out[0], r.base = r.peer = out[1];
+    bench_emit(&r);
+    cpu_teardown(&x);
+#ifdef HAVE_UNICORN
+    if (u.uc)
+        uc_close(u.uc);
+#endif
+}
+
+static void loadstore_rows(void)
+{
+    uint64_t n = BENCH_SIZE(2000000, 20000);
+    prog g = { "cpu.loadstore", loadstore_code, sizeof loadstore_code, LOADSTORE_END, DATA_ADDR, 64 * KiB,
+               { { CPU_RSI, DATA_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0x1234 } }, 7 * n, CPU_RCX, 0, false };
+    if (bench_want(g.name))
+        cpu_row(&g, "mov/add/mov/add/and/dec/jnz loop", GOAL_RATIO_GE, 1);
+    g.name = "cpu.loadstore.hook";
+    g.hook = true;
+    g.regs[1][1] = n /= 4, g.insns = 7 * n;
+    if (bench_want(g.name))
+        cpu_row(&g, "the same, code hook on every instruction", GOAL_RATIO_GE, 2);
+}
+
+static void sieve_row(void)
+{
+    uint64_t n = BENCH_SIZE(256 * KiB, 16 * KiB), insns;
+    uint64_t primes = sieve_model(n, &insns);
+    prog g = { "cpu.sieve", sieve_code, sizeof sieve_code, SIEVE_END, SIEVE_ADDR, n,
+               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false };
+    char desc[64];
+    snprintf(desc, sizeof desc, "sieve of Eratosthenes below %" PRIu64, n);
+    if (bench_want(g.name))
+        cpu_row(&g, desc, GOAL_NONE, 0);
+}
+
+void bench_cpu(void)
+{
+    loadstore_rows();
+    sieve_row();
+}

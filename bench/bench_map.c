@@ -1,0 +1,338 @@
+/*
+ * bench_map.c - map changes with many regions, against the kernel doing the
+ * same to host memory:
+ *   map.N           map + unmap of one page in a gap among N one-page regions
+ *                   (baseline: mmap + munmap of one host page)
+ *   protect.split   protect a different page of a 64 MiB mapping each time:
+ *                   every call splits (baseline: mprotect, same pattern)
+ *   protect.toggle  protect one page read-only and back, per call
+ * Unicorn aborts near 4,000 regions, so its column stops at 1k.
+ */
+#include "bench.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define MAP_BASE 0x100000000u
+#define PEER_MAX_REGIONS 1000 /* Unicorn 2.0.1 aborts around 4,000 */
+#define RW (MMU_PROT_READ | MMU_PROT_WRITE)
+
+/* random picks below n, fixed seed */
+static uint32_t *picks(size_t count, uint32_t n)
+{
+    uint32_t *v = malloc(count * sizeof *v);
+    uint64_t rng = BENCH_SEED ^ n;
+    for (size_t i = 0; v && i < count; i++)
+        v[i] = (uint32_t)(bench_rand(&rng) % n);
+    return v;
+}
+
+/* a permutation of 0..n-1 */
+static uint32_t *shuffled(uint32_t n)
+{
+    uint32_t *v = malloc(n * sizeof *v);
+    uint64_t rng = BENCH_SEED;
+    if (!v)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = i;
+    for (uint32_t i = n - 1; i > 0; i--) {
+        uint32_t j = (uint32_t)(bench_rand(&rng) % (i + 1)), t = v[i];
+        v[i] = v[j], v[j] = t;
+    }
+    return v;
+}
+
+/* ------------------------------------------------------------ map+unmap */
+
+typedef struct map_ctx {
+    mmu_t          *m;
+    const uint32_t *gap; /* gap index per op: page MAP_BASE + (2 gap + 1) pages */
+    size_t          n_ops, n_ops_peer;
+#ifdef HAVE_UNICORN
+    uc_engine *uc;
+#endif
+} map_ctx;
+
+static uint64_t gap_addr(const map_ctx *c, size_t i)
+{
+    return MAP_BASE + (2 * (uint64_t)c->gap[i] + 1) * PAGE;
+}
+
+static double mmu_map_unmap(void *p)
+{
+    const map_ctx *c = p;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops; i++) {
+        uint64_t a = gap_addr(c, i);
+        if (mmu_map(c->m, a, PAGE, RW, NULL) || mmu_unmap(c->m, a, PAGE))
+            return NAN;
+    }
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
+}
+
+static double host_map_unmap(void *p)
+{
+    const map_ctx *c = p;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops; i++) {
+        void *h = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (h == MAP_FAILED || munmap(h, PAGE))
+            return NAN;
+    }
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
+}
+
+#ifdef HAVE_UNICORN
+static double uc_map_unmap(void *p)
+{
+    const map_ctx *c = p;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops_peer; i++) {
+        uint64_t a = gap_addr(c, i);
+        if (uc_mem_map(c->uc, a, PAGE, UC_PROT_READ | UC_PROT_WRITE) || uc_mem_unmap(c->uc, a, PAGE))
+            return NAN;
+    }
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops_peer;
+}
+
+static bench_job uc_regions(map_ctx *c, uint32_t n)
+{
+    if (n > PEER_MAX_REGIONS || uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc))
+        return (bench_job){ NULL, c };
+    for (uint32_t i = 0; i < n; i++)
+        if (uc_mem_map(c->uc, MAP_BASE + 2 * (uint64_t)i * PAGE, PAGE, UC_PROT_READ | UC_PROT_WRITE))
+            return (bench_job){ NULL, c };
+    return (bench_job){ uc_map_unmap, c };
+}
+#endif
+
+/* an MMU holding n disjoint one-page regions, one free page between each */
+static mmu_t *mmu_regions_open(uint32_t n)
+{
+    mmu_t *m;
+    if (mmu_open(NULL, &m))
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        mmu_err err = mmu_map(m, MAP_BASE + 2 * (uint64_t)i * PAGE, PAGE, RW, NULL);
+        if (err) {
+            fprintf(stderr, "bench: map.%u: region %u: %s\n", n, i, mmu_strerror(err));
+            mmu_close(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+static const char *count_str(uint32_t n, char buf[16])
+{
+    if (n >= 1000000 && n % 1000000 == 0)
+        snprintf(buf, 16, "%uM", n / 1000000);
+    else if (n >= 1000 && n % 1000 == 0)
+        snprintf(buf, 16, "%uk", n / 1000);
+    else
+        snprintf(buf, 16, "%u", n);
+    return buf;
+}
+
+static void map_row(uint32_t n)
+{
+    char cnt[16], name[32];
+    snprintf(name, sizeof name, "map.%s", count_str(n, cnt));
+    if (!bench_want(name))
+        return;
+    bench_row r = { .name = name, .unit = "us", .base_what = "mmap+munmap", .goal = GOAL_ABS_LE, .target = 2 };
+    snprintf(r.desc, sizeof r.desc, "map+unmap 1 page among %s regions", cnt);
+    map_ctx c = { .n_ops = BENCH_SIZE(20000, 500), .n_ops_peer = BENCH_SIZE(50, 10) };
+    c.gap = picks(c.n_ops, n);
+    c.m = mmu_regions_open(n);
+    bench_job jobs[3] = { { c.m && c.gap ? mmu_map_unmap : NULL, &c }, { host_map_unmap, &c }, { NULL, &c } };
+#ifdef HAVE_UNICORN
+    if (c.gap)
+        jobs[2] = uc_regions(&c, n);
+#endif
+    double out[3];
+    bench_measure(jobs, 3, out);
+    r.ours = out[0], r.base = out[1], r.peer = out[2];
+    bench_emit(&r);
+#ifdef HAVE_UNICORN
+    if (c.uc)
+        uc_close(c.uc);
+#endif
+    mmu_close(c.m);
+    free((void *)c.gap);
+}
+
+/* -------------------------------------------------------------- protect */
+
+typedef struct prot_ctx {
+    mmu_t          *m;
+    uint8_t        *host; /* the native mapping */
+    uint64_t        size;
+    const uint32_t *page; /* distinct pages, shuffled */
+    size_t          n_ops, n_ops_peer;
+#ifdef HAVE_UNICORN
+    uc_engine *uc;
+#endif
+} prot_ctx;
+
+/* a fresh, fully touched mapping: the previous repetition's splits are gone */
+static bool mmu_fresh(prot_ctx *c)
+{
+    static const uint8_t ones[64 * 1024] = { 1 };
+    mmu_unmap_all(c->m);
+    if (mmu_map(c->m, MAP_BASE, c->size, RW, "big"))
+        return false;
+    for (uint64_t off = 0; off < c->size; off += sizeof ones)
+        if (mmu_write(c->m, MAP_BASE + off, ones, sizeof ones))
+            return false;
+    return true;
+}
+
+static double mmu_split(void *p)
+{
+    prot_ctx *c = p;
+    if (!mmu_fresh(c))
+        return NAN;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops; i++)
+        if (mmu_protect(c->m, MAP_BASE + (uint64_t)c->page[i] * PAGE, PAGE, MMU_PROT_READ))
+            return NAN;
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
+}
+
+static bool host_fresh(prot_ctx *c)
+{
+    bench_host_free(c->host, c->size);
+    c->host = bench_host_alloc(c->size);
+    for (uint64_t off = 0; c->host && off < c->size; off += PAGE)
+        c->host[off] = 1;
+    return c->host != NULL;
+}
+
+static double host_split(void *p)
+{
+    prot_ctx *c = p;
+    if (!host_fresh(c))
+        return NAN;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops; i++)
+        if (mprotect(c->host + (uint64_t)c->page[i] * PAGE, PAGE, PROT_READ))
+            return NAN;
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
+}
+
+/* read-only and back: a split the first time, then a perms change */
+static double mmu_toggle(void *p)
+{
+    prot_ctx *c = p;
+    uint64_t a = MAP_BASE + (uint64_t)c->page[0] * PAGE;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops; i++)
+        if (mmu_protect(c->m, a, PAGE, i % 2 ? RW : MMU_PROT_READ))
+            return NAN;
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
+}
+
+static double host_toggle(void *p)
+{
+    prot_ctx *c = p;
+    uint8_t *a = c->host + (uint64_t)c->page[0] * PAGE;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops; i++)
+        if (mprotect(a, PAGE, i % 2 ? PROT_READ | PROT_WRITE : PROT_READ))
+            return NAN;
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
+}
+
+#ifdef HAVE_UNICORN
+static bool uc_fresh(prot_ctx *c)
+{
+    if (c->uc)
+        uc_close(c->uc);
+    c->uc = bench_uc_filled(MAP_BASE, c->size);
+    return c->uc != NULL;
+}
+
+static double uc_split(void *p)
+{
+    prot_ctx *c = p;
+    if (!uc_fresh(c))
+        return NAN;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops_peer; i++)
+        if (uc_mem_protect(c->uc, MAP_BASE + (uint64_t)c->page[i] * PAGE, PAGE, UC_PROT_READ))
+            return NAN;
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops_peer;
+}
+
+static double uc_toggle(void *p)
+{
+    prot_ctx *c = p;
+    uint64_t a = MAP_BASE + (uint64_t)c->page[0] * PAGE;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < c->n_ops_peer; i++)
+        if (uc_mem_protect(c->uc, a, PAGE, i % 2 ? UC_PROT_READ | UC_PROT_WRITE : UC_PROT_READ))
+            return NAN;
+    return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops_peer;
+}
+#endif
+
+static void prot_row(prot_ctx *c, bool split)
+{
+    char sz[24];
+    bench_row r = { .name = split ? "protect.split" : "protect.toggle", .unit = "us", .base_what = "mprotect",
+                    .goal = GOAL_ABS_LE, .target = 2 };
+    if (!bench_want(r.name))
+        return;
+    snprintf(r.desc, sizeof r.desc, split ? "protect a new page of %s: splits" : "protect 1 page of %s r, rw, ...",
+             bench_size_str(c->size, sz));
+    bench_job jobs[3] = { { split ? mmu_split : mmu_toggle, c }, { split ? host_split : host_toggle, c },
+                          { NULL, c } };
+#ifdef HAVE_UNICORN
+    jobs[2].fn = split ? uc_split : uc_toggle;
+#endif
+    double out[3];
+    bench_measure(jobs, 3, out);
+    r.ours = out[0], r.base = out[1], r.peer = out[2];
+    bench_emit(&r);
+}
+
+static void prot_rows(void)
+{
+    if (!bench_want("protect.split") && !bench_want("protect.toggle"))
+        return;
+    prot_ctx c = { .size = BENCH_SIZE(64 * MiB, 4 * MiB), .n_ops = BENCH_SIZE(2000, 200), .n_ops_peer = 3 };
+    c.page = shuffled((uint32_t)(c.size / PAGE));
+    if (!c.page || mmu_open(NULL, &c.m)) {
+        free((void *)c.page);
+        return;
+    }
+    prot_row(&c, true);
+    c.n_ops = BENCH_SIZE(20000, 1000), c.n_ops_peer = BENCH_SIZE(50, 10);
+    bool fresh = mmu_fresh(&c) && host_fresh(&c);
+#ifdef HAVE_UNICORN
+    fresh = fresh && uc_fresh(&c);
+#endif
+    if (fresh)
+        prot_row(&c, false);
+#ifdef HAVE_UNICORN
+    if (c.uc)
+        uc_close(c.uc);
+#endif
+    mmu_close(c.m);
+    bench_host_free(c.host, c.size);
+    free((void *)c.page);
+}
+
+/* --------------------------------------------------------------- group */
+
+void bench_map(void)
+{
+    static const uint32_t full[] = { 10, 10000, 1000000 }, quick[] = { 10, 1000, 10000 };
+    for (size_t i = 0; i < 3; i++)
+        map_row(bench.quick ? quick[i] : full[i]);
+    prot_rows();
+}
