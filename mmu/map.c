@@ -250,11 +250,11 @@ static void set_perms(mmu_t *m, region *r, unsigned perms)
 mmu_err mmu_protect(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms)
 {
     uint64_t a, last;
+    if (perms > MMU_PROT_ALL) /* a bad argument is ARG whatever the map holds */
+        return MMU_ERR_ARG;
     mmu_err err = widen_check(m, addr, size, &a, &last);
     if (err)
         return err;
-    if (perms > MMU_PROT_ALL)
-        return MMU_ERR_ARG;
     if ((err = carve(m, a, last)))
         return err;
     for (region *r = ri_find(&m->ri, a); r && r->start <= last; r = ri_next(&m->ri, r))
