@@ -74,6 +74,7 @@ static void page_written(mmu_t *m, uint64_t vpn)
     if (*pte & PTE_CODE) {
         *pte &= ~(uint64_t)PTE_CODE;
         code_changed(m);
+        tlb_flush_range(m, vpn, 1); /* the next fetch must take the slow path to mark it again */
     }
 }
 

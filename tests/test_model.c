@@ -95,3 +95,22 @@ Test(model, protect_rejects_bad_perms_before_looking_at_the_map)
     ERR_UNCHANGED(m, mmu_protect(m, 0x7000, 0x1000, 8), MMU_ERR_ARG);
     mmu_close(m);
 }
+
+/* found by the model: a fetch that hit the TLB after a write did not mark
+ * the page as code again, so the next write left the generation alone */
+Test(model, write_after_refetch_changes_the_code_generation)
+{
+    mmu_t *m;
+    uint8_t buf[16];
+    OK(mmu_open(NULL, &m));
+    OK(mmu_map(m, 0x434000, 0x1000, MMU_PROT_WRITE | MMU_PROT_EXEC, NULL));
+    OK(mmu_fetch(m, 0x434000, buf, 10));
+    uint64_t g = mmu_code_generation(m);
+    OK(mmu_write_ptr(m, 0x434000, 0x1234, 8, false));
+    cr_assert_neq(mmu_code_generation(m), g);
+    OK(mmu_fetch(m, 0x434000, buf, 8));
+    g = mmu_code_generation(m);
+    OK(mmu_store_u8(m, 0x434fff, 0x6d));
+    cr_assert_neq(mmu_code_generation(m), g, "a store to fetched code must change the generation");
+    mmu_close(m);
+}
