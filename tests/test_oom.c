@@ -1,0 +1,246 @@
+/*
+ * test_oom.c - allocation failure: every call that allocates is run with
+ * its 1st, 2nd, 3rd... allocation failing (mmu_alloc_fail_after) until it
+ * succeeds; each failure must return MMU_ERR_NOMEM and change nothing (same
+ * digest, same region list, out-parameters untouched). Run under ASan or
+ * valgrind, this also shows that the failure paths free what they took.
+ */
+#include "test_util.h"
+
+#include "alloc_test.h"
+#include "model.c"
+
+/* failure points tried by this process (one per test: Criterion forks) */
+static unsigned long points;
+
+typedef struct state {
+    uint64_t   digest;
+    size_t     n;
+    mmu_region r[64];
+    char       label[64][48];
+} state;
+
+static void take(mmu_t *m, state *s)
+{
+    s->digest = mmu_digest(m);
+    s->n = mmu_regions(m, s->r, 64);
+    for (size_t i = 0; i < s->n && i < 64; i++)
+        snprintf(s->label[i], sizeof s->label[i], "%s", s->r[i].label);
+}
+
+static void same(const state *a, const state *b, const char *what, long n)
+{
+    cr_assert_eq(a->digest, b->digest, "%s with allocation %ld failing changed the digest", what, n);
+    cr_assert_eq(a->n, b->n, "%s with allocation %ld failing changed the region count", what, n);
+    for (size_t i = 0; i < a->n && i < 64; i++)
+        cr_assert(a->r[i].start == b->r[i].start && a->r[i].end == b->r[i].end && a->r[i].perms == b->r[i].perms
+                      && a->r[i].mmio == b->r[i].mmio && !strcmp(a->label[i], b->label[i]),
+                  "%s with allocation %ld failing changed region %zu", what, n, i);
+}
+
+/* Runs call with allocation 0, 1, 2... failing until it succeeds. Each
+ * failure: MMU_ERR_NOMEM, state unchanged, and `untouched` (an expression
+ * about out-parameters) holds. Evaluates to the number of points tried. */
+#define OOM_LOOP(m, call, untouched)                                                                  \
+    do {                                                                                              \
+        for (long n_ = 0;; n_++) {                                                                    \
+            state before_, after_;                                                                    \
+            take((m), &before_);                                                                      \
+            mmu_alloc_fail_after(n_);                                                                 \
+            mmu_err e_ = (call);                                                                      \
+            mmu_alloc_fail_after(-1);                                                                 \
+            points++;                                                                                 \
+            if (e_ == MMU_OK)                                                                         \
+                break;                                                                                \
+            cr_assert_eq(e_, MMU_ERR_NOMEM, "%s with allocation %ld failing: %s", #call, n_,          \
+                         mmu_strerror(e_));                                                           \
+            take((m), &after_);                                                                       \
+            same(&before_, &after_, #call, n_);                                                       \
+            cr_assert(untouched, "%s with allocation %ld failing wrote an out-parameter", #call, n_); \
+            cr_assert_lt(n_, 100000, "%s never succeeds", #call);                                     \
+        }                                                                                             \
+    } while (0)
+
+static mmu_t *m;
+
+static void setup(void)
+{
+    OK(mmu_open(NULL, &m));
+}
+
+static void teardown(void)
+{
+    mmu_alloc_fail_after(-1);
+    mmu_close(m);
+    fprintf(stderr, "oom: %lu allocation-failure points tried\n", points);
+}
+
+TestSuite(oom, .init = setup, .fini = teardown);
+
+Test(oom, open_fails_cleanly_at_every_allocation)
+{
+    mmu_t *m2 = (mmu_t *)&points;
+    mmu_config cfg = { .addr_bits = 32, .tlb_entries = 64 };
+    for (long n = 0;; n++) {
+        mmu_alloc_fail_after(n);
+        mmu_err e = mmu_open(&cfg, &m2);
+        mmu_alloc_fail_after(-1);
+        points++;
+        if (e == MMU_OK)
+            break;
+        cr_assert_eq(e, MMU_ERR_NOMEM, "mmu_open with allocation %ld failing: %s", n, mmu_strerror(e));
+        cr_assert_eq(m2, (mmu_t *)&points, "mmu_open failed but wrote *out");
+    }
+    mmu_close(m2);
+}
+
+Test(oom, map_fails_cleanly_at_every_allocation)
+{
+    OOM_LOOP(m, mmu_map(m, 0x10000, 0x3000, MMU_PROT_ALL, "first"), true);
+    /* a second leaf, a large mapping, one across a leaf boundary */
+    OOM_LOOP(m, mmu_map(m, 0x7fff0000, 0x1000, MMU_PROT_READ, NULL), true);
+    OOM_LOOP(m, mmu_map(m, 0x40000000, 0x400000, MMU_PROT_READ, "big"), true);
+    OOM_LOOP(m, mmu_map(m, 0x1ff000, 0x2000, MMU_PROT_READ, "leaves"), true);
+    OOM_LOOP(m, mmu_map(m, UINT64_MAX - 0xfff, 0x1000, MMU_PROT_READ, "top"), true);
+}
+
+Test(oom, page_table_growth_fails_cleanly)
+{
+    /* many leaves make the top-level hash grow */
+    for (uint64_t i = 0; i < 40; i++)
+        OOM_LOOP(m, mmu_map(m, i << 21, 0x1000, MMU_PROT_READ, NULL), true);
+}
+
+Test(oom, map_ptr_and_mmio_fail_cleanly)
+{
+    static uint8_t buf[0x2000] __attribute__((aligned(4096)));
+    OOM_LOOP(m, mmu_map_ptr(m, 0x20000, 0x2000, MMU_PROT_READ, buf, "ptr"), true);
+    OOM_LOOP(m, mmu_map_mmio(m, 0x30000, 0x2000, dummy_rd, dummy_wr, NULL, NULL), true);
+    OOM_LOOP(m, mmu_unmap(m, 0x31000, 0x1000), true);
+}
+
+Test(oom, map_anywhere_fails_cleanly)
+{
+    uint64_t a = 0x5e5e;
+    OK(mmu_map(m, 0, 0x1000, MMU_PROT_READ, NULL));
+    OOM_LOOP(m, mmu_map_anywhere(m, 0x1800, 0, 0, 0, MMU_PROT_ALL, "any", &a), a == 0x5e5e);
+    cr_assert_eq(a, 0x1000);
+}
+
+Test(oom, unmap_split_fails_cleanly)
+{
+    OK(mmu_map(m, 0x10000, 0x10000, MMU_PROT_ALL, "A"));
+    OK(mmu_map(m, 0x20000, 0x4000, MMU_PROT_READ, "B"));
+    OOM_LOOP(m, mmu_unmap(m, 0x12000, 0x1000), true);  /* middle: split */
+    OOM_LOOP(m, mmu_unmap(m, 0x1f000, 0x2000), true);  /* across two entries */
+    OOM_LOOP(m, mmu_unmap(m, 0x10000, 0x2000), true);  /* a whole entry */
+    OOM_LOOP(m, mmu_unmap(m, 0x23000, 0x1000), true);  /* a tail */
+}
+
+Test(oom, protect_and_set_label_splits_fail_cleanly)
+{
+    OK(mmu_map(m, 0x10000, 0x10000, MMU_PROT_ALL, "A"));
+    OK(mmu_map(m, 0x20000, 0x4000, MMU_PROT_READ, "B"));
+    OOM_LOOP(m, mmu_protect(m, 0x11234, 0x10, MMU_PROT_READ), true);
+    OOM_LOOP(m, mmu_protect(m, 0x1e000, 0x3000, MMU_PROT_EXEC), true);
+    OOM_LOOP(m, mmu_set_label(m, 0x14000, 0x1000, "relabelled"), true);
+    OOM_LOOP(m, mmu_set_label(m, 0x1f800, 0x1000, NULL), true);
+    OOM_LOOP(m, mmu_protect(m, 0x10000, 0x14000, MMU_PROT_NONE), true);
+}
+
+static bool never(mmu_t *mm, const mmu_mem_event *ev, void *user)
+{
+    (void)mm, (void)ev, (void)user;
+    return false;
+}
+
+Test(oom, hook_add_fails_cleanly)
+{
+    for (int i = 0; i < 20; i++) { /* crosses the growth of the hook array */
+        mmu_hook_id id = 0x5e5e;
+        OOM_LOOP(m, mmu_hook_add(m, MMU_HOOK_MEM_READ | MMU_HOOK_MEM_INVALID, never, NULL, 0, 0xffff, &id),
+                 id == 0x5e5e);
+    }
+}
+
+Test(oom, search_fails_cleanly)
+{
+    uint64_t out[4];
+    size_t n = 0x5e5e;
+    OK(mmu_map(m, 0x10000, 0x1000, MMU_PROT_ALL, "A"));
+    OK(mmu_map(m, 0x11000, 0x1000, MMU_PROT_READ, "B"));
+    OK(mmu_write(m, 0x10ffc, "abcdefgh", 8));
+    OOM_LOOP(m, mmu_search(m, "abcdefgh", 8, 0, 0, MMU_SEARCH_CROSS, out, 4, &n), n == 0x5e5e);
+    cr_assert_eq(n, 1);
+    n = 0x5e5e;
+    OOM_LOOP(m, mmu_search(m, "cdef", 4, 0, 0, 0, out, 4, &n), n == 0x5e5e);
+    cr_assert_eq(n, 0);
+}
+
+Test(oom, pattern_compile_and_search_fail_cleanly)
+{
+    mmu_pattern *p = (mmu_pattern *)&points;
+    size_t n = 0x5e5e;
+    uint64_t out[4];
+    OK(mmu_map(m, 0x10000, 0x2000, MMU_PROT_ALL, "A"));
+    OK(mmu_write(m, 0x10ffe, "\x09\x53\x1a\x00", 4));
+    OOM_LOOP(m, mmu_pattern_compile("09 53 ( 0F | 1A | 04 ) ~0D ?? 4?", &p), p == (mmu_pattern *)&points);
+    OOM_LOOP(m, mmu_search_pattern(m, p, 0, 0, MMU_SEARCH_CROSS, out, 4, &n), n == 0x5e5e);
+    mmu_pattern_free(p);
+}
+
+Test(oom, format_mapinfo_fails_cleanly)
+{
+    char buf[4096];
+    size_t len = 0x5e5e;
+    OK(mmu_map(m, 0x10000, 0x2000, MMU_PROT_ALL, "[heap]"));
+    OK(mmu_map(m, 0x555555554000, 0x1000, MMU_PROT_READ | MMU_PROT_EXEC, "/bin/x8664_hello"));
+    OOM_LOOP(m, mmu_format_mapinfo(m, buf, sizeof buf, &len), len == 0x5e5e);
+    cr_assert_gt(len, 0);
+}
+
+/* ------------------------------------------- random states and ops */
+
+/* the op on m alone (no model): for the calls that may allocate */
+static mmu_err apply_raw(mmu_t *mm, const op *o, void *ptr, uint64_t *out)
+{
+    const char *l = labels[o->label];
+    switch ((op_kind)o->k) {
+    case OP_MAP: return mmu_map(mm, o->a, o->b, o->perms, l);
+    case OP_MAP_PTR: return mmu_map_ptr(mm, o->a, o->b, o->perms, ptr, l);
+    case OP_MAP_MMIO: return mmu_map_mmio(mm, o->a, o->b, dummy_rd, dummy_wr, NULL, l);
+    case OP_UNMAP: return mmu_unmap(mm, o->a, o->b);
+    case OP_PROTECT: return mmu_protect(mm, o->a, o->b, o->perms);
+    case OP_SET_LABEL: return mmu_set_label(mm, o->a, o->b, l);
+    case OP_MAP_ANYWHERE: return mmu_map_anywhere(mm, o->a, o->b, o->c, o->d, o->perms, l, out);
+    case OP_WRITE: return mmu_write(mm, o->a, "0123456789abcdef", o->b < 16 ? o->b : 16);
+    default: return MMU_OK;
+    }
+}
+
+/* at each step of a random stream, the next op fails cleanly at every
+ * allocation on a copy of the state, then runs on the harness */
+static void oom_stream(uint64_t seed, size_t len)
+{
+    op_src src = { .state = seed };
+    harness_cfg cfg = harness_gen_cfg(&src);
+    harness *h = harness_new(&cfg);
+    static uint8_t ptr[16 * 4096] __attribute__((aligned(4096)));
+    for (size_t i = 0; i < len; i++) {
+        op o = harness_gen(h, &src);
+        if (o.k == OP_MAP_PTR && o.b > sizeof ptr)
+            o.b = sizeof ptr;
+        mmu_t *copy = rebuild(h);
+        uint64_t out = 0x5e5e;
+        OOM_LOOP(copy, apply_raw(copy, &o, ptr, &out) == MMU_ERR_NOMEM ? MMU_ERR_NOMEM : MMU_OK, out == 0x5e5e);
+        mmu_close(copy);
+        cr_assert(harness_step(h, &o), "%s", harness_msg(h));
+    }
+    harness_free(h);
+}
+
+Test(oom, random_states_fail_cleanly_at_every_allocation)
+{
+    for (uint64_t seed = 1; seed <= 8; seed++)
+        oom_stream(seed * 0x1234567, 300);
+}
