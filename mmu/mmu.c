@@ -134,7 +134,7 @@ static bool holds(const mmu_tlb_entry_ *e, uint64_t page)
 
 void tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n)
 {
-    if (n > m->fast.tlb_mask) {
+    if (n > m->fast.tlb_mask + 1) { /* more pages than entries: cheaper to clear them all */
         tlb_flush_all(m);
         return;
     }
