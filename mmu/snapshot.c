@@ -1,22 +1,231 @@
 /*
- * snapshot.c - snapshots, restore and digests.
- * XXX: placeholder until the snapshot work lands; no page is ever tracked.
+ * snapshot.c - mmu_snapshot_save / mmu_snapshot_free, attaching snapshots to
+ * an MMU and detaching them when it closes. See snap_int.h for the model;
+ * restore lives in snap_restore.c, the file format in snap_file.c.
+ *
+ * mmu_map_ptr memory is copied at save time, as mmu.h documents: the caller
+ * may change its buffer behind the MMU's back, so it cannot be tracked.
+ * Restore writes the copy back into the buffer while that same buffer is
+ * still mapped over the same range; otherwise it recreates the range as
+ * ordinary RAM (the buffer may have been freed since it was unmapped).
  */
-#include "mmu_int.h"
+#include "snap_int.h"
 
-mmu_err snap_before_write(mmu_t *m, uint64_t vpn, uint64_t n)
+uint64_t snap_rec_pages(const snap_rec *rc)
 {
-    (void)m, (void)vpn, (void)n;
+    return ((rc->last - rc->start) >> PAGE_BITS) + 1;
+}
+
+void snap_free_recs(mmu_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_recs; i++) {
+        label_unref(s->recs[i].label);
+        mmu_free(s->recs[i].data);
+    }
+    mmu_free(s->recs);
+    s->recs = NULL;
+    s->n_recs = 0;
+}
+
+/* ------------------------------------------------------------ attachment */
+
+mmu_err snap_state_reserve(mmu_t *m)
+{
+    mmu_snapstate *st = m->snap;
+    if (!st) {
+        st = mmu_calloc(1, sizeof *st);
+        snap_arena *a = st ? mmu_calloc(1, sizeof *a) : NULL;
+        if (!a) {
+            mmu_free(st);
+            return MMU_ERR_NOMEM;
+        }
+        st->arena = a;
+        m->snap = st; /* with nothing attached it only clears PTE_TRACK lazily */
+    }
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 4;
+        mmu_snapshot **l = mmu_realloc(st->list, cap * sizeof *l);
+        if (!l)
+            return MMU_ERR_NOMEM;
+        st->list = l;
+        st->cap = cap;
+    }
     return MMU_OK;
 }
 
-mmu_err snap_before_unmap(mmu_t *m, uint64_t vpn, uint64_t n)
+void snap_attach(mmu_t *m, mmu_snapshot *s)
 {
-    (void)m, (void)vpn, (void)n;
-    return MMU_OK;
+    m->snap->list[m->snap->n++] = s;
+    s->mmu = m;
 }
 
+/* forgets which pages changed: only meaningful while attached */
+static void clear_dirty(mmu_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_dirty; i++)
+        snap_lookup(s, s->dirty[i])->dirty = false;
+    s->n_dirty = 0;
+}
+
+static void detach(mmu_snapshot *s)
+{
+    mmu_snapstate *st = s->mmu->snap;
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->list[i] == s) {
+            st->list[i] = st->list[--st->n];
+            break;
+        }
+    }
+    s->mmu = NULL; /* PTE_TRACK bits it leaves are cleared lazily */
+    clear_dirty(s);
+}
+
+/* ----------------------------------------------------------------- arena */
+
+void snap_arena_unref(snap_arena *a)
+{
+    if (!a || --a->refs)
+        return;
+    while (a->list) {
+        region *r = a->list;
+        a->list = r->right;
+        host_pages_free(r->host, r->last - r->start + 1);
+        label_unref(r->label);
+        mmu_free(r);
+    }
+    mmu_free(a);
+}
+
+/* does a RAM record of an attached snapshot overlap r? */
+static bool needed(const mmu_snapstate *st, const region *r)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        const mmu_snapshot *s = st->list[i];
+        for (size_t k = snap_rec_ceil(s, r->start); k < s->n_recs && s->recs[k].start <= r->last; k++)
+            if (s->recs[k].kind == REG_RAM)
+                return true;
+    }
+    return false;
+}
+
+/* moves the closing MMU's RAM that snapshots still read into the arena */
+static void take_ram(mmu_t *m, snap_arena *a)
+{
+    region *r = ri_first(&m->ri);
+    while (r) {
+        region *next = ri_next(&m->ri, r);
+        if (r->kind == REG_RAM && needed(m->snap, r)) {
+            ri_remove(&m->ri, r);
+            unmap_pages(m, r->start >> PAGE_BITS, ((r->last - r->start) >> PAGE_BITS) + 1);
+            r->right = a->list;
+            a->list = r;
+        }
+        r = next;
+    }
+}
+
+/* Clean pages stay where they are: the snapshots take over the host memory
+ * holding them, so closing needs no allocation and copies nothing. */
 void snap_detach_all(mmu_t *m)
 {
-    (void)m;
+    mmu_snapstate *st = m->snap;
+    if (!st)
+        return;
+    snap_arena *a = st->arena;
+    take_ram(m, a);
+    for (size_t i = 0; i < st->n; i++) {
+        mmu_snapshot *s = st->list[i];
+        s->mmu = NULL;
+        clear_dirty(s);
+        if (a->list) {
+            s->arena = a;
+            a->refs++;
+        }
+    }
+    if (!a->refs)
+        mmu_free(a);
+    mmu_free(st->list);
+    mmu_free(st);
+    m->snap = NULL;
+}
+
+/* ------------------------------------------------------------------ save */
+
+static mmu_err capture(const region *r, snap_rec *rc)
+{
+    *rc = (snap_rec){ .start = r->start, .last = r->last, .perms = r->perms, .kind = r->kind, .host = r->host };
+    if (r->kind == REG_MMIO)
+        rc->dev = (mmio_dev){ 0, r->dev->rd, r->dev->wr, r->dev->user, r->dev->base };
+    if (r->kind == REG_PTR) {
+        uint64_t size = r->last - r->start + 1;
+        if (size > SIZE_MAX || !(rc->data = mmu_malloc((size_t)size)))
+            return MMU_ERR_NOMEM;
+        memcpy(rc->data, r->host, (size_t)size);
+    }
+    rc->label = label_ref(r->label);
+    return MMU_OK;
+}
+
+static mmu_err capture_all(mmu_t *m, mmu_snapshot *s)
+{
+    s->recs = mmu_calloc(m->ri.count ? m->ri.count : 1, sizeof *s->recs);
+    if (!s->recs)
+        return MMU_ERR_NOMEM;
+    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r)) {
+        mmu_err err = capture(r, &s->recs[s->n_recs]);
+        if (err)
+            return err;
+        s->n_recs++;
+    }
+    return MMU_OK;
+}
+
+/* every RAM page must show its first write to the snapshot */
+static void track_all(mmu_t *m, const mmu_snapshot *s)
+{
+    for (size_t i = 0; i < s->n_recs; i++) {
+        const snap_rec *rc = &s->recs[i];
+        if (rc->kind != REG_RAM)
+            continue;
+        uint64_t vpn = rc->start >> PAGE_BITS, n = snap_rec_pages(rc);
+        for (uint64_t k = 0; k < n; k++)
+            *pt_find(&m->pt, vpn + k) |= PTE_TRACK;
+    }
+    tlb_flush_all(m); /* drop the write tags of the pages now tracked */
+}
+
+mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out)
+{
+    if (!m || !out)
+        return MMU_ERR_ARG;
+    mmu_snapshot *s = mmu_calloc(1, sizeof *s);
+    if (!s)
+        return MMU_ERR_NOMEM;
+    mmu_err err = capture_all(m, s);
+    if (!err)
+        err = snap_state_reserve(m);
+    if (err) {
+        snap_free_recs(s);
+        mmu_free(s);
+        return err;
+    }
+    snap_attach(m, s);
+    track_all(m, s);
+    *out = s;
+    return MMU_OK;
+}
+
+void mmu_snapshot_free(mmu_snapshot *s)
+{
+    if (!s)
+        return;
+    if (s->mmu)
+        detach(s);
+    for (size_t i = 0; i < s->tab_cap; i++)
+        snap_copy_unref(s->tab[i].copy);
+    mmu_free(s->tab);
+    mmu_free(s->dirty);
+    snap_free_recs(s);
+    snap_arena_unref(s->arena);
+    mmu_free(s);
 }

@@ -1,0 +1,328 @@
+/*
+ * snap_file.c - mmu_snapshot_write / mmu_snapshot_read.
+ *
+ * File format, version 1. All integers little-endian; no padding.
+ *
+ *   header     8  magic "SMMUSNAP"
+ *              4  u32 version = 1
+ *              4  u32 flags = 0 (reserved)
+ *              8  u64 n_regions
+ *   regions    n_regions records, ascending, non-overlapping:
+ *              8  u64 start      page-aligned
+ *              8  u64 last       last byte, inclusive (start | 0xfff .. 2^64-1)
+ *              4  u32 perms      MMU_PROT_* bits, <= 7
+ *              4  u32 kind       0 = memory (mmu_map or mmu_map_ptr: read
+ *                                back as mmu_map memory); others reserved
+ *              4  u32 label_len  >= 1
+ *              label_len bytes   the label, no NUL
+ *   pages      records up to the trailer, ascending by address, each in a
+ *              region; a page of a region with no record reads as zeros:
+ *              8  u64 addr       page-aligned guest address
+ *           4096  the page
+ *              8  u64 XXH3-64 of the page, seeded with addr
+ *   trailer    8  u64 XXH3-64 (seed 0) of every byte before it
+ *
+ * MMIO regions cannot be saved (their callbacks are host code). A reader
+ * takes the whole file into memory and checks the trailer, the version and
+ * every field before building anything: any truncation, flipped bit or other
+ * version gives MMU_ERR_CORRUPT.
+ */
+#include "snap_int.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define MAGIC "SMMUSNAP"
+#define VERSION 1
+#define HEADER_SIZE 24
+#define REGION_FIXED 28 /* a region record without its label */
+#define PAGE_REC (8 + PAGE_SIZE + 8)
+
+/* ---------------------------------------------------------------- write */
+
+typedef struct writer {
+    FILE        *f;
+    XXH3_state_t st;
+    bool         bad; /* a write failed */
+} writer;
+
+static void put(writer *w, const void *p, size_t n)
+{
+    if (fwrite(p, 1, n, w->f) != n)
+        w->bad = true;
+    XXH3_64bits_update(&w->st, p, n);
+}
+
+static void put_u32(writer *w, uint32_t v)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    put(w, b, 4);
+}
+
+static void put_u64(writer *w, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+    put(w, b, 8);
+}
+
+static void put_region(writer *w, const snap_rec *rc)
+{
+    put_u64(w, rc->start);
+    put_u64(w, rc->last);
+    put_u32(w, rc->perms);
+    put_u32(w, 0); /* kind: memory */
+    put_u32(w, rc->label->len);
+    put(w, rc->label->s, rc->label->len);
+}
+
+static void put_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc)
+{
+    for (uint64_t a = rc->start;; a += PAGE_SIZE) {
+        const uint8_t *src = snap_page_src(s, rc, a >> PAGE_BITS);
+        if (src && !snap_page_is_zero(src)) {
+            put_u64(w, a);
+            put(w, src, PAGE_SIZE);
+            put_u64(w, XXH3_64bits_withSeed(src, PAGE_SIZE, a));
+        }
+        if (a + PAGE_MASK == rc->last || w->bad)
+            return;
+    }
+}
+
+mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
+{
+    if (!s || !f)
+        return MMU_ERR_ARG;
+    for (size_t i = 0; i < s->n_recs; i++)
+        if (s->recs[i].kind == REG_MMIO)
+            return MMU_ERR_ARG;
+    writer w = { .f = f };
+    XXH3_INITSTATE(&w.st);
+    XXH3_64bits_reset(&w.st);
+    put(&w, MAGIC, 8);
+    put_u32(&w, VERSION);
+    put_u32(&w, 0);
+    put_u64(&w, s->n_recs);
+    for (size_t i = 0; i < s->n_recs; i++)
+        put_region(&w, &s->recs[i]);
+    for (size_t i = 0; i < s->n_recs; i++)
+        put_pages(&w, s, &s->recs[i]);
+    put_u64(&w, XXH3_64bits_digest(&w.st));
+    if (fflush(f) || ferror(f))
+        w.bad = true;
+    return w.bad ? MMU_ERR_CORRUPT : MMU_OK;
+}
+
+/* ----------------------------------------------------------------- read */
+
+typedef struct reader {
+    const uint8_t *p, *end;
+} reader;
+
+static bool get(reader *r, void *dst, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n)
+        return false;
+    if (dst)
+        memcpy(dst, r->p, n);
+    r->p += n;
+    return true;
+}
+
+static uint64_t le(const uint8_t *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+static bool get_u32(reader *r, uint32_t *v)
+{
+    uint8_t b[4];
+    if (!get(r, b, 4))
+        return false;
+    *v = (uint32_t)le(b, 4);
+    return true;
+}
+
+static bool get_u64(reader *r, uint64_t *v)
+{
+    uint8_t b[8];
+    if (!get(r, b, 8))
+        return false;
+    *v = le(b, 8);
+    return true;
+}
+
+/* one region record, checked; label points into the buffer */
+typedef struct frec {
+    uint64_t    start, last;
+    uint32_t    perms, kind, len;
+    const char *label;
+} frec;
+
+static bool get_region(reader *r, frec *fr, const frec *prev)
+{
+    if (!get_u64(r, &fr->start) || !get_u64(r, &fr->last) || !get_u32(r, &fr->perms) || !get_u32(r, &fr->kind)
+        || !get_u32(r, &fr->len))
+        return false;
+    fr->label = (const char *)r->p;
+    if (!get(r, NULL, fr->len) || fr->len == 0 || memchr(fr->label, 0, fr->len))
+        return false;
+    if ((fr->start & PAGE_MASK) || (fr->last & PAGE_MASK) != PAGE_MASK || fr->last < fr->start)
+        return false;
+    if (prev && (prev->last == UINT64_MAX || fr->start <= prev->last))
+        return false;
+    return fr->perms <= MMU_PROT_ALL && fr->kind == 0;
+}
+
+/* the page records that follow the regions: ascending, each in a region,
+ * checksums right. regs walks the (checked) region records again. */
+static bool check_pages(reader *r, reader regs, uint64_t n_regions)
+{
+    frec fr = { 0 };
+    uint64_t left = n_regions, next = 0; /* next: lowest address allowed */
+    bool have = false;
+    while (r->p < r->end) {
+        uint64_t a, sum;
+        const uint8_t *data = r->p + 8;
+        if (!get_u64(r, &a) || !get(r, NULL, PAGE_SIZE) || !get_u64(r, &sum))
+            return false;
+        if ((a & PAGE_MASK) || a < next || sum != XXH3_64bits_withSeed(data, PAGE_SIZE, a))
+            return false;
+        for (; !have || fr.last < a; have = true) /* the region that may hold a */
+            if (!left-- || !get_region(&regs, &fr, NULL))
+                return false;
+        if (fr.start > a)
+            return false;
+        if (a == UINT64_MAX - PAGE_MASK)
+            return r->p == r->end; /* the top page: nothing may follow */
+        next = a + PAGE_SIZE;
+    }
+    return true;
+}
+
+static mmu_err check_file(const uint8_t *buf, size_t len, uint64_t *n_regions)
+{
+    if (len < HEADER_SIZE + 8 || memcmp(buf, MAGIC, 8) || le(buf + 8, 4) != VERSION || le(buf + 12, 4))
+        return MMU_ERR_CORRUPT;
+    if (XXH3_64bits(buf, len - 8) != le(buf + len - 8, 8))
+        return MMU_ERR_CORRUPT;
+    reader r = { buf + HEADER_SIZE, buf + len - 8 }, regs;
+    uint64_t n = le(buf + 16, 8);
+    if (n > (len - HEADER_SIZE) / (REGION_FIXED + 1))
+        return MMU_ERR_CORRUPT;
+    frec fr, prev;
+    regs = r;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!get_region(&r, &fr, i ? &prev : NULL))
+            return MMU_ERR_CORRUPT;
+        prev = fr;
+    }
+    if ((size_t)(r.end - r.p) % PAGE_REC || !check_pages(&r, regs, n))
+        return MMU_ERR_CORRUPT;
+    *n_regions = n;
+    return MMU_OK;
+}
+
+/* the whole file into one buffer */
+static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
+{
+    size_t len = 0, cap = 1 << 16;
+    uint8_t *buf = mmu_malloc(cap);
+    for (;;) {
+        if (!buf)
+            return MMU_ERR_NOMEM;
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        uint8_t *b = cap > SIZE_MAX / 2 ? NULL : mmu_realloc(buf, cap * 2);
+        if (!b)
+            mmu_free(buf);
+        buf = b;
+        cap *= 2;
+    }
+    if (ferror(f)) {
+        mmu_free(buf);
+        return MMU_ERR_CORRUPT;
+    }
+    *out = buf;
+    *out_len = len;
+    return MMU_OK;
+}
+
+/* ---------------------------------------------------------------- build */
+
+static mlabel *label_of(const frec *fr)
+{
+    mlabel *l = mmu_malloc(sizeof *l + fr->len + 1);
+    if (!l)
+        return NULL;
+    l->refs = 1;
+    l->len = fr->len;
+    memcpy(l->s, fr->label, fr->len);
+    l->s[fr->len] = 0;
+    return l;
+}
+
+static mmu_err build_regions(mmu_snapshot *s, reader *r, uint64_t n)
+{
+    if (!(s->recs = mmu_calloc(n ? n : 1, sizeof *s->recs)))
+        return MMU_ERR_NOMEM;
+    for (uint64_t i = 0; i < n; i++) {
+        frec fr;
+        (void)get_region(r, &fr, NULL); /* checked already */
+        mlabel *l = label_of(&fr);
+        if (!l)
+            return MMU_ERR_NOMEM;
+        s->recs[i] = (snap_rec){ .start = fr.start, .last = fr.last, .perms = fr.perms, .kind = REG_RAM, .label = l };
+        s->n_recs++;
+    }
+    return MMU_OK;
+}
+
+static mmu_err build_pages(mmu_snapshot *s, reader *r)
+{
+    while (r->p < r->end) {
+        uint64_t a;
+        (void)get_u64(r, &a);
+        page_copy *pc = snap_reserve(s) ? NULL : snap_copy_of(r->p);
+        if (!pc)
+            return MMU_ERR_NOMEM;
+        snap_put(s, a >> PAGE_BITS, pc, false);
+        r->p += PAGE_SIZE + 8;
+    }
+    return MMU_OK;
+}
+
+mmu_err mmu_snapshot_read(FILE *f, mmu_snapshot **out)
+{
+    if (!f || !out)
+        return MMU_ERR_ARG;
+    uint8_t *buf;
+    size_t len;
+    uint64_t n;
+    mmu_err err = slurp(f, &buf, &len);
+    if (err)
+        return err;
+    mmu_snapshot *s = NULL;
+    if (!(err = check_file(buf, len, &n)) && !(s = mmu_calloc(1, sizeof *s)))
+        err = MMU_ERR_NOMEM;
+    reader r = { buf + HEADER_SIZE, buf + len - 8 };
+    if (!err)
+        err = build_regions(s, &r, n);
+    if (!err)
+        err = build_pages(s, &r);
+    mmu_free(buf);
+    if (err) {
+        mmu_snapshot_free(s);
+        return err;
+    }
+    *out = s;
+    return MMU_OK;
+}

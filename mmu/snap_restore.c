@@ -1,0 +1,416 @@
+/*
+ * snap_restore.c - mmu_snapshot_restore: make the MMU exactly as at save.
+ *
+ * Restoring a snapshot attached to the same MMU is incremental. Each saved
+ * region whose range is still covered by live regions of the same kind over
+ * contiguous host memory (the usual case: the very same region, or pieces
+ * of it split by protect/set_label) is "reused": cut out and merged back in
+ * place, its perms and label put back; only the pages dirty since the save
+ * are copied back. Every other saved region is built anew, and live memory
+ * outside the reused regions is unmapped. Cost: O(regions + dirty pages +
+ * pages of regions built anew).
+ *
+ * Any other restore (a snapshot read from a file, detached by mmu_close, or
+ * attached to another MMU) rebuilds every region. A detached snapshot then
+ * attaches to the MMU, so its next restore is incremental.
+ *
+ * All-or-nothing: everything that can fail (new regions with their memory
+ * filled, page-table leaves, split nodes) is prepared first; the commit
+ * cannot fail. Telling other attached snapshots what will change may happen
+ * before a failure: that only saves pages they would save anyway.
+ */
+#include "snap_int.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+typedef struct plan {
+    mmu_t        *m;
+    mmu_snapshot *s;
+    bool          incr;     /* s is attached to m: repair only what changed */
+    bool          attach;   /* s is detached: attach it to m at the end */
+    bool         *reuse;    /* per record: rebuilt from the live regions */
+    region      **made;     /* per record not reused: its new region */
+    region       *spares;   /* nodes for splits, chained by ->right */
+    bool          reshaped; /* the map changed: flush the whole TLB */
+} plan;
+
+static uint64_t n_pages(const region *r)
+{
+    return ((r->last - r->start) >> PAGE_BITS) + 1;
+}
+
+/* ------------------------------------------------------- deciding reuse */
+
+static bool same_kind(const region *r, const snap_rec *rc)
+{
+    if (r->kind != rc->kind)
+        return false;
+    if (r->kind != REG_MMIO)
+        return true;
+    const mmio_dev *d = r->dev;
+    return d->rd == rc->dev.rd && d->wr == rc->dev.wr && d->user == rc->dev.user && d->base == rc->dev.base;
+}
+
+/* Can rc be rebuilt from the live regions over its range? They must cover
+ * it without a hole, be of its kind and (RAM, PTR) lie contiguously in host
+ * memory; RAM must also be the one host allocation it was at save (no page
+ * unmapped since), as host_pages_free must not span two allocations.
+ * Adds to *splits the cuts needed at its two ends. */
+static bool reusable(const mmu_t *m, const snap_rec *rc, size_t *splits)
+{
+    if (rc->kind == REG_RAM && rc->unmapped)
+        return false; /* merging distinct host allocations would free them wrongly */
+    region *r = ri_find(&m->ri, rc->start);
+    if (!r || !same_kind(r, rc))
+        return false;
+    uint8_t *host = r->host ? r->host + (rc->start - r->start) : NULL;
+    if (rc->kind == REG_PTR && host != rc->host)
+        return false; /* not the caller's buffer saved */
+    size_t cuts = r->start < rc->start;
+    while (r->last < rc->last) {
+        region *next = ri_next(&m->ri, r);
+        if (!next || next->start != r->last + 1 || !same_kind(next, rc))
+            return false;
+        if (host && next->host != host + (next->start - rc->start))
+            return false;
+        r = next;
+    }
+    *splits += cuts + (r->last > rc->last);
+    return true;
+}
+
+static mmu_err plan_reuse(plan *p)
+{
+    size_t splits = 0;
+    for (size_t i = 0; p->incr && i < p->s->n_recs; i++)
+        p->reuse[i] = reusable(p->m, &p->s->recs[i], &splits);
+    for (size_t i = 0; i < splits; i++) {
+        region *r = mmu_malloc(sizeof *r);
+        if (!r)
+            return MMU_ERR_NOMEM;
+        r->right = p->spares;
+        p->spares = r;
+    }
+    return MMU_OK;
+}
+
+/* End of the piece of [a, last] starting at a that reused records cover
+ * wholly (*covered) or not at all. *i is a cursor over the records. */
+static uint64_t segment(const plan *p, size_t *i, uint64_t a, uint64_t last, bool *covered)
+{
+    const snap_rec *rc = p->s->recs;
+    size_t n = p->s->n_recs;
+    while (*i < n && (!p->reuse[*i] || rc[*i].last < a))
+        (*i)++;
+    *covered = *i < n && rc[*i].start <= a;
+    uint64_t end = *covered ? rc[*i].last : *i < n && rc[*i].start <= last ? rc[*i].start - 1 : last;
+    return end < last ? end : last;
+}
+
+/* ------------------------------------------------ telling other snapshots */
+
+static mmu_err note_doomed(const plan *p, const mmu_snapshot *skip)
+{
+    size_t i = 0;
+    for (region *r = ri_first(&p->m->ri); r; r = ri_next(&p->m->ri, r)) {
+        for (uint64_t a = r->start;;) {
+            bool covered;
+            uint64_t end = segment(p, &i, a, r->last, &covered);
+            if (!covered && snap_note_range(p->m, a, end, skip))
+                return MMU_ERR_NOMEM;
+            if (end == r->last)
+                break;
+            a = end + 1;
+        }
+    }
+    return MMU_OK;
+}
+
+/* other snapshots of m save what restore is about to unmap or overwrite */
+static mmu_err notify(const plan *p)
+{
+    mmu_snapstate *st = p->m->snap;
+    if (!st || st->n == (size_t)p->incr)
+        return MMU_OK; /* nobody else to tell */
+    const mmu_snapshot *skip = p->incr ? p->s : NULL;
+    if (note_doomed(p, skip))
+        return MMU_ERR_NOMEM;
+    for (size_t k = 0; p->incr && k < p->s->n_dirty; k++)
+        if (snap_note_page(p->m, p->s->dirty[k], skip))
+            return MMU_ERR_NOMEM;
+    return MMU_OK;
+}
+
+/* ----------------------------------------------------- building regions */
+
+static pt_leaf *leaf_of(pt *t, uint64_t key)
+{
+    return (pt_leaf *)((char *)pt_find(t, key << LEAF_BITS) - offsetof(pt_leaf, pte));
+}
+
+/* creates r's leaves and holds them, so unmapping what r replaces cannot
+ * free them and mapping r cannot fail */
+static mmu_err pin(pt *t, const region *r)
+{
+    uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+    if (pt_reserve(t, vpn, n))
+        return MMU_ERR_NOMEM;
+    for (uint64_t k = vpn >> LEAF_BITS; k <= (vpn + n - 1) >> LEAF_BITS; k++)
+        leaf_of(t, k)->n_valid++;
+    return MMU_OK;
+}
+
+static void unpin(pt *t, const region *r)
+{
+    uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+    for (uint64_t k = vpn >> LEAF_BITS; k <= (vpn + n - 1) >> LEAF_BITS; k++)
+        leaf_of(t, k)->n_valid--;
+    pt_prune(t, vpn, n);
+}
+
+static mmu_err fill_ram(const mmu_snapshot *s, region *r, const snap_rec *rc)
+{
+    uint64_t size = rc->last - rc->start + 1;
+    if (!(r->host = host_pages_alloc(size)))
+        return MMU_ERR_NOMEM;
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        const uint8_t *src = snap_page_src(s, rc, (rc->start + off) >> PAGE_BITS);
+        if (src && !snap_page_is_zero(src)) /* new memory reads as zeros */
+            memcpy(r->host + off, src, PAGE_SIZE);
+    }
+    return MMU_OK;
+}
+
+static mmu_err make(const plan *p, const snap_rec *rc, region **out)
+{
+    bool mmio = rc->kind == REG_MMIO;
+    /* labels are shared only within one MMU (refcounts are not atomic) */
+    mlabel *l = p->incr ? label_ref(rc->label) : label_new(rc->label->s, "[mapped]");
+    region *r = l ? region_new(rc->start, rc->last, rc->perms, mmio ? REG_MMIO : REG_RAM, l) : NULL;
+    if (!r) {
+        label_unref(l);
+        return MMU_ERR_NOMEM;
+    }
+    mmu_err err = MMU_OK;
+    if (mmio && !(r->dev = mmu_malloc(sizeof *r->dev)))
+        err = MMU_ERR_NOMEM;
+    else if (mmio)
+        *r->dev = (mmio_dev){ 1, rc->dev.rd, rc->dev.wr, rc->dev.user, rc->dev.base };
+    else
+        err = fill_ram(p->s, r, rc);
+    if (!err)
+        err = pin(&p->m->pt, r);
+    if (err)
+        region_destroy(p->m, r, true);
+    else
+        *out = r;
+    return err;
+}
+
+static mmu_err make_all(plan *p)
+{
+    for (size_t i = 0; i < p->s->n_recs; i++)
+        if (!p->reuse[i] && make(p, &p->s->recs[i], &p->made[i]))
+            return MMU_ERR_NOMEM;
+    return MMU_OK;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+/* makes addr a region boundary (as map.c's split, with a spare node) */
+static void split_at(plan *p, uint64_t addr)
+{
+    region *r = ri_find(&p->m->ri, addr);
+    if (!r || r->start == addr)
+        return;
+    region *right = p->spares;
+    p->spares = right->right;
+    *right = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
+                       .label = label_ref(r->label), .dev = r->dev };
+    if (r->host)
+        right->host = r->host + (addr - r->start);
+    if (r->dev)
+        r->dev->refs++;
+    r->last = addr - 1;
+    ri_insert(&p->m->ri, right);
+    p->reshaped = true;
+}
+
+static void carve_reused(plan *p)
+{
+    for (size_t i = 0; i < p->s->n_recs; i++) {
+        if (!p->reuse[i])
+            continue;
+        split_at(p, p->s->recs[i].start);
+        if (p->s->recs[i].last != UINT64_MAX)
+            split_at(p, p->s->recs[i].last + 1);
+    }
+}
+
+/* after carving, each live region lies wholly inside a reused record or
+ * wholly outside them all; the latter go */
+static void drop_doomed(plan *p)
+{
+    size_t i = 0;
+    region *r = ri_first(&p->m->ri);
+    while (r) {
+        region *next = ri_next(&p->m->ri, r);
+        bool covered;
+        segment(p, &i, r->start, r->last, &covered);
+        if (!covered) {
+            ri_remove(&p->m->ri, r);
+            unmap_pages(p->m, r->start >> PAGE_BITS, n_pages(r));
+            region_destroy(p->m, r, true);
+            p->reshaped = true;
+        }
+        r = next;
+    }
+}
+
+static void set_pte_perms(plan *p, const region *r, unsigned perms)
+{
+    if (r->perms == perms)
+        return;
+    uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t *pte = pt_find(&p->m->pt, vpn + k);
+        *pte = (*pte & ~(uint64_t)PTE_PROT) | perms;
+    }
+    p->reshaped = true;
+}
+
+static bool same_label(const mlabel *a, const mlabel *b)
+{
+    return a == b || (a->len == b->len && memcmp(a->s, b->s, a->len) == 0);
+}
+
+/* the pieces over rc become one region with rc's perms and label */
+static void merge(plan *p, snap_rec *rc)
+{
+    region_index *ri = &p->m->ri;
+    region *first = ri_find(ri, rc->start), *r;
+    while ((r = ri_next(ri, first)) && r->start <= rc->last) {
+        set_pte_perms(p, r, rc->perms);
+        ri_remove(ri, r);
+        region_destroy(p->m, r, false); /* its memory is first's now */
+    }
+    set_pte_perms(p, first, rc->perms);
+    if (first->last != rc->last) {
+        ri_remove(ri, first);
+        first->last = rc->last;
+        ri_insert(ri, first);
+    }
+    first->perms = rc->perms;
+    if (!same_label(first->label, rc->label)) {
+        label_unref(first->label);
+        first->label = label_ref(rc->label);
+    }
+    if (rc->kind == REG_RAM)
+        rc->host = first->host; /* a rebuilt region may sit in new memory */
+    else if (rc->kind == REG_PTR)
+        memcpy(rc->host, rc->data, (size_t)(rc->last - rc->start + 1));
+}
+
+static void insert(plan *p, size_t i)
+{
+    region *r = p->made[i];
+    p->made[i] = NULL;
+    mmu_err err = map_region(p->m, r);
+    assert(err == MMU_OK); /* its leaves are pinned */
+    (void)err;
+    if (p->incr || p->attach) {
+        uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+        for (uint64_t k = 0; r->kind == REG_RAM && k < n; k++)
+            *pt_find(&p->m->pt, vpn + k) |= PTE_TRACK; /* clean for s again */
+        if (p->s->recs[i].kind == REG_RAM)
+            p->s->recs[i].host = r->host;
+    }
+    unpin(&p->m->pt, r);
+    p->reshaped = true;
+}
+
+/* copies the pages written since save back; they are tracked again */
+static void put_dirty(plan *p)
+{
+    mmu_snapshot *s = p->s;
+    for (size_t k = 0; k < s->n_dirty; k++) {
+        snap_ent *e = snap_lookup(s, s->dirty[k]);
+        uint64_t *pte = pt_find(&p->m->pt, e->vpn);
+        memcpy(PTE_HOST(*pte), e->copy->data, PAGE_SIZE);
+        *pte |= PTE_TRACK;
+        tlb_flush_range(p->m, e->vpn, 1);
+        e->dirty = false;
+    }
+    s->n_dirty = 0;
+}
+
+static void commit(plan *p)
+{
+    carve_reused(p);
+    drop_doomed(p);
+    for (size_t i = 0; i < p->s->n_recs; i++) {
+        if (p->reuse[i])
+            merge(p, &p->s->recs[i]);
+        else
+            insert(p, i);
+    }
+    if (p->incr)
+        put_dirty(p);
+    for (size_t i = 0; (p->incr || p->attach) && i < p->s->n_recs; i++)
+        p->s->recs[i].unmapped = false;
+    if (p->attach) {
+        snap_attach(p->m, p->s);
+        snap_arena_unref(p->s->arena); /* its clean pages live in m now */
+        p->s->arena = NULL;
+    }
+    code_changed(p->m);
+    if (p->reshaped)
+        tlb_flush_all(p->m);
+}
+
+/* --------------------------------------------------------------- driver */
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; p->made && i < p->s->n_recs; i++) {
+        if (p->made[i]) {
+            unpin(&p->m->pt, p->made[i]);
+            region_destroy(p->m, p->made[i], true);
+        }
+    }
+    while (p->spares) {
+        region *r = p->spares;
+        p->spares = r->right;
+        mmu_free(r);
+    }
+    mmu_free(p->reuse);
+    mmu_free(p->made);
+}
+
+static bool fits(const mmu_t *m, const mmu_snapshot *s)
+{
+    return !s->n_recs || s->recs[s->n_recs - 1].last <= m->space_last;
+}
+
+mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *cs)
+{
+    if (!m || !cs || !fits(m, cs))
+        return MMU_ERR_ARG;
+    mmu_snapshot *s = (mmu_snapshot *)(uintptr_t)cs; /* its tracking state changes */
+    plan p = { .m = m, .s = s, .incr = s->mmu == m, .attach = !s->mmu };
+    size_t n = s->n_recs ? s->n_recs : 1;
+    mmu_err err = MMU_ERR_NOMEM;
+    if ((p.reuse = mmu_calloc(n, sizeof *p.reuse)) && (p.made = mmu_calloc(n, sizeof *p.made)))
+        err = plan_reuse(&p);
+    if (!err)
+        err = notify(&p);
+    if (!err)
+        err = make_all(&p);
+    if (!err && p.attach)
+        err = snap_state_reserve(m);
+    if (!err)
+        commit(&p);
+    plan_free(&p);
+    return err;
+}
