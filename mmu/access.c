@@ -317,31 +317,38 @@ static void tlb_fill(mmu_t *m, uint64_t page, uint64_t pte)
     e->addend = (uintptr_t)PTE_HOST(pte) - (uintptr_t)page;
 }
 
+static bool page_allows(mmu_t *m, mmu_access k, uint64_t page, uint64_t pte)
+{
+    bool ok = k == MMU_ACCESS_READ ? pte & MMU_PROT_READ : k == MMU_ACCESS_WRITE ? pte & MMU_PROT_WRITE
+                                                                               : pte & MMU_PROT_EXEC;
+    if (ok && (pte & PTE_MMIO)) {
+        mmio_dev *dev = dev_at(m, page);
+        ok = k == MMU_ACCESS_READ ? dev->rd != NULL : k == MMU_ACCESS_WRITE ? dev->wr != NULL : false;
+    }
+    return ok;
+}
+
 /* Finds the first byte the access may not touch. Returns MMU_OK, or the
- * fault's error with *fault_addr set. */
+ * fault's error with *fault_addr set. An access never wraps past 2^64:
+ * the pages below are checked first, so a fault there is reported there. */
 static mmu_err guest_check(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size, uint64_t *fault_addr)
 {
-    if (size - 1 > UINT64_MAX - addr) { /* bytes past 2^64 do not exist */
-        *fault_addr = 0;
-        return MMU_ERR_READ_UNMAPPED + k;
-    }
-    uint64_t last_page = (addr + (size - 1)) & ~PAGE_MASK;
+    bool wraps = size - 1 > UINT64_MAX - addr;
+    uint64_t last_page = (wraps ? UINT64_MAX : addr + (size - 1)) & ~PAGE_MASK;
     for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
         uint64_t pte = walk(m, a >> PAGE_BITS);
         *fault_addr = a < addr ? addr : a;
         if (!(pte & PTE_VALID))
             return MMU_ERR_READ_UNMAPPED + k;
-        bool ok = k == MMU_ACCESS_READ ? pte & MMU_PROT_READ : k == MMU_ACCESS_WRITE ? pte & MMU_PROT_WRITE
-                                                                                   : pte & MMU_PROT_EXEC;
-        if (ok && (pte & PTE_MMIO)) {
-            mmio_dev *dev = dev_at(m, a);
-            ok = k == MMU_ACCESS_READ ? dev->rd != NULL : k == MMU_ACCESS_WRITE ? dev->wr != NULL : false;
-        }
-        if (!ok)
+        if (!page_allows(m, k, a, pte))
             return MMU_ERR_READ_PROT + k;
         if (a == last_page)
-            return MMU_OK;
+            break;
     }
+    if (!wraps)
+        return MMU_OK;
+    *fault_addr = 0; /* the first byte past 2^64: it does not exist */
+    return MMU_ERR_READ_UNMAPPED + k;
 }
 
 #define MAX_FAULT_RETRIES 8
