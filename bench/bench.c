@@ -183,7 +183,7 @@ static void print_table_row(const bench_row *r)
     if (isnan(ratio(r)))
         snprintf(rat, sizeof rat, "-");
     else
-        snprintf(rat, sizeof rat, "%.2fx", ratio(r));
+        snprintf(rat, sizeof rat, ratio(r) < 0.01 ? "%.1ex" : "%.2fx", ratio(r));
     printf("%-20s %-42s %11s  %-24s %7s  %-9s %-4s %12s\n", r->name, r->desc, ours, base, rat,
            fmt_goal(r, goal, sizeof goal), status[goal_met(r) + 1], peer);
     fflush(stdout);
@@ -247,12 +247,37 @@ static void cpu_model(char *buf, size_t cap)
 static void unicorn_version(char *buf, size_t cap)
 {
 #ifdef HAVE_UNICORN
-    unsigned major, minor;
+    unsigned major, minor; /* the library's; the patch level is the header's */
     uc_version(&major, &minor);
-    snprintf(buf, cap, "%u.%u", major, minor);
+    snprintf(buf, cap, "%u.%u.%d", major, minor, UC_VERSION_PATCH);
 #else
     snprintf(buf, cap, "not built in");
 #endif
+}
+
+/* ns per dependent load along one random cycle through size bytes of
+ * cache lines: what a walk or tree descent that misses the caches pays */
+static double mem_latency_ns(uint64_t size)
+{
+    size_t n = size / 64, steps = BENCH_SIZE(1000000, 100000);
+    uint64_t *line = bench_host_alloc(size), rng = BENCH_SEED;
+    if (!line)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        line[i * 8] = i;
+    for (size_t i = n - 1; i > 0; i--) { /* Sattolo: one cycle through all */
+        size_t j = bench_rand(&rng) % i;
+        uint64_t t = line[i * 8];
+        line[i * 8] = line[j * 8], line[j * 8] = t;
+    }
+    uint64_t at = 0;
+    double t0 = bench_now_ns();
+    for (size_t k = 0; k < steps; k++)
+        at = line[at * 8];
+    double t = (bench_now_ns() - t0) / (double)steps;
+    bench_sink += at;
+    bench_host_free(line, size);
+    return t;
 }
 
 static void print_header(void)
@@ -264,15 +289,21 @@ static void print_header(void)
     if (uname(&u) != 0)
         snprintf(u.release, sizeof u.release, "?");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t lat_size = BENCH_SIZE(64 * MiB, 16 * MiB);
+    double lat = mem_latency_ns(lat_size);
+    char sz[24];
+    bench_size_str(lat_size, sz);
     if (bench.json) {
         printf("{\n  \"machine\": {\"cpu\": \"%s\", \"cores\": %ld, \"kernel\": \"%s\", \"compiler\": \"%s\", "
-               "\"build\": \"%s\", \"unicorn\": \"%s\", \"reps\": %d, \"quick\": %s},\n  \"rows\": [\n",
+               "\"build\": \"%s\", \"unicorn\": \"%s\", \"reps\": %d, \"quick\": %s, "
+               "\"mem_latency_ns\": %.1f, \"mem_latency_span\": \"%s\"},\n  \"rows\": [\n",
                cpu, cores, u.release, __VERSION__, SOFTMMU_BENCH_BUILD_TYPE, uc, bench.reps,
-               bench.quick ? "true" : "false");
+               bench.quick ? "true" : "false", lat, sz);
         return;
     }
     printf("softmmu-bench %d.%d.%d  machine: %s, %ld cores, Linux %s\n", SOFTMMU_VERSION_MAJOR,
            SOFTMMU_VERSION_MINOR, SOFTMMU_VERSION_PATCH, cpu, cores, u.release);
+    printf("memory latency: %.0f ns per dependent load over %s\n", lat, sz);
     printf("build: %s, cc %s; unicorn: %s; median of %d reps after a warm-up%s\n", SOFTMMU_BENCH_BUILD_TYPE,
            __VERSION__, uc, bench.reps, bench.quick ? "; --quick (tiny sizes)" : "");
     printf("ratio = ours / baseline; time units: lower is better, GB/s and Minsn/s: higher is better\n\n");

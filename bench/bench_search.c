@@ -13,12 +13,6 @@
 
 #define SEARCH_BASE 0x10000000u
 
-/* search lands separately: n/a until it links */
-extern __typeof__(mmu_search) mmu_search __attribute__((weak));
-extern __typeof__(mmu_search_pattern) mmu_search_pattern __attribute__((weak));
-extern __typeof__(mmu_pattern_compile) mmu_pattern_compile __attribute__((weak));
-extern __typeof__(mmu_pattern_free) mmu_pattern_free __attribute__((weak));
-
 static const char needle[] = "softmmu-needle!?"; /* 16 bytes, absent from the random fill */
 #define NEEDLE_HEX "73 6f 66 74 6d 6d 75 2d 6e 65 65 64 ?? 65 21 3f"
 
@@ -76,7 +70,7 @@ static void search_row(search_ctx *c, bool pattern)
         return;
     snprintf(r.desc, sizeof r.desc, "%s, no match, %s", pattern ? "hex pattern with ??" : "16-byte literal",
              bench_size_str(c->size, sz));
-    bool have = pattern ? c->pat && mmu_search_pattern : mmu_search != NULL;
+    bool have = !pattern || c->pat;
     bench_job jobs[2] = { { have ? (pattern ? run_pattern : run_literal) : NULL, c }, { host_memmem, c } };
     double out[2];
     bench_measure(jobs, 2, out);
@@ -94,13 +88,12 @@ void bench_search(void)
     mmu_pattern *pat = NULL;
     if (c.m && host && !mmu_read(c.m, SEARCH_BASE, host, c.size)) {
         c.host = host;
-        if (mmu_pattern_compile && mmu_pattern_compile(NEEDLE_HEX, &pat) == MMU_OK)
+        if (mmu_pattern_compile(NEEDLE_HEX, &pat) == MMU_OK)
             c.pat = pat;
         search_row(&c, false);
         search_row(&c, true);
     }
-    if (pat)
-        mmu_pattern_free(pat);
+    mmu_pattern_free(pat);
     mmu_close(c.m);
     bench_host_free(host, c.size);
 }
