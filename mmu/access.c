@@ -47,11 +47,16 @@ static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
     return ri_find(&m->ri, addr)->dev;
 }
 
-/* device access, split into pieces of at most 8 bytes */
-static void mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum dir d)
+/* Device access, split into pieces of at most 8 bytes. A callback may
+ * change the map: each piece looks its device up again, and a piece whose
+ * device is gone ends the access (false). */
+static bool mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum dir d)
 {
-    mmio_dev *dev = dev_at(m, addr);
     while (len) {
+        region *r = ri_find(&m->ri, addr);
+        mmio_dev *dev = r ? r->dev : NULL;
+        if (!dev || (d == DIR_READ ? !dev->rd : !dev->wr))
+            return false;
         unsigned k = len > 8 ? 8 : (unsigned)len;
         uint64_t v = 0;
         if (d == DIR_READ) {
@@ -65,6 +70,7 @@ static void mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum di
         buf += k;
         len -= k;
     }
+    return true;
 }
 
 /* Before writing a page: drop decoded code, let a snapshot see it. */
@@ -79,25 +85,28 @@ static void page_written(mmu_t *m, uint64_t vpn)
 }
 
 /* Copies between buf and [addr, addr+size) which is known to be mapped and
- * allowed; memcpy runs over host-contiguous pages. */
-static void copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
+ * allowed; memcpy runs over host-contiguous pages. Only a device callback
+ * can change the map meanwhile: a page found unmapped then ends the copy
+ * (false). */
+static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
 {
     while (size) {
-        uint64_t pte = walk(m, addr >> PAGE_BITS);
+        uint64_t pte = walk(m, addr >> PAGE_BITS), n = page_end_len(addr, size);
+        if (!(pte & PTE_VALID))
+            return false;
         if (pte & PTE_MMIO) {
-            uint64_t n = page_end_len(addr, size);
-            mmio_io(m, addr, buf, n, d);
+            if (!mmio_io(m, addr, buf, n, d))
+                return false;
             addr += n, buf += n, size -= n;
             continue;
         }
         uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
-        uint64_t n = page_end_len(addr, size);
         if (d == DIR_WRITE)
             page_written(m, addr >> PAGE_BITS);
         /* extend the run while the next page follows in host memory */
         while (n < size) {
             uint64_t next = walk(m, (addr + n) >> PAGE_BITS);
-            if ((next & PTE_MMIO) || PTE_HOST(next) != host + n)
+            if (!(next & PTE_VALID) || (next & PTE_MMIO) || PTE_HOST(next) != host + n)
                 break;
             if (d == DIR_WRITE)
                 page_written(m, (addr + n) >> PAGE_BITS);
@@ -109,6 +118,7 @@ static void copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enu
             memcpy(host, buf, n);
         addr += n, buf += n, size -= n;
     }
+    return true;
 }
 
 /* tracked pages of a write range: give the snapshot its chance first */
@@ -147,9 +157,8 @@ mmu_err mmu_read(mmu_t *m, uint64_t addr, void *dst, size_t size)
         return MMU_ERR_ARG;
     if (size == 0)
         return MMU_OK;
-    if (!host_ok(m, addr, size, DIR_READ))
+    if (!host_ok(m, addr, size, DIR_READ) || !copy_pages(m, addr, dst, size, DIR_READ))
         return MMU_ERR_READ_UNMAPPED;
-    copy_pages(m, addr, dst, size, DIR_READ);
     return MMU_OK;
 }
 
@@ -164,7 +173,8 @@ mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size)
     mmu_err err = prepare_write(m, addr, size);
     if (err)
         return err;
-    copy_pages(m, addr, (uint8_t *)(uintptr_t)src, size, DIR_WRITE);
+    if (!copy_pages(m, addr, (uint8_t *)(uintptr_t)src, size, DIR_WRITE))
+        return MMU_ERR_WRITE_UNMAPPED;
     return MMU_OK;
 }
 
@@ -392,12 +402,14 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
         if (err)
             return err;
     }
-    copy_pages(m, addr, buf, size, k == MMU_ACCESS_WRITE ? DIR_WRITE : DIR_READ);
+    if (!copy_pages(m, addr, buf, size, k == MMU_ACCESS_WRITE ? DIR_WRITE : DIR_READ))
+        return MMU_ERR_READ_UNMAPPED + k; /* a device unmapped part of it */
     uint64_t page = addr & ~PAGE_MASK;
-    uint64_t *pte = pt_find(&m->pt, page >> PAGE_BITS);
     if (k == MMU_ACCESS_FETCH)
-        mark_code(m, addr, size);
-    tlb_fill(m, page, *pte);
+        mark_code(m, addr, size); /* never MMIO: no callback ran */
+    uint64_t *pte = pt_find(&m->pt, page >> PAGE_BITS);
+    if (pte && (*pte & PTE_VALID))
+        tlb_fill(m, page, *pte);
     return MMU_OK;
 }
 
