@@ -289,8 +289,8 @@ static mmu_err build_regions(mmu_snapshot *s, reader *r, uint64_t n)
 static mmu_err build_pages(mmu_snapshot *s, reader *r)
 {
     while (r->p < r->end) {
-        uint64_t a;
-        (void)get_u64(r, &a);
+        uint64_t a = le(r->p, 8); /* checked already */
+        r->p += 8;
         page_copy *pc = snap_reserve(s) ? NULL : snap_copy_of(r->p);
         if (!pc)
             return MMU_ERR_NOMEM;

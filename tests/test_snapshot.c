@@ -472,6 +472,36 @@ Test(snapshot, freeing_every_snapshot_keeps_memory_intact)
     mmu_close(m);
 }
 
+Test(snapshot, regions_at_both_ends_of_the_space)
+{
+    mmu_t *m, *n;
+    mmu_snapshot *s, *r;
+    OK(mmu_open(NULL, &m));
+    OK(mmu_map(m, 0, 0x2000, MMU_PROT_ALL, "bottom"));
+    OK(mmu_map(m, 0ull - 0x3000, 0x3000, MMU_PROT_READ | MMU_PROT_WRITE, "top"));
+    fill(m, 0ull - 0x2000, 0x2000, 1);
+    fill(m, 0, 0x10, 2);
+    state st;
+    state_take(m, &st);
+    OK(mmu_snapshot_save(m, &s));
+    OK(mmu_protect(m, 0ull - 0x1000, 0x1000, MMU_PROT_NONE));
+    fill(m, 0ull - 0x3000, 0x3000, 3);
+    OK(mmu_snapshot_restore(m, s));
+    state_expect(m, &st, "ends");
+    size_t len;
+    uint8_t *img = image_of(s, &len);
+    OK(read_image(img, len, &r));
+    OK(mmu_open(NULL, &n));
+    OK(mmu_snapshot_restore(n, r));
+    state_expect(n, &st, "ends from file");
+    free(img);
+    mmu_snapshot_free(r);
+    mmu_snapshot_free(s);
+    mmu_close(m);
+    mmu_close(n);
+    state_drop(&st);
+}
+
 /* ------------------------------------------------------------------ files */
 
 /* a small snapshot with RAM, map_ptr memory, zero and non-zero pages */
