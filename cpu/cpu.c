@@ -1,28 +1,41 @@
 /*
- * cpu.c - CPU lifetime, registers and the architectural stack ops.
+ * cpu.c - CPU lifetime, registers (with the lazy flags) and the architectural
+ * stack ops.
  */
 #include "cpu_int.h"
-
-#include <stdlib.h>
-
-#define RFLAGS_FIXED 0x2 /* bit 1 always reads as one */
+#include "cpu_alloc.h"
 
 mmu_err cpu_open(mmu_t *m, cpu_t **out)
 {
-    if (!m || !out)
+    if (!m || !out || ((const mmu_fast_ *)m)->big_endian) /* x86 is little-endian */
         return MMU_ERR_ARG;
-    cpu_t *c = calloc(1, sizeof *c);
+    cpu_t *c = cpu_calloc(1, sizeof *c);
     if (!c)
         return MMU_ERR_NOMEM;
+    mmu_err err = dc_init(&c->dc);
+    if (!err)
+        err = dec_open(c);
+    if (err) {
+        dc_free(&c->dc);
+        cpu_free(c);
+        return err;
+    }
     c->mmu = m;
-    c->regs[CPU_RFLAGS] = RFLAGS_FIXED;
+    c->gen = mmu_code_generation(m);
+    c->regs[CPU_RFLAGS] = FL_FIXED;
+    flags_set(c, 0);
     *out = c;
     return MMU_OK;
 }
 
 void cpu_close(cpu_t *c)
 {
-    free(c);
+    if (!c)
+        return;
+    dec_close(c);
+    dc_free(&c->dc);
+    cpu_free(c->hooks);
+    cpu_free(c);
 }
 
 mmu_t *cpu_mmu(cpu_t *c)
@@ -30,30 +43,42 @@ mmu_t *cpu_mmu(cpu_t *c)
     return c ? c->mmu : NULL;
 }
 
+/* RFLAGS: the arithmetic bits live in the lazy flags, the rest in regs */
 uint64_t cpu_reg_read(const cpu_t *c, cpu_reg r)
 {
-    return c && (unsigned)r < CPU_REG_COUNT ? c->regs[r] : 0;
+    if (!c || (unsigned)r >= CPU_REG_COUNT)
+        return 0;
+    if (r == CPU_RFLAGS)
+        return (c->regs[r] & ~(uint64_t)FL_ARITH) | flags_get(c) | FL_FIXED;
+    return c->regs[r];
 }
 
 void cpu_reg_write(cpu_t *c, cpu_reg r, uint64_t v)
 {
     if (!c || (unsigned)r >= CPU_REG_COUNT)
         return;
-    c->regs[r] = r == CPU_RFLAGS ? v | RFLAGS_FIXED : v;
+    if (r == CPU_RFLAGS) {
+        c->regs[r] = (v & ~(uint64_t)FL_ARITH) | FL_FIXED;
+        flags_set(c, v);
+        return;
+    }
+    c->regs[r] = v;
 }
 
 void cpu_context_save(const cpu_t *c, cpu_context *out)
 {
-    if (c && out)
-        memcpy(out->regs, c->regs, sizeof out->regs);
+    if (!c || !out)
+        return;
+    for (unsigned r = 0; r < CPU_REG_COUNT; r++)
+        out->regs[r] = cpu_reg_read(c, (cpu_reg)r);
 }
 
 void cpu_context_restore(cpu_t *c, const cpu_context *ctx)
 {
-    if (c && ctx) {
-        memcpy(c->regs, ctx->regs, sizeof c->regs);
-        c->regs[CPU_RFLAGS] |= RFLAGS_FIXED;
-    }
+    if (!c || !ctx)
+        return;
+    for (unsigned r = 0; r < CPU_REG_COUNT; r++)
+        cpu_reg_write(c, (cpu_reg)r, ctx->regs[r]);
 }
 
 /* ------------------------------------------------------------ stack ops */

@@ -1,14 +1,233 @@
 /*
- * cpu_int.h - private state of the interpreter.
+ * cpu_int.h - private state of the interpreter, shared by the files of cpu/.
+ *
+ * Instructions are decoded once (decode.c) into dinsn records held in blocks
+ * (cache.c); the run loop (run.c) calls each record's handler (exec_*.c),
+ * which returns the record to run next. Flags are kept lazily (flags below).
  */
 #ifndef SOFTMMU_CPU_INT_H
 #define SOFTMMU_CPU_INT_H
 
 #include <softmmu/cpu.h>
 
-struct cpu {
-    mmu_t   *mmu;
-    uint64_t regs[CPU_REG_COUNT];
+#include <capstone/capstone.h>
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define NOINLINE __attribute__((noinline))
+#define MUST_CHECK __attribute__((warn_unused_result))
+
+/* register slots: the cpu_reg numbering, then a slot that always reads 0
+ * (absent base/index/segment of a memory operand) */
+enum { SLOT_ZERO = CPU_REG_COUNT, N_SLOTS };
+
+/* RFLAGS bits */
+#define FL_CF 0x0001u
+#define FL_PF 0x0004u
+#define FL_AF 0x0010u
+#define FL_ZF 0x0040u
+#define FL_SF 0x0080u
+#define FL_DF 0x0400u
+#define FL_OF 0x0800u
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+#define FL_FIXED 0x0002u /* bit 1 always reads as one */
+
+/* ------------------------------------------------------ decoded instruction */
+typedef struct dinsn dinsn;
+typedef struct cpu cpu_t;
+/* A handler runs one instruction and returns the record to run next, or
+ * NULL to leave the loop (c->exit_req says why; RIP already set). */
+typedef dinsn *(*exec_fn)(cpu_t *c, dinsn *d);
+
+struct dinsn {
+    exec_fn  fn;
+    dinsn   *next;   /* fall-through successor (a stub until linked) */
+    uint64_t addr;   /* guest address */
+    uint64_t page;   /* fetch tag a TLB hit must show; odd = always re-fetch */
+    uint64_t imm;    /* immediate masked to size; branch target; shift count */
+    int64_t  disp;   /* displacement; absolute for rip-relative operands */
+    union {
+        dinsn  *taken; /* successor when a branch is taken (a stub until linked) */
+        dinsn **link;  /* stubs: the successor pointer to patch once resolved */
+    };
+    uint8_t len;         /* 0 marks a stub: a not-yet-resolved successor */
+    uint8_t size;        /* operand size in bytes */
+    uint8_t r1, s1;      /* first register operand: slot, bit shift (8 = AH..BH) */
+    uint8_t r2, s2;      /* second register operand */
+    uint8_t base, index; /* memory operand slots (SLOT_ZERO when absent) */
+    uint8_t scale;       /* index shift, 0..3 */
+    uint8_t seg;         /* CPU_FS_BASE, CPU_GS_BASE or SLOT_ZERO */
+    uint8_t a32;         /* 0x67 prefix: the effective address wraps at 2^32 */
+    uint8_t cc;          /* condition code 0..15 (Intel order) */
+    uint8_t x;           /* per-handler extra (loop kind, flag op ...) */
+    uint8_t direct;      /* a direct branch: imm is the target, taken a successor */
 };
+
+/* --------------------------------------------------------------- decode cache */
+typedef struct dc_slot {
+    uint64_t addr;
+    uint64_t epoch; /* slot valid only when equal to the cache's epoch */
+    dinsn   *block;
+} dc_slot;
+
+typedef struct dc_chunk {
+    struct dc_chunk *prev;
+    size_t           used, cap; /* in dinsn records */
+    dinsn            rec[];
+} dc_chunk;
+
+typedef struct dcache {
+    dc_slot  *slot;
+    size_t    cap, count; /* cap a power of two */
+    uint64_t  epoch;      /* bumped by a flush: empties every slot at once */
+    dc_chunk *chunk;      /* newest arena chunk */
+    size_t    bytes;      /* arena size; a flush happens past a limit */
+} dcache;
+
+mmu_err dc_init(dcache *dc) MUST_CHECK;
+void    dc_free(dcache *dc);
+void    dc_flush(dcache *dc);
+dinsn  *dc_find(const dcache *dc, uint64_t addr);
+/* n contiguous records from the arena, or NULL (NOMEM) */
+dinsn  *dc_alloc(dcache *dc, size_t n);
+mmu_err dc_insert(dcache *dc, uint64_t addr, dinsn *block) MUST_CHECK;
+bool    dc_too_big(const dcache *dc); /* time to flush */
+
+/* ------------------------------------------------------------------- hooks */
+enum { CHOOK_CODE, CHOOK_SYSCALL };
+
+typedef struct chook {
+    mmu_hook_id id;
+    unsigned    kind;
+    union {
+        cpu_code_hook_fn    code;
+        cpu_syscall_hook_fn sys;
+    } fn;
+    void    *user;
+    uint64_t begin, end; /* inclusive; begin > end = all */
+    bool     dead;
+} chook;
+
+/* attention bits: anything that must leave the fast path of the run loop */
+enum { ATTN_STOP = 1, ATTN_CODE_HOOKS = 2 };
+
+/* ------------------------------------------------------------------- state */
+#define BLOCK_MAX 64 /* instructions per decoded block */
+
+struct cpu {
+    uint64_t regs[N_SLOTS]; /* GPRs, RIP, RFLAGS (non-arithmetic bits), FS/GS base, zero */
+    uint64_t lf_res;        /* lazy flags: the last result, sign-extended */
+    uint64_t lf_aux;        /* lazy flags: CF, PO (CF^OF), AF and the SF/PF inverts */
+    mmu_t   *mmu;
+    unsigned attn;     /* ATTN_* */
+    unsigned exit_req; /* cpu_exit + 1 when a handler ends the run, else 0 */
+    uint64_t gen;      /* mmu_code_generation the cache was built at */
+    cpu_fault fault;
+    dinsn  **link;     /* successor pointer to patch after resolving RIP */
+    bool     running;
+
+    chook      *hooks;
+    size_t      n_hooks, cap_hooks;
+    unsigned    hook_depth; /* > 0 while callbacks run */
+    bool        hooks_dirty;
+    unsigned    n_code_hooks;
+    mmu_hook_id next_hook_id;
+
+    csh      cs;
+    cs_insn *ci;
+    dcache   dc;
+    dinsn    tmp[BLOCK_MAX]; /* a block being decoded */
+};
+
+/* ------------------------------------------------------------ lazy flags */
+/*
+ * Flags live in (lf_res, lf_aux):
+ *   ZF = lf_res == 0             SF = bit 63 of lf_res ^ aux bit 7
+ *   PF = even parity of the low byte of lf_res ^ aux bit 2
+ *   CF = aux bit 63              OF = aux bit 63 ^ aux bit 62
+ *   AF = aux bit 3
+ * Arithmetic stores the sign-extended result and its carry vector, so no
+ * flag costs anything until read.
+ */
+#define LF_SFD 7
+#define LF_PFD 2
+#define LF_AF  3
+
+uint64_t flags_get(const cpu_t *c);           /* the arithmetic RFLAGS bits */
+void     flags_set(cpu_t *c, uint64_t rflags); /* loads them from an RFLAGS value */
+
+/* ---------------------------------------------------------------- modules */
+/* decode.c: decodes the block at addr. Returns it, or NULL: a fetch fault
+ * (recorded, c->exit_req set, *err MMU_OK) or MMU_ERR_NOMEM in *err. */
+dinsn  *dec_block(cpu_t *c, uint64_t addr, mmu_err *err);
+mmu_err dec_open(cpu_t *c) MUST_CHECK;
+void    dec_close(cpu_t *c);
+
+/* run.c */
+dinsn *exec_fault(cpu_t *c, const dinsn *d, mmu_err err, uint64_t addr, unsigned size);
+dinsn *exec_exit(cpu_t *c, uint64_t rip, cpu_exit why);
+/* a failed instruction fetch at addr: records the fault, ends the run */
+void   exec_fetch_fault(cpu_t *c, uint64_t addr, unsigned size, mmu_err err);
+/* an indirect branch to target: the cached successor or a resolve request */
+dinsn *exec_jump(cpu_t *c, dinsn *d, uint64_t target);
+bool   exec_syscall_hooks(cpu_t *c);
+
+/* handler tables (exec_*.c), indexed [op][form][log2 size] and similar */
+enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, ALU_TEST, ALU_N };
+enum { F_RR, F_RI, F_RM, F_MR, F_MI, F_N };
+enum { SH_ROL, SH_ROR, SH_SHL, SH_SHR, SH_SAR, SH_N };
+enum { SF_RI, SF_RC, SF_MI, SF_MC, SF_N }; /* shift forms: count imm or CL */
+enum { UN_INC, UN_DEC, UN_NOT, UN_NEG, UN_MUL, UN_IMUL, UN_DIV, UN_IDIV, UN_N };
+enum { BT_BT, BT_BTS, BT_BTR, BT_BTC, BT_N };
+enum { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS, STR_N };
+enum { REP_NONE, REP_REP, REP_REPNE };
+
+extern const exec_fn exec_alu[ALU_N][F_N][4];
+extern const exec_fn exec_mov[F_N][4];
+extern const exec_fn exec_shift[SH_N][SF_N][4];
+extern const exec_fn exec_unary[UN_N][2][4];     /* [op][reg, mem][size] */
+extern const exec_fn exec_ext[2][2][3][3];       /* [signed][reg, mem][src 1,2,4][dst 2,4,8] */
+extern const exec_fn exec_lea[3];                /* dst 2,4,8 */
+extern const exec_fn exec_imul2[4][3];           /* [rr, rm, rri, rmi][2,4,8] */
+extern const exec_fn exec_shd[2][SF_N][3];       /* [shld, shrd][form][2,4,8] */
+extern const exec_fn exec_bt[BT_N][4][3];        /* [op][r-r, r-i, m-r, m-i][2,4,8] */
+extern const exec_fn exec_bsx[2][2][3];          /* [bsf, bsr][reg, mem][2,4,8] */
+extern const exec_fn exec_cmov[16][2][3];        /* [cc][reg, mem][2,4,8] */
+extern const exec_fn exec_setcc[16][2];          /* [cc][reg, mem] */
+extern const exec_fn exec_jcc[16];
+extern const exec_fn exec_xchg[2][4];            /* [reg, mem][size] */
+extern const exec_fn exec_cmpxchg[2][4];
+extern const exec_fn exec_xadd[2][4];
+extern const exec_fn exec_bswap[2];              /* 4, 8 */
+extern const exec_fn exec_string[STR_N][3][4];   /* [op][rep kind][size] */
+
+/* single handlers */
+dinsn *exec_nop(cpu_t *c, dinsn *d);
+dinsn *exec_invalid(cpu_t *c, dinsn *d);
+dinsn *exec_jmp(cpu_t *c, dinsn *d);
+dinsn *exec_jmp_r(cpu_t *c, dinsn *d);
+dinsn *exec_jmp_m(cpu_t *c, dinsn *d);
+dinsn *exec_call(cpu_t *c, dinsn *d);
+dinsn *exec_call_r(cpu_t *c, dinsn *d);
+dinsn *exec_call_m(cpu_t *c, dinsn *d);
+dinsn *exec_ret(cpu_t *c, dinsn *d);
+dinsn *exec_jrcxz(cpu_t *c, dinsn *d);
+dinsn *exec_loop(cpu_t *c, dinsn *d);   /* x: 0 loop, 1 loope, 2 loopne */
+dinsn *exec_leave(cpu_t *c, dinsn *d);
+dinsn *exec_push_r(cpu_t *c, dinsn *d); /* size 2 or 8 */
+dinsn *exec_push_i(cpu_t *c, dinsn *d);
+dinsn *exec_push_m(cpu_t *c, dinsn *d);
+dinsn *exec_pop_r(cpu_t *c, dinsn *d);
+dinsn *exec_pop_m(cpu_t *c, dinsn *d);
+dinsn *exec_pushf(cpu_t *c, dinsn *d);
+dinsn *exec_popf(cpu_t *c, dinsn *d);
+dinsn *exec_cext(cpu_t *c, dinsn *d);   /* cbw/cwde/cdqe by size */
+dinsn *exec_cdq(cpu_t *c, dinsn *d);    /* cwd/cdq/cqo by size */
+dinsn *exec_flagop(cpu_t *c, dinsn *d); /* x: clc stc cmc cld std */
+dinsn *exec_lahf(cpu_t *c, dinsn *d);
+dinsn *exec_sahf(cpu_t *c, dinsn *d);
+dinsn *exec_syscall(cpu_t *c, dinsn *d);
+dinsn *exec_hlt(cpu_t *c, dinsn *d);
+dinsn *exec_int3(cpu_t *c, dinsn *d);
 
 #endif
