@@ -605,20 +605,20 @@ typedef struct search_acc {
     size_t    max_out, count;
 } search_acc;
 
-/* non-overlapping matches of needle in [lo, hi), which is RAM, contiguous */
-static void search_run(const model *md, u128 lo, u128 hi, const uint8_t *needle, size_t len, search_acc *acc)
+/* non-overlapping matches in [lo, hi), which is RAM, contiguous */
+static void search_run(const model *md, u128 lo, u128 hi, const model_matcher *mt, search_acc *acc)
 {
-    if (hi <= lo || hi - lo < len)
+    if (hi <= lo || hi - lo < mt->len)
         return;
     size_t n = (size_t)(hi - lo);
     uint8_t *hay = xmalloc(n);
     copy((model *)md, (uint64_t)lo, hay, n, false);
-    for (size_t i = 0; i + len <= n;) {
-        if (memcmp(hay + i, needle, len) == 0) {
+    for (size_t i = 0; i + mt->len <= n;) {
+        if (mt->match(mt->ctx, hay + i)) {
             if (acc->count < acc->max_out)
                 acc->out[acc->count] = (uint64_t)lo + i;
             acc->count++;
-            i += len;
+            i += mt->len;
         } else {
             i++;
         }
@@ -626,10 +626,10 @@ static void search_run(const model *md, u128 lo, u128 hi, const uint8_t *needle,
     free(hay);
 }
 
-unsigned model_search(const model *md, const uint8_t *needle, size_t len, uint64_t begin, uint64_t end,
-                      unsigned flags, uint64_t *out, size_t max_out, size_t *out_count)
+unsigned model_search_with(const model *md, const model_matcher *mt, uint64_t begin, uint64_t end, unsigned flags,
+                           uint64_t *out, size_t max_out, size_t *out_count)
 {
-    if (len == 0 || !needle || (end && begin >= end) || (!out && max_out) || (flags & ~(unsigned)MMU_SEARCH_CROSS))
+    if ((end && begin >= end) || (!out && max_out) || (flags & ~(unsigned)MMU_SEARCH_CROSS))
         return EBIT(MMU_ERR_ARG);
     search_acc acc = { out, max_out, 0 };
     if (md->n) {
@@ -644,7 +644,7 @@ unsigned model_search(const model *md, const uint8_t *needle, size_t len, uint64
                 j++;
             u128 lo = md->r[i].start > b ? md->r[i].start : b;
             u128 hi = (u128)md->r[j].last + 1 < e ? (u128)md->r[j].last + 1 : e;
-            search_run(md, lo, hi, needle, len, &acc);
+            search_run(md, lo, hi, mt, &acc);
             i = j;
         }
     }
@@ -652,6 +652,135 @@ unsigned model_search(const model *md, const uint8_t *needle, size_t len, uint64
     return EBIT(MMU_OK);
 }
 
+typedef struct literal {
+    const uint8_t *s;
+    size_t         len;
+} literal;
+
+static bool literal_match(const void *ctx, const uint8_t *s)
+{
+    const literal *l = ctx;
+    return memcmp(s, l->s, l->len) == 0;
+}
+
+unsigned model_search(const model *md, const uint8_t *needle, size_t len, uint64_t begin, uint64_t end,
+                      unsigned flags, uint64_t *out, size_t max_out, size_t *out_count)
+{
+    if (len == 0 || !needle)
+        return EBIT(MMU_ERR_ARG);
+    literal l = { needle, len };
+    model_matcher mt = { literal_match, &l, len };
+    return model_search_with(md, &mt, begin, end, flags, out, max_out, out_count);
+}
+
+/* ------------------------------------------------- reference patterns */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+        return (c | 0x20) - 'a' + 10;
+    return c == '?' ? -1 : -2;
+}
+
+/* [~]XY with X, Y hex or '?'; "~??" matches nothing: rejected */
+static const char *ref_test_parse(const char *s, ref_test *t)
+{
+    bool neg = *s == '~';
+    s += neg;
+    int hi = hexval(s[0]), lo = hi == -2 ? -2 : hexval(s[1]);
+    if (hi == -2 || lo == -2 || (neg && hi < 0 && lo < 0))
+        return NULL;
+    t->neg = neg;
+    t->mask = (uint8_t)((hi >= 0 ? 0xf0 : 0) | (lo >= 0 ? 0x0f : 0));
+    t->val = (uint8_t)(((hi >= 0 ? hi : 0) << 4) | (lo >= 0 ? lo : 0));
+    return s + 2;
+}
+
+static const char *ws(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    return s;
+}
+
+static ref_test *ref_new_test(ref_pattern *p)
+{
+    return p->used < sizeof p->store / sizeof *p->store ? &p->store[p->used++] : NULL;
+}
+
+/* ( alt | alt ... ): alternatives of one length, at least one test each */
+static const char *ref_group_parse(const char *s, ref_pattern *p, ref_elem *e)
+{
+    e->t = &p->store[p->used];
+    e->n_alts = 0;
+    for (;;) {
+        size_t n = 0;
+        ref_test *t;
+        while (*(s = ws(s)) && *s != '|' && *s != ')') {
+            if (!(t = ref_new_test(p)) || !(s = ref_test_parse(s, t)))
+                return NULL;
+            n++;
+        }
+        if (!*s || n == 0 || (e->n_alts && n != e->len))
+            return NULL;
+        e->len = n;
+        e->n_alts++;
+        if (*s++ == ')')
+            return s;
+    }
+}
+
+bool ref_pattern_parse(const char *s, ref_pattern *p)
+{
+    p->n = p->len = p->used = 0;
+    while (*(s = ws(s))) {
+        if (p->n == sizeof p->e / sizeof *p->e)
+            return false;
+        ref_elem *e = &p->e[p->n++];
+        if (*s == '(') {
+            s = ref_group_parse(s + 1, p, e);
+        } else {
+            e->n_alts = 0;
+            e->len = 1;
+            e->t = ref_new_test(p);
+            s = e->t ? ref_test_parse(s, e->t) : NULL;
+        }
+        if (!s)
+            return false;
+        p->len += e->len;
+    }
+    return p->len > 0;
+}
+
+static bool ref_pass(const ref_test *t, uint8_t b)
+{
+    return ((b & t->mask) == t->val) != t->neg;
+}
+
+static bool ref_elem_match(const ref_elem *e, const uint8_t *s)
+{
+    if (e->n_alts == 0)
+        return ref_pass(e->t, s[0]);
+    for (size_t a = 0; a < e->n_alts; a++) {
+        size_t i = 0;
+        while (i < e->len && ref_pass(&e->t[a * e->len + i], s[i]))
+            i++;
+        if (i == e->len)
+            return true;
+    }
+    return false;
+}
+
+bool ref_pattern_match(const void *ctx, const uint8_t *s)
+{
+    const ref_pattern *p = ctx;
+    for (size_t i = 0; i < p->n; s += p->e[i].len, i++)
+        if (!ref_elem_match(&p->e[i], s))
+            return false;
+    return true;
+}
 
 /* ============================================================== harness */
 
@@ -1198,6 +1327,8 @@ static bool cmp_matches(harness *h, mmu_err got, size_t gc, size_t mc, const uin
     return true;
 }
 
+uint64_t harness_matches; /* search hits seen (coverage) */
+
 static bool ex_search(harness *h, const op *o)
 {
     uint8_t needle[16];
@@ -1207,6 +1338,7 @@ static bool ex_search(harness *h, const op *o)
     memset(go, 0x5e, sizeof go);
     pat_fill(needle, len, o->fill, o->d);
     unsigned want = model_search(&h->md, needle, len, o->a, o->b, o->flags, mo, max_out, &mc);
+    harness_matches += want == EBIT(MMU_OK) ? mc : 0;
     mmu_err got = mmu_search(h->m, needle, len, o->a, o->b, o->flags, max_out ? go : NULL, max_out, &gc);
     return expect(h, "mmu_search", want, got) && cmp_matches(h, got, gc, mc, go, mo, max_out);
 }

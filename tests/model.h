@@ -27,7 +27,7 @@
 #define MODEL_HAVE_STRINGS 1
 #endif
 #ifndef MODEL_HAVE_SNAPSHOT
-#define MODEL_HAVE_SNAPSHOT 0
+#define MODEL_HAVE_SNAPSHOT 1
 #endif
 
 typedef unsigned __int128 u128;
@@ -93,8 +93,35 @@ unsigned model_write_ptr(model *md, uint64_t addr, uint64_t value, unsigned size
 /* guest access: k is mmu_access; dst for read/fetch, src for write */
 unsigned model_guest(model *md, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size);
 unsigned model_read_string(model *md, uint64_t addr, char *buf, size_t cap, size_t *out_len);
+/* a fixed-length matcher for search: true if s[0..len) matches */
+typedef struct model_matcher {
+    bool      (*match)(const void *ctx, const uint8_t *s);
+    const void *ctx;
+    size_t      len;
+} model_matcher;
+unsigned model_search_with(const model *md, const model_matcher *mt, uint64_t begin, uint64_t end,
+                           unsigned flags, uint64_t *out, size_t max_out, size_t *out_count);
 unsigned model_search(const model *md, const uint8_t *needle, size_t len, uint64_t begin, uint64_t end,
                       unsigned flags, uint64_t *out, size_t max_out, size_t *out_count);
+/* A reference YARA hex-string matcher (API.md syntax), written apart from
+ * mmu/pattern.c: tests [~]XY (nibble wildcards), groups ( a | b ) of
+ * equal-length alternatives. */
+typedef struct ref_test {
+    uint8_t val, mask;
+    bool    neg;
+} ref_test;
+typedef struct ref_elem {
+    size_t    n_alts, len; /* n_alts 0: one test */
+    ref_test *t;           /* n_alts * len tests */
+} ref_elem;
+typedef struct ref_pattern {
+    size_t   n, len, used;
+    ref_elem e[512];
+    ref_test store[4096];
+} ref_pattern;
+bool     ref_pattern_parse(const char *s, ref_pattern *p);
+bool     ref_pattern_match(const void *ctx, const uint8_t *s);
+
 /* the model's byte order helpers */
 uint64_t model_load_order(const model *md, const uint8_t *p, unsigned size);
 void     model_store_order(const model *md, uint8_t *p, uint64_t v, unsigned size);

@@ -214,6 +214,19 @@ static mmu_err apply_raw(mmu_t *mm, const op *o, void *ptr, uint64_t *out)
     case OP_SET_LABEL: return mmu_set_label(mm, o->a, o->b, l);
     case OP_MAP_ANYWHERE: return mmu_map_anywhere(mm, o->a, o->b, o->c, o->d, o->perms, l, out);
     case OP_WRITE: return mmu_write(mm, o->a, "0123456789abcdef", o->b < 16 ? o->b : 16);
+    case OP_SEARCH: {
+        size_t n;
+        return mmu_search(mm, "\0\0\0\0\0\0\0\0", o->c, o->a, o->b, o->flags, NULL, 0, &n);
+    }
+    case OP_SNAP_SAVE: case OP_SNAP_RESTORE: { /* save, then restore the same state */
+        mmu_snapshot *s;
+        mmu_err e = mmu_snapshot_save(mm, &s);
+        if (e)
+            return e;
+        e = mmu_snapshot_restore(mm, s);
+        mmu_snapshot_free(s);
+        return e;
+    }
     default: return MMU_OK;
     }
 }
@@ -243,4 +256,79 @@ Test(oom, random_states_fail_cleanly_at_every_allocation)
 {
     for (uint64_t seed = 1; seed <= 8; seed++)
         oom_stream(seed * 0x1234567, 300);
+}
+
+/* ----------------------------------------------------------- snapshots */
+
+static void snapshot_state(void)
+{
+    OK(mmu_map(m, 0x10000, 0x4000, MMU_PROT_ALL, "A"));
+    OK(mmu_map(m, 0x14000, 0x2000, MMU_PROT_READ, "B"));
+    OK(mmu_map(m, UINT64_MAX - 0x1fff, 0x2000, MMU_PROT_READ, "top"));
+    OK(mmu_write(m, 0x13ff0, "across the two entries", 22));
+}
+
+Test(oom, snapshot_save_fails_cleanly)
+{
+    mmu_snapshot *s = NULL;
+    snapshot_state();
+    OOM_LOOP(m, mmu_snapshot_save(m, &s), s == NULL);
+    mmu_snapshot *s2 = NULL; /* a second one, with pages written between */
+    OK(mmu_write(m, 0x10000, "x", 1));
+    OOM_LOOP(m, mmu_snapshot_save(m, &s2), s2 == NULL);
+    mmu_snapshot_free(s);
+    mmu_snapshot_free(s2);
+}
+
+Test(oom, snapshot_restore_fails_cleanly)
+{
+    mmu_snapshot *s;
+    snapshot_state();
+    OK(mmu_snapshot_save(m, &s));
+    uint64_t d = mmu_digest(m);
+    /* undo every kind of change: writes, new maps, unmaps, splits, labels */
+    OK(mmu_write(m, 0x11000, "changed", 7));
+    OK(mmu_map(m, 0x40000, 0x3000, MMU_PROT_READ, "later"));
+    OK(mmu_unmap(m, 0x14000, 0x1000));
+    OK(mmu_protect(m, 0x12000, 0x1000, MMU_PROT_NONE));
+    OK(mmu_set_label(m, 0x10000, 0x1000, "relabelled"));
+    OK(mmu_unmap(m, UINT64_MAX - 0x1fff, 0x2000));
+    OOM_LOOP(m, mmu_snapshot_restore(m, s), true);
+    cr_assert_eq(mmu_digest(m), d);
+    mmu_snapshot_free(s);
+}
+
+Test(oom, snapshot_restore_after_unmap_all_fails_cleanly)
+{
+    mmu_snapshot *s;
+    snapshot_state();
+    OK(mmu_snapshot_save(m, &s));
+    uint64_t d = mmu_digest(m);
+    mmu_unmap_all(m);
+    OOM_LOOP(m, mmu_snapshot_restore(m, s), true);
+    cr_assert_eq(mmu_digest(m), d);
+    mmu_snapshot_free(s);
+}
+
+Test(oom, snapshot_write_and_read_fail_cleanly)
+{
+    mmu_snapshot *s, *back = NULL;
+    snapshot_state();
+    OK(mmu_snapshot_save(m, &s));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    OOM_LOOP(m, (rewind(f), mmu_snapshot_write(s, f)), true);
+    fclose(f);
+    f = fmemopen(buf, len, "r");
+    OOM_LOOP(m, (rewind(f), mmu_snapshot_read(f, &back)), back == NULL);
+    fclose(f);
+    free(buf);
+    mmu_t *m2;
+    OK(mmu_open(NULL, &m2));
+    OOM_LOOP(m2, mmu_snapshot_restore(m2, back), true); /* into another MMU */
+    cr_assert_eq(mmu_digest(m2), mmu_digest(m));
+    mmu_close(m2);
+    mmu_snapshot_free(s);
+    mmu_snapshot_free(back);
 }
