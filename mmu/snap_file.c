@@ -7,6 +7,7 @@
  *              4  u32 version = 1
  *              4  u32 flags = 0 (reserved)
  *              8  u64 n_regions
+ *              8  u64 file_len   bytes from magic to trailer, both included
  *   regions    n_regions records, ascending, non-overlapping:
  *              8  u64 start      page-aligned
  *              8  u64 last       last byte, inclusive (start | 0xfff .. 2^64-1)
@@ -22,10 +23,13 @@
  *              8  u64 XXH3-64 of the page, seeded with addr
  *   trailer    8  u64 XXH3-64 (seed 0) of every byte before it
  *
- * MMIO regions cannot be saved (their callbacks are host code). A reader
- * takes the whole file into memory and checks the trailer, the version and
- * every field before building anything: any truncation, flipped bit or other
- * version gives MMU_ERR_CORRUPT.
+ * MMIO regions cannot be saved (their callbacks are host code). file_len
+ * makes a snapshot self-delimiting: it may be followed by other data in the
+ * same stream. A reader takes file_len bytes into memory (growing its buffer
+ * only as bytes arrive, so a damaged file_len cannot make it allocate more
+ * than the stream holds) and checks the trailer, the version and every field
+ * before building anything: any truncation, flipped bit or other version
+ * gives MMU_ERR_CORRUPT.
  */
 #include "snap_int.h"
 
@@ -34,7 +38,7 @@
 
 #define MAGIC "SMMUSNAP"
 #define VERSION 1
-#define HEADER_SIZE 24
+#define HEADER_SIZE 32
 #define REGION_FIXED 28 /* a region record without its label */
 #define PAGE_REC (8 + PAGE_SIZE + 8)
 
@@ -93,6 +97,26 @@ static void put_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc)
     }
 }
 
+static uint64_t data_pages(const mmu_snapshot *s, const snap_rec *rc)
+{
+    uint64_t n = 0;
+    for (uint64_t a = rc->start;; a += PAGE_SIZE) {
+        const uint8_t *src = snap_page_src(s, rc, a >> PAGE_BITS);
+        n += src && !snap_page_is_zero(src);
+        if (a + PAGE_MASK == rc->last)
+            return n;
+    }
+}
+
+/* the size of the file, so that a reader knows where it ends */
+static uint64_t file_len(const mmu_snapshot *s)
+{
+    uint64_t len = HEADER_SIZE + 8;
+    for (size_t i = 0; i < s->n_recs; i++)
+        len += REGION_FIXED + s->recs[i].label->len + data_pages(s, &s->recs[i]) * PAGE_REC;
+    return len;
+}
+
 mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
 {
     if (!s || !f)
@@ -107,6 +131,7 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
     put_u32(&w, VERSION);
     put_u32(&w, 0);
     put_u64(&w, s->n_recs);
+    put_u64(&w, file_len(s));
     for (size_t i = 0; i < s->n_recs; i++)
         put_region(&w, &s->recs[i]);
     for (size_t i = 0; i < s->n_recs; i++)
@@ -215,7 +240,7 @@ static mmu_err check_file(const uint8_t *buf, size_t len, uint64_t *n_regions)
         return MMU_ERR_CORRUPT;
     reader r = { buf + HEADER_SIZE, buf + len - 8 }, regs;
     uint64_t n = le(buf + 16, 8);
-    if (n > (len - HEADER_SIZE) / (REGION_FIXED + 1))
+    if (n > (len - HEADER_SIZE) / (REGION_FIXED + 1) || le(buf + 24, 8) != len)
         return MMU_ERR_CORRUPT;
     frec fr, prev;
     regs = r;
@@ -230,26 +255,40 @@ static mmu_err check_file(const uint8_t *buf, size_t len, uint64_t *n_regions)
     return MMU_OK;
 }
 
-/* the whole file into one buffer */
+/* reads exactly want bytes into *buf (capacity *cap, grown as bytes come) */
+static mmu_err read_more(FILE *f, uint8_t **buf, size_t *len, size_t *cap, uint64_t want)
+{
+    while (*len < want) {
+        if (*len == *cap) {
+            size_t c = *cap * 2 < want ? *cap * 2 : (size_t)want;
+            uint8_t *b = mmu_realloc(*buf, c);
+            if (!b)
+                return MMU_ERR_NOMEM;
+            *buf = b;
+            *cap = c;
+        }
+        size_t got = fread(*buf + *len, 1, *cap - *len, f);
+        if (got == 0)
+            return MMU_ERR_CORRUPT; /* truncated, or a read error */
+        *len += got;
+    }
+    return MMU_OK;
+}
+
+/* the whole snapshot, header first, into one buffer */
 static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
 {
-    size_t len = 0, cap = 1 << 16;
+    size_t len = 0, cap = HEADER_SIZE;
     uint8_t *buf = mmu_malloc(cap);
-    for (;;) {
-        if (!buf)
-            return MMU_ERR_NOMEM;
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        uint8_t *b = cap > SIZE_MAX / 2 ? NULL : mmu_realloc(buf, cap * 2);
-        if (!b)
-            mmu_free(buf);
-        buf = b;
-        cap *= 2;
-    }
-    if (ferror(f)) {
+    mmu_err err = buf ? read_more(f, &buf, &len, &cap, HEADER_SIZE) : MMU_ERR_NOMEM;
+    uint64_t total = err ? 0 : le(buf + 24, 8);
+    if (!err && (memcmp(buf, MAGIC, 8) || le(buf + 8, 4) != VERSION || total < HEADER_SIZE + 8 || total > SIZE_MAX))
+        err = MMU_ERR_CORRUPT; /* checked early: a wrong length must not make us wait for data */
+    if (!err)
+        err = read_more(f, &buf, &len, &cap, total);
+    if (err) {
         mmu_free(buf);
-        return MMU_ERR_CORRUPT;
+        return err;
     }
     *out = buf;
     *out_len = len;

@@ -530,7 +530,7 @@ Test(snapfile, round_trip_restores_exactly_in_a_new_mmu)
     fill(m, 0x1000, 0x3000, 7); /* the file holds the saved state, not the live one */
     size_t len;
     uint8_t *img = image_of(s, &len);
-    cr_assert_eq(len, 24 + 3 * 28 + 10 + 6 + 3 + 4 * (8 + 4096 + 8) + 8, "zero pages are left out");
+    cr_assert_eq(len, 32 + 3 * 28 + 10 + 6 + 3 + 4 * (8 + 4096 + 8) + 8, "zero pages are left out");
     OK(read_image(img, len, &r));
     OK(mmu_open(NULL, &n));
     OK(mmu_snapshot_restore(n, r));
@@ -607,7 +607,7 @@ Test(snapfile, bad_fields_under_a_valid_checksum_are_corrupt)
     mmu_t *m = file_fixture(&s, &st, &pb);
     size_t len;
     uint8_t *img = image_of(s, &len), *copy = malloc(len);
-    const size_t region0 = 24, pages = 24 + 3 * 28 + 10 + 6 + 3;
+    const size_t region0 = 32, pages = 32 + 3 * 28 + 10 + 6 + 3;
     struct {
         size_t  off;
         uint8_t v, flip; /* set the byte to v, or xor it with flip */
@@ -621,7 +621,9 @@ Test(snapfile, bad_fields_under_a_valid_checksum_are_corrupt)
         { region0 + 20, 1, 0 },    /* unknown kind */
         { region0 + 24, 0, 0 },    /* empty label */
         { region0 + 28, 0, 0 },    /* NUL in label */
-        { 64, 0, 0 },              /* second region starts below the first's end */
+        { 72, 0, 0 },              /* second region starts below the first's end */
+        { 24, 0, 0x01 },           /* file length one off */
+        { 25, 0, 0x10 },           /* file length 4 KiB off */
         { pages + 1, 0x01, 0 },    /* page address not aligned */
         { pages + 1, 0x90, 0 },    /* page outside every region */
         { pages + 8 + 5, 0, 0x77 },/* page data vs its checksum */
@@ -636,6 +638,35 @@ Test(snapfile, bad_fields_under_a_valid_checksum_are_corrupt)
     }
     free(copy);
     free(img);
+    mmu_snapshot_free(s);
+    mmu_close(m);
+    free(pb);
+    state_drop(&st);
+}
+
+Test(snapfile, snapshots_delimit_themselves_in_one_stream)
+{
+    mmu_snapshot *s, *r1, *r2;
+    state st;
+    uint8_t *pb;
+    mmu_t *m = file_fixture(&s, &st, &pb);
+    FILE *f = tmpfile();
+    OK(mmu_snapshot_write(s, f));
+    fputs("between", f);
+    OK(mmu_snapshot_write(s, f));
+    rewind(f);
+    OK(mmu_snapshot_read(f, &r1));
+    char between[8] = { 0 };
+    cr_assert_eq(fread(between, 1, 7, f), 7);
+    cr_assert_str_eq(between, "between");
+    OK(mmu_snapshot_read(f, &r2));
+    cr_assert_eq(fgetc(f), EOF);
+    ERR(mmu_snapshot_read(f, &r1), MMU_ERR_CORRUPT); /* nothing left */
+    OK(mmu_snapshot_restore(m, r2));
+    state_expect(m, &st, "second copy");
+    fclose(f);
+    mmu_snapshot_free(r1);
+    mmu_snapshot_free(r2);
     mmu_snapshot_free(s);
     mmu_close(m);
     free(pb);
@@ -669,7 +700,7 @@ Test(snapfile, empty_mmu_round_trips)
     OK(mmu_snapshot_save(m, &s));
     size_t len;
     uint8_t *img = image_of(s, &len);
-    cr_assert_eq(len, 32);
+    cr_assert_eq(len, 40);
     OK(read_image(img, len, &r));
     OK(mmu_map(m, 0x1000, 0x1000, MMU_PROT_ALL, NULL));
     OK(mmu_snapshot_restore(m, r));
