@@ -844,7 +844,8 @@ Test(hostmem, unmapping_every_other_page_returns_all_their_memory, .timeout = 12
 {
     /* 200,000 one-page entries, then a hole punched at every other one:
      * with one host mapping per entry this split host mappings past
-     * vm.max_map_count (65530), munmap failed and the pages leaked */
+     * vm.max_map_count (65530), munmap failed and a third of the pages
+     * leaked (the margin allows for ASan keeping freed metadata) */
     const uint64_t n = 200000, base = 0x100000000;
     long page = sysconf(_SC_PAGESIZE);
     for (uint64_t i = 0; i < n; i++) {
@@ -855,7 +856,7 @@ Test(hostmem, unmapping_every_other_page_returns_all_their_memory, .timeout = 12
     for (uint64_t i = 0; i < n; i += 2)
         OK(mmu_unmap(m, base + i * 0x1000, 0x1000));
     long after = resident_pages();
-    cr_assert_geq((touched - after) * page, (long)(n / 2 * 0x1000 * 19 / 20), "freed %ld KiB of %llu KiB",
+    cr_assert_geq((touched - after) * page, (long)(n / 2 * 0x1000 * 9 / 10), "freed %ld KiB of %llu KiB",
                   (touched - after) * page / 1024, (unsigned long long)(n / 2 * 4));
     uint8_t b = 0;
     OK(mmu_read(m, base + 0x1000, &b, 1));
