@@ -870,7 +870,16 @@ typedef struct world {
     state         st[N_SLOTS];
     uint8_t      *ptr[N_PTR]; /* each buffer is mapped at most once */
     size_t        ptr_used;
+    bool          nomem_ok; /* the allocation injector is armed */
+    bool          nomem;    /* the last op failed with NOMEM */
 } world;
+
+/* an op's result: e or one of the two allowed, or NOMEM under the injector */
+static void op_result(world *w, mmu_err e, mmu_err ok2, const char *what)
+{
+    w->nomem = e == MMU_ERR_NOMEM;
+    cr_assert(e == MMU_OK || e == ok2 || (w->nomem && w->nomem_ok), "%s: %s", what, mmu_strerror(e));
+}
 
 static uint64_t rnd(world *w, uint64_t n)
 {
@@ -898,7 +907,7 @@ static void op_write(world *w, bool guest)
     uint64_t a = WIN + rnd(w, WIN_PAGES * 0x1000), n = 1 + rnd(w, sizeof buf);
     memset(buf, (int)rnd(w, 256), n);
     mmu_err e = guest ? mmu_store(w->m, a, buf, n) : mmu_write(w->m, a, buf, n);
-    cr_assert_neq(e, MMU_ERR_NOMEM);
+    op_result(w, e == MMU_ERR_NOMEM ? e : MMU_OK, MMU_OK, "write");
 }
 
 static void op_map(world *w, unsigned kind)
@@ -914,7 +923,7 @@ static void op_map(world *w, unsigned kind)
         e = mmu_map_mmio(w->m, a, size, dev_read, rnd(w, 2) ? dev_write : NULL, (void *)a, l);
     else if (w->ptr_used < N_PTR && mmu_is_available(w->m, a, size))
         e = mmu_map_ptr(w->m, a, size, perms, w->ptr[w->ptr_used++], l);
-    cr_assert(e == MMU_OK || e == MMU_ERR_MAPPED, "map: %s", mmu_strerror(e));
+    op_result(w, e, MMU_ERR_MAPPED, "map");
 }
 
 static void op_change(world *w, unsigned what)
@@ -928,7 +937,7 @@ static void op_change(world *w, unsigned what)
         e = mmu_protect(w->m, a, size, (unsigned)rnd(w, 8));
     else
         e = mmu_set_label(w->m, a, size, labels[rnd(w, 5)]);
-    cr_assert(e == MMU_OK || e == MMU_ERR_UNMAPPED, "change: %s", mmu_strerror(e));
+    op_result(w, e, MMU_ERR_UNMAPPED, "change");
 }
 
 static void op_fetch(world *w)
@@ -939,6 +948,7 @@ static void op_fetch(world *w)
 
 static void random_op(world *w)
 {
+    w->nomem = false;
     switch (rnd(w, 20)) {
     case 0: case 1: case 2: op_map(w, 0); break;
     case 3: op_map(w, 1); break;
@@ -984,11 +994,35 @@ static void slot_check_copy(world *w, size_t k)
     mmu_close(other);
 }
 
+/* a restore or an op whose Nth allocation fails changes nothing, and the
+ * notes it left in other snapshots do not spoil their later restores */
+static void failing_step(world *w, size_t k)
+{
+    state before;
+    state_take(w->m, &before);
+    bool restore = w->snap[k] && rnd(w, 2);
+    w->nomem_ok = true;
+    mmu_alloc_fail_after((long)rnd(w, 30));
+    mmu_err e = restore ? mmu_snapshot_restore(w->m, w->snap[k]) : MMU_OK;
+    if (!restore)
+        random_op(w);
+    mmu_alloc_fail_after(-1);
+    w->nomem_ok = false;
+    if (restore && e == MMU_OK)
+        state_expect(w->m, &w->st[k], "restore under the injector");
+    else if (restore || w->nomem)
+        state_expect(w->m, &before, "failed call");
+    cr_assert(!restore || e == MMU_OK || e == MMU_ERR_NOMEM);
+    state_drop(&before);
+}
+
 static void world_step(world *w)
 {
     uint64_t r = rnd(w, 100);
     size_t k = (size_t)rnd(w, N_SLOTS);
-    if (r < 80) {
+    if (r < 5) {
+        failing_step(w, k);
+    } else if (r < 80) {
         random_op(w);
     } else if (r < 88) {
         slot_save(w, k);
