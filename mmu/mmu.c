@@ -52,12 +52,12 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
         c.ptr_size = 8;
     if (!c.tlb_entries)
         c.tlb_entries = DEFAULT_TLB_ENTRIES;
-#ifdef MMU_HARD_TLB
-    c.tlb_entries = 1; /* stress build: every other page is a miss */
-#endif
     mmu_err err = config_check(&c);
     if (err)
         return err;
+#ifdef MMU_HARD_TLB
+    c.tlb_entries = 1; /* stress build: every other page is a miss; bad configs still fail above */
+#endif
     mmu_t *m = mmu_calloc(1, sizeof *m);
     if (!m)
         return MMU_ERR_NOMEM;
