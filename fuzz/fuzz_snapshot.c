@@ -22,7 +22,7 @@ static uint64_t le(const uint8_t *p, int n)
 }
 
 /* Bytes the regions of a file that read back fine span (format version 1,
- * mmu/snap_file.c). XXX: mmu_snapshot_write costs time in proportion to this
+ * mmu/snap_file.c: a 32-byte header, then the region records). XXX: mmu_snapshot_write costs time in proportion to this
  * span, not to the pages stored, so a tiny crafted file with a 2^60-byte
  * region never finishes writing: such inputs skip the round trip. */
 static unsigned __int128 span;
@@ -30,8 +30,8 @@ static unsigned __int128 span;
 static void measure(const uint8_t *b, size_t len)
 {
     span = 0;
-    size_t off = 24;
-    for (uint64_t i = 0, n = len >= 24 ? le(b + 16, 8) : 0; i < n && off + 28 <= len; i++) {
+    size_t off = 32;
+    for (uint64_t i = 0, n = len >= 32 ? le(b + 16, 8) : 0; i < n && off + 28 <= len; i++) {
         span += (unsigned __int128)(le(b + off + 8, 8) - le(b + off, 8)) + 1;
         off += 28 + le(b + off + 24, 4);
     }
@@ -87,7 +87,7 @@ static void round_trip(const mmu_snapshot *s)
     mmu_snapshot_free(again);
 }
 
-/* Input "F" + body: the body gets a valid trailer checksum, so that the
+/* Input "F" + body: the body gets a valid length and trailer checksum, so that the
  * fields behind it (header, regions, page records) are reached too. */
 static mmu_err read_input(const uint8_t *data, size_t size, mmu_snapshot **out)
 {
@@ -97,6 +97,8 @@ static mmu_err read_input(const uint8_t *data, size_t size, mmu_snapshot **out)
     if (!buf)
         abort();
     memcpy(buf, data + 1, size - 1);
+    for (int i = 0; size - 1 >= 32 && i < 8; i++) /* file_len */
+        buf[24 + i] = (uint8_t)((uint64_t)(size + 7) >> (8 * i));
     uint64_t sum = XXH3_64bits(buf, size - 1);
     for (int i = 0; i < 8; i++)
         buf[size - 1 + i] = (uint8_t)(sum >> (8 * i));

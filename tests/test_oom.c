@@ -332,3 +332,32 @@ Test(oom, snapshot_write_and_read_fail_cleanly)
     mmu_snapshot_free(s);
     mmu_snapshot_free(back);
 }
+
+/* ----------------------------------------------------------------- CPU */
+
+#include <softmmu/cpu.h>
+
+static void count_insn(cpu_t *c, uint64_t addr, unsigned size, void *user)
+{
+    (void)c, (void)addr, (void)size;
+    ++*(int *)user;
+}
+
+Test(oom, cpu_open_run_and_hooks_fail_cleanly)
+{
+    /* mov eax, 5; l: add rbx, rax; dec eax; jnz l; hlt  -> rbx = 15 */
+    static const uint8_t code[] = { 0xb8, 0x05, 0x00, 0x00, 0x00, 0x48, 0x01, 0xc3, 0xff, 0xc8, 0x75, 0xf9, 0xf4 };
+    OK(mmu_map(m, 0x400000, 0x1000, MMU_PROT_READ | MMU_PROT_EXEC, "code"));
+    OK(mmu_write(m, 0x400000, code, sizeof code));
+    cpu_t *c = (cpu_t *)&points;
+    OOM_LOOP(m, cpu_open(m, &c), c == (cpu_t *)&points);
+    int n_insn = 0;
+    mmu_hook_id id = 0x5e5e;
+    OOM_LOOP(m, cpu_hook_code(c, count_insn, &n_insn, 1, 0, &id), id == 0x5e5e);
+    cpu_exit ex = CPU_EXIT_COUNT;
+    OOM_LOOP(m, (cpu_reg_write(c, CPU_RBX, 0), n_insn = 0, cpu_run(c, 0x400000, 0, 100, &ex)), true);
+    cr_assert_eq(ex, CPU_EXIT_HLT);
+    cr_assert_eq(cpu_reg_read(c, CPU_RBX), 15);
+    cr_assert_eq(n_insn, 1 + 3 * 5 + 1);
+    cpu_close(c);
+}
