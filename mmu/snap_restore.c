@@ -330,18 +330,36 @@ static void insert(plan *p, size_t i)
     p->reshaped = true;
 }
 
-/* copies the pages written since save back; they are tracked again */
+#define BATCH 16
+
+/* copies the pages written since save back; they are tracked again. In
+ * batches: look every page up and prefetch both ends first, so the cache
+ * misses of the batch overlap instead of queueing behind each memcpy */
+static void put_batch(plan *p, const uint64_t *vpn, size_t n)
+{
+    snap_ent *e[BATCH];
+    uint64_t *pte[BATCH];
+    for (size_t k = 0; k < n; k++) {
+        e[k] = snap_lookup(p->s, vpn[k]);
+        pte[k] = pt_find(&p->m->pt, vpn[k]);
+        for (unsigned off = 0; off < PAGE_SIZE; off += 512) {
+            __builtin_prefetch(e[k]->copy->data + off, 0);
+            __builtin_prefetch(PTE_HOST(*pte[k]) + off, 1);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        memcpy(PTE_HOST(*pte[k]), e[k]->copy->data, PAGE_SIZE);
+        *pte[k] |= PTE_TRACK;
+        tlb_flush_range(p->m, vpn[k], 1);
+        e[k]->dirty = false;
+    }
+}
+
 static void put_dirty(plan *p)
 {
     mmu_snapshot *s = p->s;
-    for (size_t k = 0; k < s->n_dirty; k++) {
-        snap_ent *e = snap_lookup(s, s->dirty[k]);
-        uint64_t *pte = pt_find(&p->m->pt, e->vpn);
-        memcpy(PTE_HOST(*pte), e->copy->data, PAGE_SIZE);
-        *pte |= PTE_TRACK;
-        tlb_flush_range(p->m, e->vpn, 1);
-        e->dirty = false;
-    }
+    for (size_t k = 0; k < s->n_dirty; k += BATCH)
+        put_batch(p, s->dirty + k, s->n_dirty - k < BATCH ? s->n_dirty - k : BATCH);
     s->n_dirty = 0;
 }
 
