@@ -8,6 +8,11 @@
  * Restore writes the copy back into the buffer while that same buffer is
  * still mapped over the same range; otherwise it recreates the range as
  * ordinary RAM (the buffer may have been freed since it was unmapped).
+ *
+ * Threads: a snapshot attached to an MMU is changed by that MMU's writes, so
+ * it follows the MMU's rule (one thread at a time). Snapshots of one closed
+ * MMU share its RAM and labels through plain refcounts: use them from one
+ * thread at a time too.
  */
 #include "snap_int.h"
 
