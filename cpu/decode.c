@@ -386,18 +386,34 @@ static exec_fn dec_stack(const view *v, dinsn *d, bool push)
     if (v->n != 1)
         return NULL;
     const opnd *o = &v->op[0];
-    if (o->size != 8 && o->size != 2)
+    /* Capstone says 8 for every immediate: the 0x66 prefix tells */
+    d->size = o->kind == OP_IMM ? (v->x->prefix[2] == 0x66 ? 2 : 8) : o->size;
+    if (d->size != 8 && d->size != 2)
         return NULL;
-    d->size = o->size;
     if (o->kind == OP_REG)
         return push ? exec_push_r : exec_pop_r;
     if (o->kind == OP_MEM)
         return push ? exec_push_m : exec_pop_m;
     if (o->kind == OP_IMM && push) {
-        d->imm = imm_of(v, 0, o->size);
+        d->imm = imm_of(v, 0, d->size);
         return exec_push_i;
     }
     return NULL;
+}
+
+/* the last f2/f3 among the legacy prefixes (Capstone 4 drops f2 before a5) */
+static unsigned rep_prefix(const cs_insn *ci)
+{
+    unsigned rep = REP_NONE;
+    for (unsigned i = 0; i < ci->size; i++) {
+        uint8_t p = ci->bytes[i];
+        if (p == 0xf3 || p == 0xf2)
+            rep = p == 0xf3 ? REP_REP : REP_REPNE;
+        else if (p != 0xf0 && p != 0x66 && p != 0x67 && p != 0x2e && p != 0x36 && p != 0x3e && p != 0x26
+                 && p != 0x64 && p != 0x65)
+            break;
+    }
+    return rep;
 }
 
 /* movs stos lods cmps scas, recognised by opcode (Capstone shares ids with SSE) */
@@ -405,7 +421,7 @@ static exec_fn dec_string(const view *v, dinsn *d)
 {
     const cs_x86 *x = v->x;
     uint8_t opc = x->opcode[0];
-    if (x->opcode[1] || opc < 0xa4 || opc > 0xaf || opc == 0xa8 || opc == 0xa9 || x->addr_size != 8)
+    if (x->addr_size != 8)
         return NULL;
     static const uint8_t kind[] = { STR_MOVS, STR_MOVS, STR_CMPS, STR_CMPS, 0, 0,
                                     STR_STOS, STR_STOS, STR_LODS, STR_LODS, STR_SCAS, STR_SCAS };
@@ -419,7 +435,7 @@ static exec_fn dec_string(const view *v, dinsn *d)
     }
     if (!size_ok(size))
         return NULL;
-    unsigned rep = x->prefix[0] == 0xf3 ? REP_REP : x->prefix[0] == 0xf2 ? REP_REPNE : REP_NONE;
+    unsigned rep = rep_prefix(v->ci);
     if (rep == REP_REPNE && op != STR_CMPS && op != STR_SCAS)
         rep = REP_REP; /* f2 on movs/stos/lods repeats like f3 */
     d->size = size;
@@ -490,7 +506,7 @@ static exec_fn dec_cc(view *v, dinsn *d)
             return NULL;
         return exec_setcc[cc][v->op[0].kind == OP_MEM];
     }
-    return dec_string(v, d);
+    return NULL;
 }
 
 /* the rest: no operand size choice, or none at all */
@@ -575,10 +591,16 @@ static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
                   .index = SLOT_ZERO, .seg = SLOT_ZERO };
     bool crosses = ((ci->address ^ (ci->address + ci->size - 1)) & ~(PAGE - 1)) != 0;
     d->page = crosses ? 1 : ci->address & ~(PAGE - 1);
-    if (!read_ops(&v, d))
-        return false;
-    set_regs(&v, d);
-    d->fn = dec_main(&v, d);
+    uint8_t opc = v.x->opcode[0];
+    bool string = !v.x->opcode[1] && opc >= 0xa4 && opc <= 0xaf && opc != 0xa8 && opc != 0xa9;
+    if (string) {
+        d->fn = dec_string(&v, d);
+    } else {
+        if (!read_ops(&v, d))
+            return false;
+        set_regs(&v, d);
+        d->fn = dec_main(&v, d);
+    }
     *ends = v.ends || crosses;
     return d->fn != NULL;
 }

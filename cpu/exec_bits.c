@@ -88,6 +88,8 @@ static inline bool sh_ror(const cpu_t *c, uint64_t v, unsigned n, unsigned bits,
         if (sh_##name(c, get_reg(c, d->r1, d->s1, bits), (count), bits, &r, &f)) {             \
             put_reg(c, d->r1, d->s1, bits, r);                                                 \
             lf_commit(c, f);                                                                   \
+        } else if (bits == 32) { /* a zero count still writes: upper half cleared */           \
+            put_reg(c, d->r1, 0, 32, c->regs[d->r1]);                                          \
         }                                                                                      \
         return d->next;                                                                        \
     }
@@ -160,6 +162,8 @@ static inline bool shd(bool right, uint64_t dst, uint64_t src, unsigned n, unsig
         if (shd(right, get_reg(c, d->r1, 0, bits), get_reg(c, d->r2, 0, bits), (count), bits, &r, &f)) { \
             put_reg(c, d->r1, 0, bits, r);                                                     \
             lf_commit(c, f);                                                                   \
+        } else if (bits == 32) { /* a zero count still writes: upper half cleared */           \
+            put_reg(c, d->r1, 0, 32, c->regs[d->r1]);                                          \
         }                                                                                      \
         return d->next;                                                                        \
     }

@@ -1,0 +1,928 @@
+/*
+ * test_cpu_diff.c - differential test of the interpreter against Unicorn.
+ *
+ * Random programs from the supported subset (random operands, sizes,
+ * flags, memory operands into a scratch area, branches, calls, string
+ * instructions) run on both from the same registers and memory; all GPRs,
+ * RIP, the defined RFLAGS bits, the exit kind and the memory must agree.
+ * The generator tracks which flags are undefined (per the SDM) and keeps
+ * them out of both the comparison and of later flag readers.
+ *
+ * SOFTMMU_DIFF_N sets the number of programs (default 3000),
+ * SOFTMMU_DIFF_SEED the first seed. On a mismatch the program is printed
+ * with its bytes and Capstone disassembly, and the differing registers.
+ */
+#include "test_util.h"
+
+#include <softmmu/cpu.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef HAVE_UNICORN
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+
+#define CODE_ADDR 0x10000ull
+#define CODE_SIZE 0x2000ull
+#define SCRATCH 0x20000ull
+#define SCRATCH_SIZE 0x2000ull
+#define STACK 0x30000ull
+#define STACK_SIZE 0x2000ull
+#define R15_VAL (SCRATCH + 0x800) /* memory base register, never written */
+#define FS_VAL SCRATCH
+#define GS_VAL (SCRATCH + 0x1000)
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/* flags */
+#define CF 0x001u
+#define PF 0x004u
+#define AF 0x010u
+#define ZF 0x040u
+#define SF 0x080u
+#define OF 0x800u
+#define ALLF (CF | PF | AF | ZF | SF | OF)
+
+/* ------------------------------------------------------------ generator */
+
+typedef struct gen {
+    uint8_t  code[CODE_SIZE];
+    size_t   n;
+    uint64_t base;  /* guest address of code[0] */
+    uint16_t uf_at[CODE_SIZE]; /* undefined flags before the byte at each offset */
+    uint64_t rng;
+    unsigned uf;    /* flags undefined at this point */
+    int      depth; /* pushes minus pops */
+} gen;
+
+static uint64_t rnd(gen *g)
+{
+    g->rng ^= g->rng << 13, g->rng ^= g->rng >> 7, g->rng ^= g->rng << 17;
+    return g->rng;
+}
+
+static unsigned rn(gen *g, unsigned n)
+{
+    return (unsigned)(rnd(g) % n);
+}
+
+static void b(gen *g, uint8_t v)
+{
+    g->uf_at[g->n] = (uint16_t)g->uf;
+    g->code[g->n++] = v;
+}
+
+static void imm(gen *g, uint64_t v, unsigned size)
+{
+    for (unsigned i = 0; i < size; i++)
+        b(g, (uint8_t)(v >> (8 * i)));
+}
+
+/* registers the program may write: not RSP, R14 (index), R15 (base) */
+static const uint8_t WRITABLE[] = { RAX, RCX, RDX, RBX, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13 };
+
+/* 8-bit registers come in two encodings: legacy (AL..BL, AH..BH = 16..19)
+ * or with REX (AL..R15B, SPL..DIL). */
+static unsigned dst_reg(gen *g, unsigned size, bool legacy8)
+{
+    if (size == 1 && legacy8) {
+        unsigned r = rn(g, 8);
+        return r < 4 ? r : 16 + (r - 4);
+    }
+    return WRITABLE[rn(g, sizeof WRITABLE)];
+}
+
+static unsigned src_reg(gen *g, unsigned size, bool legacy8)
+{
+    if (size == 1 && legacy8) {
+        unsigned r = rn(g, 8);
+        return r < 4 ? r : 16 + (r - 4);
+    }
+    return rn(g, 16);
+}
+
+/* r/m operand: a register or one of several addressing forms */
+enum { M_REG, M_B8, M_B32, M_BI, M_RIP, M_ABS, M_FS, M_GS, M_B0, M_A32, M_N };
+
+typedef struct rmop {
+    unsigned kind, reg;
+    int32_t  disp;     /* offset in the scratch area relative to the form's base */
+} rmop;
+
+static rmop pick_mem(gen *g, unsigned size)
+{
+    rmop m = { 1 + rn(g, M_N - 1), 0, 0 };
+    bool d8 = m.kind == M_B8 || m.kind == M_BI || m.kind == M_A32;
+    int32_t off = d8 ? (int32_t)rn(g, 256) - 128 : (int32_t)rn(g, 0x200) - 0x100; /* around R15 */
+    off &= ~(int32_t)(rn(g, 4) ? size - 1 : 0);                                   /* mostly aligned */
+    m.disp = off;
+    return m;
+}
+
+static rmop reg_op(unsigned r)
+{
+    return (rmop){ M_REG, r, 0 };
+}
+
+/* one instruction: [seg] [67] [66] [REX] opcode modrm [sib] [disp] [imm] */
+typedef struct insn {
+    unsigned size;           /* operand size: 66 for 2, REX.W for 8 */
+    bool     no_w;           /* 64-bit by default (push, pop ...) */
+    uint8_t  op[3];
+    unsigned n_op;
+    unsigned regf;           /* ModRM.reg: register or /digit */
+    bool     regf_is_reg;
+    rmop     rm;
+    uint64_t immv;
+    unsigned imm_size;
+} insn;
+
+static bool needs_rex8(unsigned r)
+{
+    return r >= 4 && r < 16;
+}
+
+static void emit_mem(gen *g, const rmop *m, unsigned regf, size_t imm_size)
+{
+    unsigned rf = (regf & 7) << 3;
+    switch (m->kind) {
+    case M_B8: b(g, 0x40 | rf | 7), b(g, (uint8_t)m->disp); break;
+    case M_B32: b(g, 0x80 | rf | 7), imm(g, (uint32_t)m->disp, 4); break;
+    case M_BI: b(g, 0x40 | rf | 4), b(g, (uint8_t)((rn(g, 4) << 6) | (6 << 3) | 7)), b(g, (uint8_t)m->disp); break;
+    case M_RIP: {
+        b(g, rf | 5);
+        /* disp from the end of the instruction, known once the immediate is counted */
+        uint64_t end = g->base + g->n + 4 + imm_size;
+        imm(g, (uint32_t)(R15_VAL + m->disp - end), 4);
+        break;
+    }
+    case M_ABS: b(g, rf | 4), b(g, 0x25), imm(g, (uint32_t)(R15_VAL + m->disp), 4); break;
+    case M_FS: b(g, rf | 4), b(g, 0x25), imm(g, (uint32_t)(R15_VAL - FS_VAL + m->disp), 4); break;
+    case M_GS: b(g, rf | 4), b(g, 0x25), imm(g, (uint32_t)(R15_VAL - GS_VAL + m->disp), 4); break;
+    case M_B0: b(g, rf | 7); break;
+    default: /* M_A32 */ b(g, 0x40 | rf | 7), b(g, (uint8_t)m->disp); break;
+    }
+}
+
+static void emit(gen *g, const insn *ins)
+{
+    insn in_copy = *ins, *in = &in_copy;
+    const rmop *m = &in->rm;
+    if (m->kind == M_FS)
+        b(g, 0x64);
+    if (m->kind == M_GS)
+        b(g, 0x65);
+    if (m->kind == M_A32)
+        b(g, 0x67);
+    if (in->size == 2)
+        b(g, 0x66);
+    unsigned rex = 0;
+    if (in->size == 8 && !in->no_w)
+        rex |= 8;
+    if (in->regf_is_reg && (in->regf & 15) >= 8 && in->regf < 16)
+        rex |= 4;
+    if (m->kind == M_REG && m->reg >= 8 && m->reg < 16)
+        rex |= 1;
+    if (m->kind == M_B8 || m->kind == M_B32 || m->kind == M_BI || m->kind == M_B0 || m->kind == M_A32)
+        rex |= 1; /* base r15 */
+    if (m->kind == M_BI)
+        rex |= 2; /* index r14 */
+    if (rex && in->size == 1) { /* AH..BH cannot be encoded with REX: use AL..BL */
+        if (in->regf_is_reg && in->regf >= 16)
+            in->regf -= 16;
+        if (m->kind == M_REG && m->reg >= 16)
+            in->rm.reg -= 16;
+    }
+    bool force = in->size == 1 && ((in->regf_is_reg && needs_rex8(in->regf)) || (m->kind == M_REG && needs_rex8(m->reg)));
+    if (rex || force)
+        b(g, (uint8_t)(0x40 | rex));
+    for (unsigned i = 0; i < in->n_op; i++)
+        b(g, in->op[i]);
+    unsigned regf = in->regf >= 16 ? in->regf - 12 : in->regf;
+    if (m->kind == M_REG)
+        b(g, (uint8_t)(0xc0 | ((regf & 7) << 3) | ((m->reg >= 16 ? m->reg - 12 : m->reg) & 7)));
+    else
+        emit_mem(g, m, regf, in->imm_size);
+    imm(g, in->immv, in->imm_size);
+}
+
+/* an r/m operand: register (legacy-8 compatible) or memory */
+static rmop pick_rm(gen *g, unsigned size, bool legacy8, bool dst)
+{
+    if (rn(g, 3) == 0)
+        return pick_mem(g, size);
+    return reg_op(dst ? dst_reg(g, size, legacy8) : src_reg(g, size, legacy8));
+}
+
+static unsigned pick_size(gen *g)
+{
+    static const unsigned s[] = { 1, 2, 4, 8, 8, 4 };
+    return s[rn(g, 6)];
+}
+
+/* ------------------------------------------------------------ templates */
+
+/* flags: written-and-defined set w, undefined set u */
+static void flags_write(gen *g, unsigned w, unsigned u)
+{
+    g->uf = (g->uf & ~w) | u;
+}
+
+/* before an instruction that reads flags: make every flag defined */
+static void define_flags(gen *g)
+{
+    if (!g->uf)
+        return;
+    insn in = { .size = 8, .op = { 0x39 }, .n_op = 1, .regf = rn(g, 16), .regf_is_reg = true,
+                .rm = reg_op(rn(g, 16)) };
+    emit(g, &in); /* cmp r64, r64 */
+    g->uf = 0;
+}
+
+static void t_alu(gen *g)
+{
+    unsigned op = rn(g, 8), size = pick_size(g);
+    bool legacy8 = rn(g, 2), to_reg = rn(g, 2), writes = op != 7;
+    if (op == 2 || op == 3)
+        define_flags(g); /* adc, sbb read CF */
+    insn in = { .size = size, .n_op = 1, .regf_is_reg = true };
+    if (rn(g, 3) == 0) { /* immediate forms 80/81/83 */
+        in.rm = pick_rm(g, size, legacy8, writes);
+        in.regf = op, in.regf_is_reg = false;
+        bool ib = size == 1 || rn(g, 2);
+        in.op[0] = size == 1 ? 0x80 : ib ? 0x83 : 0x81;
+        in.immv = rnd(g), in.imm_size = ib ? 1 : size == 2 ? 2 : 4;
+    } else {
+        in.op[0] = (uint8_t)((op << 3) | (to_reg ? 2 : 0) | (size != 1));
+        in.regf = to_reg && writes ? dst_reg(g, size, legacy8) : src_reg(g, size, legacy8);
+        in.rm = to_reg ? pick_rm(g, size, legacy8, false) : pick_rm(g, size, legacy8, writes);
+    }
+    emit(g, &in);
+    bool logic = op == 1 || op == 4 || op == 6;
+    flags_write(g, logic ? ALLF & ~AF : ALLF, logic ? AF : 0);
+}
+
+static void t_test(gen *g)
+{
+    unsigned size = pick_size(g);
+    bool legacy8 = rn(g, 2);
+    insn in = { .size = size, .n_op = 1, .regf_is_reg = true };
+    if (rn(g, 2)) {
+        in.op[0] = size == 1 ? 0x84 : 0x85;
+        in.regf = src_reg(g, size, legacy8);
+        in.rm = pick_rm(g, size, legacy8, false);
+    } else {
+        in.op[0] = size == 1 ? 0xf6 : 0xf7, in.regf = 0, in.regf_is_reg = false;
+        in.rm = pick_rm(g, size, legacy8, false);
+        in.immv = rnd(g), in.imm_size = size == 1 ? 1 : size == 2 ? 2 : 4;
+    }
+    emit(g, &in);
+    flags_write(g, ALLF & ~AF, AF);
+}
+
+static void t_mov(gen *g)
+{
+    unsigned size = pick_size(g), k = rn(g, 4);
+    bool legacy8 = rn(g, 2);
+    insn in = { .size = size, .n_op = 1, .regf_is_reg = true };
+    if (k == 0) { /* b0+r / b8+r, movabs with REX.W */
+        unsigned r = dst_reg(g, size, false);
+        if (size == 2)
+            b(g, 0x66);
+        if (size == 8 || r >= 8 || (size == 1 && r >= 4))
+            b(g, (uint8_t)(0x40 | (size == 8 ? 8 : 0) | (r >= 8)));
+        b(g, (uint8_t)((size == 1 ? 0xb0 : 0xb8) + (r & 7)));
+        imm(g, rnd(g), size);
+        return;
+    }
+    if (k == 1) { /* c6 / c7 */
+        in.op[0] = size == 1 ? 0xc6 : 0xc7, in.regf = 0, in.regf_is_reg = false;
+        in.rm = pick_rm(g, size, legacy8, true);
+        in.immv = rnd(g), in.imm_size = size == 1 ? 1 : size == 2 ? 2 : 4;
+        emit(g, &in);
+        return;
+    }
+    bool to_reg = k == 2;
+    in.op[0] = (uint8_t)(0x88 | (to_reg ? 2 : 0) | (size != 1));
+    in.regf = to_reg ? dst_reg(g, size, legacy8) : src_reg(g, size, legacy8);
+    in.rm = pick_rm(g, size, legacy8, !to_reg);
+    emit(g, &in);
+}
+
+/* inc dec not neg: fe/ff /0 /1, f6/f7 /2 /3 */
+static void t_unary(gen *g)
+{
+    unsigned k = rn(g, 4), size = pick_size(g);
+    insn in = { .size = size, .n_op = 1, .regf = k < 2 ? k : k, .rm = pick_rm(g, size, rn(g, 2), true) };
+    in.op[0] = k < 2 ? (size == 1 ? 0xfe : 0xff) : (size == 1 ? 0xf6 : 0xf7);
+    emit(g, &in);
+    if (k < 2)
+        g->uf &= CF; /* inc/dec keep CF as it was */
+    else if (k == 3)
+        flags_write(g, ALLF, 0);
+}
+
+/* a register loaded with a random non-zero value */
+static void load_reg(gen *g, unsigned r, uint64_t v)
+{
+    b(g, (uint8_t)(0x48 | (r >= 8)));
+    b(g, (uint8_t)(0xb8 + (r & 7)));
+    imm(g, v, 8);
+}
+
+static void t_muldiv(gen *g)
+{
+    unsigned k = 4 + rn(g, 4), size = pick_size(g);
+    if (k >= 6) { /* div/idiv: a small dividend high half, a non-zero divisor mostly */
+        load_reg(g, RDX, rn(g, 4) == 0 ? rnd(g) : rn(g, 3));
+        if (k == 7 && rn(g, 2))
+            b(g, 0x48), b(g, 0x99); /* cqo */
+    }
+    insn in = { .size = size, .n_op = 1, .op = { size == 1 ? 0xf6 : 0xf7 }, .regf = k };
+    if (rn(g, 2)) {
+        unsigned r = WRITABLE[rn(g, sizeof WRITABLE)];
+        if (r != RAX && r != RDX && k >= 6)
+            load_reg(g, r, rnd(g) | 1);
+        in.rm = reg_op(r);
+    } else {
+        in.rm = pick_mem(g, size);
+    }
+    emit(g, &in);
+    flags_write(g, k >= 6 ? 0 : CF | OF, k >= 6 ? ALLF : SF | ZF | AF | PF);
+}
+
+static void t_imul(gen *g)
+{
+    unsigned size = 2 << rn(g, 3), k = rn(g, 3);
+    insn in = { .size = size, .regf = dst_reg(g, size, false), .regf_is_reg = true,
+                .rm = pick_rm(g, size, false, false) };
+    if (k == 0)
+        in.op[0] = 0x0f, in.op[1] = 0xaf, in.n_op = 2;
+    else if (k == 1)
+        in.op[0] = 0x6b, in.n_op = 1, in.immv = rnd(g), in.imm_size = 1;
+    else
+        in.op[0] = 0x69, in.n_op = 1, in.immv = rnd(g), in.imm_size = size == 2 ? 2 : 4;
+    emit(g, &in);
+    flags_write(g, CF | OF, SF | ZF | AF | PF);
+}
+
+/* rol ror shl shr sal sar with imm, 1 or CL */
+static void t_shift(gen *g)
+{
+    static const unsigned ops[] = { 0, 1, 4, 5, 6, 7 };
+    unsigned op = ops[rn(g, 6)], size = pick_size(g), form = rn(g, 3), bits = size * 8;
+    unsigned cnt = form == 0 ? 1 : rn(g, 4) == 0 ? rn(g, 256) : rn(g, bits + 2);
+    insn in = { .size = size, .n_op = 1, .regf = op, .rm = pick_rm(g, size, rn(g, 2), true) };
+    if (form == 0)
+        in.op[0] = size == 1 ? 0xd0 : 0xd1;
+    else if (form == 1)
+        in.op[0] = size == 1 ? 0xd2 : 0xd3;
+    else
+        in.op[0] = size == 1 ? 0xc0 : 0xc1, in.immv = cnt, in.imm_size = 1;
+    emit(g, &in);
+    bool rot = op < 2;
+    if (form == 1) { /* count unknown here */
+        g->uf |= OF | AF | (size < 4 ? CF : 0);
+        return;
+    }
+    unsigned n = cnt & (size == 8 ? 63 : 31);
+    if (n == 0)
+        return;
+    unsigned w = rot ? CF | OF : ALLF, u = rot ? 0 : AF;
+    if (n > 1)
+        u |= OF;
+    if (!rot && n >= bits)
+        u |= CF | OF;
+    flags_write(g, w, u);
+}
+
+static void t_shd(gen *g)
+{
+    unsigned size = 2 << rn(g, 3), right = rn(g, 2), cl = rn(g, 2), bits = size * 8;
+    unsigned cnt = rn(g, 4) == 0 ? rn(g, 256) : rn(g, bits);
+    insn in = { .size = size, .n_op = 2, .op = { 0x0f, (uint8_t)(0xa4 + (right ? 8 : 0) + cl) },
+                .regf = src_reg(g, size, false), .regf_is_reg = true, .rm = pick_rm(g, size, false, true) };
+    if (!cl && in.rm.kind == M_RIP) /* Unicorn 2.0.1 forgets the imm8 in rip-relative shld/shrd */
+        in.rm.kind = M_B32;
+    if (!cl)
+        in.immv = cnt, in.imm_size = 1;
+    emit(g, &in);
+    unsigned n = cnt & (size == 8 ? 63 : 31);
+    if (cl) {
+        g->uf |= ALLF;
+        return;
+    }
+    if (n == 0)
+        return;
+    flags_write(g, ALLF, AF | (n > 1 ? OF : 0) | (n > bits ? ALLF : 0));
+}
+
+/* movzx movsx movsxd */
+static void t_ext(gen *g)
+{
+    unsigned k = rn(g, 5), dsize = 2 << rn(g, 3), ssize = k < 4 ? 1 + (k & 1) : 4;
+    if (k == 4)
+        dsize = 8;
+    if (ssize >= dsize)
+        dsize = 8;
+    bool legacy8 = rn(g, 2);
+    insn in = { .size = dsize, .regf = dst_reg(g, dsize, false), .regf_is_reg = true };
+    if (k == 4) {
+        in.op[0] = 0x63, in.n_op = 1;
+    } else {
+        in.op[0] = 0x0f, in.op[1] = (uint8_t)((k < 2 ? 0xb6 : 0xbe) + (ssize == 2)), in.n_op = 2;
+    }
+    in.rm = rn(g, 3) ? reg_op(src_reg(g, ssize, legacy8)) : pick_mem(g, ssize);
+    if (ssize == 1 && in.rm.kind == M_REG && in.rm.reg >= 16 && in.regf >= 8)
+        in.rm.reg -= 16; /* AH..BH cannot go with REX */
+    emit(g, &in);
+}
+
+static void t_lea(gen *g)
+{
+    unsigned size = 2 << rn(g, 3);
+    insn in = { .size = size, .n_op = 1, .op = { 0x8d }, .regf = dst_reg(g, size, false), .regf_is_reg = true,
+                .rm = pick_mem(g, size) };
+    emit(g, &in);
+}
+
+static void t_push_pop(gen *g)
+{
+    unsigned k = rn(g, 5);
+    if (g->depth > 60 || (g->depth > 0 && k >= 3)) { /* pop */
+        unsigned r = WRITABLE[rn(g, sizeof WRITABLE)];
+        if (rn(g, 4) == 0) {
+            insn in = { .size = 8, .no_w = true, .n_op = 1, .op = { 0x8f }, .regf = 0, .rm = pick_mem(g, 8) };
+            emit(g, &in);
+        } else {
+            if (r >= 8)
+                b(g, 0x41);
+            b(g, (uint8_t)(0x58 + (r & 7)));
+        }
+        g->depth--;
+        return;
+    }
+    if (k == 0) {
+        unsigned r = rn(g, 16);
+        if (r >= 8)
+            b(g, 0x41);
+        b(g, (uint8_t)(0x50 + (r & 7)));
+    } else if (k == 1) {
+        bool ib = rn(g, 2);
+        b(g, ib ? 0x6a : 0x68);
+        imm(g, rnd(g), ib ? 1 : 4);
+    } else {
+        insn in = { .size = 8, .no_w = true, .n_op = 1, .op = { 0xff }, .regf = 6, .rm = pick_mem(g, 8) };
+        emit(g, &in);
+    }
+    g->depth++;
+}
+
+/* xchg, cmpxchg, xadd */
+static void t_xchg(gen *g)
+{
+    unsigned k = rn(g, 3), size = pick_size(g);
+    bool legacy8 = rn(g, 2);
+    insn in = { .size = size, .regf = dst_reg(g, size, legacy8), .regf_is_reg = true,
+                .rm = pick_rm(g, size, legacy8, true) };
+    if (k == 0) {
+        in.op[0] = size == 1 ? 0x86 : 0x87, in.n_op = 1;
+    } else {
+        if (k == 1 && size == 4)
+            b(g, 0x89), b(g, 0xc0); /* mov eax, eax: SDM and Unicorn differ on RAX[63:32] otherwise */
+        in.op[0] = 0x0f, in.op[1] = (uint8_t)((k == 1 ? 0xb0 : 0xc0) + (size != 1)), in.n_op = 2;
+        flags_write(g, ALLF, 0);
+    }
+    emit(g, &in);
+}
+
+static void t_bswap(gen *g)
+{
+    unsigned r = WRITABLE[rn(g, sizeof WRITABLE)];
+    bool w = rn(g, 2);
+    if (w || r >= 8)
+        b(g, (uint8_t)(0x40 | (w ? 8 : 0) | (r >= 8)));
+    b(g, 0x0f), b(g, (uint8_t)(0xc8 + (r & 7)));
+}
+
+static void t_cmov_set(gen *g)
+{
+    define_flags(g);
+    unsigned cc = rn(g, 16);
+    if (rn(g, 2)) {
+        unsigned size = 2 << rn(g, 3);
+        insn in = { .size = size, .n_op = 2, .op = { 0x0f, (uint8_t)(0x40 + cc) }, .regf = dst_reg(g, size, false),
+                    .regf_is_reg = true, .rm = pick_rm(g, size, false, false) };
+        emit(g, &in);
+    } else {
+        insn in = { .size = 1, .n_op = 2, .op = { 0x0f, (uint8_t)(0x90 + cc) }, .regf = 0,
+                    .rm = pick_rm(g, 1, rn(g, 2), true) };
+        emit(g, &in);
+    }
+}
+
+static void t_bt(gen *g)
+{
+    unsigned size = 2 << rn(g, 3), op = rn(g, 4);
+    insn in = { .size = size, .n_op = 2, .op = { 0x0f } };
+    if (rn(g, 2)) { /* register bit offset: small for memory, so it stays in the scratch area */
+        unsigned r = dst_reg(g, size, false);
+        in.op[1] = (uint8_t)(0xa3 + 8 * op), in.regf = r, in.regf_is_reg = true;
+        in.rm = pick_rm(g, size, false, true);
+        if (in.rm.kind != M_REG)
+            load_reg(g, r, (uint64_t)(int64_t)((int)rn(g, 512) - 256));
+    } else {
+        in.op[1] = 0xba, in.regf = 4 + op, in.rm = pick_rm(g, size, false, true);
+        in.immv = rn(g, 256), in.imm_size = 1;
+    }
+    emit(g, &in);
+    flags_write(g, CF, OF | SF | AF | PF);
+}
+
+static void t_bsx(gen *g)
+{
+    unsigned size = 2 << rn(g, 3);
+    insn in = { .size = size, .n_op = 2, .op = { 0x0f, (uint8_t)(0xbc + rn(g, 2)) },
+                .regf = dst_reg(g, size, false), .regf_is_reg = true, .rm = pick_rm(g, size, false, false) };
+    emit(g, &in);
+    flags_write(g, ZF, CF | OF | SF | AF | PF);
+}
+
+static void t_misc(gen *g)
+{
+    switch (rn(g, 10)) {
+    case 0: /* cbw cwde cdqe */
+    case 1: { /* cwd cdq cqo */
+        unsigned s = rn(g, 3);
+        if (s == 0)
+            b(g, 0x66);
+        if (s == 2)
+            b(g, 0x48);
+        b(g, (uint8_t)(0x98 + (rn(g, 2))));
+        break;
+    }
+    case 2: b(g, 0xf8), flags_write(g, CF, 0); break; /* clc */
+    case 3: b(g, 0xf9), flags_write(g, CF, 0); break; /* stc */
+    case 4: define_flags(g), b(g, 0xf5); break;        /* cmc */
+    case 5: b(g, rn(g, 2) ? 0xfc : 0xfd); break;      /* cld / std */
+    case 6: define_flags(g), b(g, 0x9f); break;        /* lahf */
+    case 7: b(g, 0x9e), flags_write(g, CF | PF | AF | ZF | SF, 0); break; /* sahf */
+    case 8: { /* nops of every length */
+        static const char *nops[] = { "\x90", "\x66\x90", "\x0f\x1f\x00", "\x0f\x1f\x40\x00", "\x0f\x1f\x44\x00\x00",
+                                      "\x66\x0f\x1f\x44\x00\x00", "\x0f\x1f\x80\x00\x00\x00\x00",
+                                      "\x0f\x1f\x84\x00\x00\x00\x00\x00", "\x66\x0f\x1f\x84\x00\x00\x00\x00\x00",
+                                      "\x66\x2e\x0f\x1f\x84\x00\x00\x00\x00\x00", "\xf3\x0f\x1e\xfa", "\xf3\x90" };
+        static const uint8_t lens[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 4, 2 };
+        unsigned k = rn(g, 12);
+        for (unsigned i = 0; i < lens[k]; i++)
+            b(g, (uint8_t)nops[k][i]);
+        break;
+    }
+    default: /* pushfq / popfq with arithmetic flags and DF */
+        if (rn(g, 2)) {
+            define_flags(g);
+            b(g, 0x9c), b(g, 0x58 + (uint8_t)WRITABLE[rn(g, 7)]); /* pushfq; pop r (no REX) */
+        } else {
+            b(g, 0x68), imm(g, (rnd(g) & 0xcd5) | 2, 4), b(g, 0x9d); /* push imm; popfq */
+            flags_write(g, ALLF, 0);
+        }
+        break;
+    }
+}
+
+/* string instructions with RSI/RDI/RCX set up to stay in the scratch area */
+static void t_string(gen *g)
+{
+    static const uint8_t ops[] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
+    unsigned k = rn(g, 5), size = 1u << rn(g, 4), rep = rn(g, 3), cnt = rn(g, 17);
+    load_reg(g, RSI, R15_VAL - 0x100 + rn(g, 0x200));
+    load_reg(g, RDI, R15_VAL - 0x100 + rn(g, 0x200));
+    load_reg(g, RCX, cnt);
+    if (rn(g, 4) == 0)
+        b(g, rn(g, 2) ? 0xfc : 0xfd);
+    if (rep)
+        b(g, rep == 1 ? 0xf3 : 0xf2);
+    if (size == 2)
+        b(g, 0x66);
+    if (size == 8)
+        b(g, 0x48);
+    b(g, (uint8_t)(ops[k] + (size != 1)));
+    if ((k == 1 || k == 4) && (!rep || cnt)) /* none done when RCX = 0 */
+        flags_write(g, ALLF, 0);
+}
+
+static void t_simple(gen *g); /* an instruction that is safe to skip or repeat */
+
+/* an instruction generated into tmp, to be placed at guest address at */
+static void side_insn(gen *g, gen *tmp, uint64_t at)
+{
+    tmp->rng = g->rng, tmp->uf = g->uf, tmp->depth = g->depth, tmp->n = 0, tmp->base = at;
+    t_simple(tmp);
+    g->rng = tmp->rng;
+}
+
+static void append(gen *g, const gen *tmp)
+{
+    memcpy(g->code + g->n, tmp->code, tmp->n);
+    memcpy(g->uf_at + g->n, tmp->uf_at, tmp->n * sizeof *tmp->uf_at);
+    g->n += tmp->n;
+}
+
+/* jcc over one instruction */
+static void t_jcc(gen *g)
+{
+    static gen tmp;
+    define_flags(g);
+    bool near = rn(g, 2);
+    side_insn(g, &tmp, g->base + g->n + (near ? 6 : 2));
+    if (near)
+        b(g, 0x0f), b(g, (uint8_t)(0x80 + rn(g, 16))), imm(g, tmp.n, 4);
+    else
+        b(g, (uint8_t)(0x70 + rn(g, 16))), b(g, (uint8_t)tmp.n);
+    append(g, &tmp);
+    g->uf |= tmp.uf;
+}
+
+/* [push imm] call target; jmp over; target: insn; ret [8] */
+static void t_call(gen *g)
+{
+    static gen tmp;
+    bool retimm = rn(g, 3) == 0;
+    side_insn(g, &tmp, g->base + g->n + (retimm ? 2 : 0) + 7);
+    if (retimm)
+        b(g, 0x6a), b(g, 0x11); /* push 0x11: dropped by ret 8 */
+    b(g, 0xe8), imm(g, 2, 4);                                 /* call +2 */
+    b(g, 0xeb), b(g, (uint8_t)(tmp.n + (retimm ? 3 : 1)));   /* jmp over */
+    append(g, &tmp);
+    if (retimm)
+        b(g, 0xc2), imm(g, 8, 2);
+    else
+        b(g, 0xc3);
+    g->uf |= tmp.uf;
+}
+
+/* lea r, [rip + target]; then jmp r / call r / jmp [mem] */
+static void t_indirect(gen *g)
+{
+    unsigned r = WRITABLE[rn(g, sizeof WRITABLE)], k = rn(g, 3);
+    size_t lea_at = g->n;
+    b(g, (uint8_t)(0x48 | (r >= 8 ? 4 : 0))), b(g, 0x8d), b(g, (uint8_t)(0x05 | ((r & 7) << 3))), imm(g, 0, 4);
+    size_t after_lea = g->n, target;
+    if (k == 0) { /* jmp r; int3 (skipped) */
+        if (r >= 8)
+            b(g, 0x41);
+        b(g, 0xff), b(g, (uint8_t)(0xe0 | (r & 7))), b(g, 0xcc);
+        target = g->n;
+    } else if (k == 1) { /* call r; jmp +1; target: ret */
+        if (r >= 8)
+            b(g, 0x41);
+        b(g, 0xff), b(g, (uint8_t)(0xd0 | (r & 7))), b(g, 0xeb), b(g, 1);
+        target = g->n;
+        b(g, 0xc3);
+    } else { /* mov [r15+8], r; jmp [r15+8]; int3 (skipped) */
+        b(g, (uint8_t)(0x49 | (r >= 8 ? 4 : 0))), b(g, 0x89), b(g, (uint8_t)(0x47 | ((r & 7) << 3))), b(g, 8);
+        b(g, 0x41), b(g, 0xff), b(g, 0x67), b(g, 8), b(g, 0xcc);
+        target = g->n;
+    }
+    uint32_t disp = (uint32_t)(target - after_lea);
+    memcpy(g->code + lea_at + 3, &disp, 4);
+}
+
+/* mov ecx, n; body; loop/dec-jnz */
+static void t_loop(gen *g)
+{
+    b(g, 0xb9), imm(g, 1 + rn(g, 4), 4);
+    size_t top = g->n;
+    /* body: ALU reg, reg on registers other than RCX */
+    unsigned dst, src;
+    do
+        dst = WRITABLE[rn(g, sizeof WRITABLE)];
+    while (dst == RCX);
+    src = rn(g, 16);
+    b(g, (uint8_t)(0x48 | (src >= 8 ? 4 : 0) | (dst >= 8))), b(g, 0x01), b(g, (uint8_t)(0xc0 | ((src & 7) << 3) | (dst & 7)));
+    if (rn(g, 2)) {
+        b(g, 0xe2), b(g, (uint8_t)(top - (g->n + 1))); /* loop */
+    } else {
+        b(g, 0xff), b(g, 0xc9);                       /* dec ecx */
+        b(g, 0x75), b(g, (uint8_t)(top - (g->n + 1))); /* jnz */
+    }
+    g->uf = 0;
+}
+
+static void t_leave(gen *g)
+{
+    b(g, 0x55), b(g, 0x48), b(g, 0x89), b(g, 0xe5); /* push rbp; mov rbp, rsp */
+    b(g, 0x48), b(g, 0x83), b(g, 0xec), b(g, (uint8_t)(8 * rn(g, 4))); /* sub rsp, n */
+    b(g, 0xc9);                                     /* leave */
+    g->uf = 0;
+}
+
+static void t_simple(gen *g)
+{
+    if (rn(g, 2))
+        t_alu(g);
+    else
+        t_mov(g);
+}
+
+static void (*const TEMPLATES[])(gen *) = {
+    t_alu, t_alu, t_alu, t_alu, t_test, t_mov, t_mov, t_mov, t_unary, t_unary, t_muldiv, t_imul,
+    t_shift, t_shift, t_shift, t_shd, t_ext, t_lea, t_push_pop, t_push_pop, t_xchg, t_bswap,
+    t_cmov_set, t_cmov_set, t_bt, t_bsx, t_misc, t_string, t_jcc, t_jcc, t_call, t_indirect, t_loop,
+    t_leave,
+};
+
+static void gen_program(gen *g, uint64_t seed, unsigned n_insns)
+{
+    memset(g, 0, sizeof *g);
+    g->rng = seed * 0x9e3779b97f4a7c15ull + 1;
+    g->base = CODE_ADDR;
+    for (unsigned i = 0; i < n_insns && g->n < CODE_SIZE - 256; i++)
+        TEMPLATES[rn(g, sizeof TEMPLATES / sizeof *TEMPLATES)](g);
+}
+
+/* ---------------------------------------------------------- two machines */
+
+typedef struct state {
+    uint64_t regs[18]; /* 16 GPRs, RIP, RFLAGS */
+    uint8_t  scratch[SCRATCH_SIZE], stack[STACK_SIZE];
+    int      exit;     /* 0 end reached, 1 exception, 2 fault, 3 other, 4 invalid */
+} state;
+
+static const int UC_REGS[18] = {
+    UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX, UC_X86_REG_RSP, UC_X86_REG_RBP,
+    UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11,
+    UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS,
+};
+
+static void init_state(state *s, uint64_t seed)
+{
+    gen r = { .rng = seed * 0x2545f4914f6cdd1dull + 7 };
+    for (int i = 0; i < 16; i++)
+        s->regs[i] = rn(&r, 4) == 0 ? rn(&r, 256) : rnd(&r);
+    s->regs[RSP] = STACK + STACK_SIZE / 2;
+    s->regs[R14] = rn(&r, 0x40);
+    s->regs[R15] = R15_VAL;
+    s->regs[16] = CODE_ADDR;
+    s->regs[17] = 0x2 | (rnd(&r) & 0xcd5);
+    for (size_t i = 0; i < SCRATCH_SIZE; i++)
+        s->scratch[i] = (uint8_t)rnd(&r);
+    for (size_t i = 0; i < STACK_SIZE; i++)
+        s->stack[i] = (uint8_t)rnd(&r);
+}
+
+static void run_unicorn(const gen *g, const state *in, state *out)
+{
+    uc_engine *uc;
+    cr_assert_eq(uc_open(UC_ARCH_X86, UC_MODE_64, &uc), UC_ERR_OK);
+    uc_mem_map(uc, CODE_ADDR, CODE_SIZE, UC_PROT_READ | UC_PROT_EXEC);
+    uc_mem_map(uc, SCRATCH, SCRATCH_SIZE, UC_PROT_READ | UC_PROT_WRITE);
+    uc_mem_map(uc, STACK, STACK_SIZE, UC_PROT_READ | UC_PROT_WRITE);
+    uc_mem_write(uc, CODE_ADDR, g->code, g->n);
+    uc_mem_write(uc, SCRATCH, in->scratch, SCRATCH_SIZE);
+    uc_mem_write(uc, STACK, in->stack, STACK_SIZE);
+    for (int i = 0; i < 18; i++)
+        uc_reg_write(uc, UC_REGS[i], &in->regs[i]);
+    uint64_t fs = FS_VAL, gs = GS_VAL;
+    uc_reg_write(uc, UC_X86_REG_FS_BASE, &fs);
+    uc_reg_write(uc, UC_X86_REG_GS_BASE, &gs);
+    uc_err err = uc_emu_start(uc, CODE_ADDR, CODE_ADDR + g->n, 0, 100000);
+    for (int i = 0; i < 18; i++)
+        uc_reg_read(uc, UC_REGS[i], &out->regs[i]);
+    uc_mem_read(uc, SCRATCH, out->scratch, SCRATCH_SIZE);
+    uc_mem_read(uc, STACK, out->stack, STACK_SIZE);
+    bool fault = err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_FETCH_UNMAPPED
+                 || err == UC_ERR_READ_PROT || err == UC_ERR_WRITE_PROT || err == UC_ERR_FETCH_PROT;
+    out->exit = err == UC_ERR_OK ? 0 : err == UC_ERR_EXCEPTION ? 1 : fault ? 2 : err == UC_ERR_INSN_INVALID ? 4 : 3;
+    uc_close(uc);
+}
+
+static void run_softmmu(const gen *g, const state *in, state *out)
+{
+    mmu_t *m;
+    cpu_t *c;
+    OK(mmu_open(NULL, &m));
+    OK(mmu_map(m, CODE_ADDR, CODE_SIZE, MMU_PROT_READ | MMU_PROT_EXEC, "code"));
+    OK(mmu_map(m, SCRATCH, SCRATCH_SIZE, MMU_PROT_READ | MMU_PROT_WRITE, "scratch"));
+    OK(mmu_map(m, STACK, STACK_SIZE, MMU_PROT_READ | MMU_PROT_WRITE, "stack"));
+    OK(mmu_write(m, CODE_ADDR, g->code, g->n));
+    OK(mmu_write(m, SCRATCH, in->scratch, SCRATCH_SIZE));
+    OK(mmu_write(m, STACK, in->stack, STACK_SIZE));
+    OK(cpu_open(m, &c));
+    for (int i = 0; i < 18; i++)
+        cpu_reg_write(c, (cpu_reg)i, in->regs[i]);
+    cpu_reg_write(c, CPU_FS_BASE, FS_VAL);
+    cpu_reg_write(c, CPU_GS_BASE, GS_VAL);
+    cpu_exit ex;
+    OK(cpu_run(c, CODE_ADDR, CODE_ADDR + g->n, 100000, &ex));
+    for (int i = 0; i < 18; i++)
+        out->regs[i] = cpu_reg_read(c, (cpu_reg)i);
+    OK(mmu_read(m, SCRATCH, out->scratch, SCRATCH_SIZE));
+    OK(mmu_read(m, STACK, out->stack, STACK_SIZE));
+    out->exit = ex == CPU_EXIT_UNTIL ? 0 : ex == CPU_EXIT_EXCEPTION ? 1 : ex == CPU_EXIT_MEM_FAULT ? 2
+              : ex == CPU_EXIT_INSN_INVALID ? 4 : 3;
+    cpu_close(c);
+    mmu_close(m);
+}
+
+/* ------------------------------------------------------------- reporting */
+
+static const char *const NAMES[18] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9",
+                                       "r10", "r11", "r12", "r13", "r14", "r15", "rip", "rflags" };
+
+static void print_program(const gen *g)
+{
+    csh h;
+    cs_insn *ci;
+    cs_open(CS_ARCH_X86, CS_MODE_64, &h);
+    size_t n = cs_disasm(h, g->code, g->n, CODE_ADDR, 0, &ci);
+    for (size_t i = 0; i < n; i++) {
+        char hex[64] = "";
+        for (unsigned k = 0; k < ci[i].size && k < 15; k++)
+            sprintf(hex + 3 * k, "%02x ", ci[i].bytes[k]);
+        fprintf(stderr, "  %#7lx  %-45s %s %s\n", (unsigned long)ci[i].address, hex, ci[i].mnemonic, ci[i].op_str);
+    }
+    size_t done = n ? ci[n - 1].address + ci[n - 1].size - CODE_ADDR : 0;
+    if (done < g->n) {
+        fprintf(stderr, "  %#7lx  undecodable:", (unsigned long)(CODE_ADDR + done));
+        for (size_t i = done; i < g->n && i < done + 16; i++)
+            fprintf(stderr, " %02x", g->code[i]);
+        fprintf(stderr, "\n");
+    }
+    cs_free(ci, n);
+    cs_close(&h);
+}
+
+static bool compare(uint64_t seed, const gen *g, const state *a, const state *u)
+{
+    bool bad = a->exit != u->exit;
+    uint64_t off = a->regs[16] - CODE_ADDR; /* an early exit: the flags defined there */
+    unsigned uf = off < g->n ? g->uf_at[off] : g->uf;
+    unsigned flag_mask = ~uf & (ALLF | 0x400);
+    for (int i = 0; i < 18; i++) {
+        uint64_t x = a->regs[i], y = u->regs[i];
+        if (i == 17)
+            x &= flag_mask, y &= flag_mask;
+        bad |= x != y;
+    }
+    bad |= memcmp(a->scratch, u->scratch, SCRATCH_SIZE) != 0 || memcmp(a->stack, u->stack, STACK_SIZE) != 0;
+    if (!bad)
+        return true;
+    fprintf(stderr, "MISMATCH seed %lu: exit softmmu %d unicorn %d, undefined flags %#x\n", (unsigned long)seed,
+            a->exit, u->exit, uf);
+    print_program(g);
+    for (int i = 0; i < 18; i++)
+        if (a->regs[i] != u->regs[i])
+            fprintf(stderr, "  %-6s softmmu %#18lx unicorn %#18lx\n", NAMES[i], (unsigned long)a->regs[i],
+                    (unsigned long)u->regs[i]);
+    for (size_t i = 0; i < SCRATCH_SIZE; i++)
+        if (a->scratch[i] != u->scratch[i]) {
+            fprintf(stderr, "  memory %#lx: softmmu %02x unicorn %02x\n", (unsigned long)(SCRATCH + i), a->scratch[i],
+                    u->scratch[i]);
+            break;
+        }
+    for (size_t i = 0; i < STACK_SIZE; i++)
+        if (a->stack[i] != u->stack[i]) {
+            fprintf(stderr, "  stack %#lx: softmmu %02x unicorn %02x\n", (unsigned long)(STACK + i), a->stack[i],
+                    u->stack[i]);
+            break;
+        }
+    return false;
+}
+
+static unsigned long env_num(const char *name, unsigned long dflt)
+{
+    const char *s = getenv(name);
+    return s && *s ? strtoul(s, NULL, 0) : dflt;
+}
+
+Test(cpu_diff, random_programs_match_unicorn, .timeout = 600)
+{
+    unsigned long n = env_num("SOFTMMU_DIFF_N", 3000), seed0 = env_num("SOFTMMU_DIFF_SEED", 1), bad = 0;
+    static gen g;
+    static state in, a, u;
+    unsigned long exits[5] = { 0 };
+    for (unsigned long i = 0; i < n; i++) {
+        uint64_t seed = seed0 + i;
+        gen_program(&g, seed, 1 + (unsigned)(seed % 40));
+        init_state(&in, seed);
+        run_softmmu(&g, &in, &a);
+        run_unicorn(&g, &in, &u);
+        exits[a.exit]++;
+        if (!compare(seed, &g, &a, &u) && ++bad >= 10)
+            break;
+    }
+    fprintf(stderr, "cpu_diff: %lu programs from seed %lu, %lu mismatches (ran to the end %lu, exception %lu, "
+            "fault %lu, invalid %lu, other %lu)\n", n, seed0, bad, exits[0], exits[1], exits[2], exits[4], exits[3]);
+    cr_assert_eq(bad, 0, "%lu of the random programs differ from Unicorn", bad);
+}
+
+#else
+
+Test(cpu_diff, random_programs_match_unicorn)
+{
+    cr_skip_test("Unicorn (libunicorn-dev) not found: differential test skipped");
+}
+
+#endif
