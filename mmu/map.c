@@ -144,20 +144,29 @@ static void split_at(mmu_t *m, uint64_t addr, region **spare)
     ri_insert(&m->ri, right);
 }
 
-/* Splits so that [a, last] starts and ends on region boundaries. */
+/* does a region straddle addr (so that a split is needed there)? */
+static bool straddled(const mmu_t *m, uint64_t addr)
+{
+    region *r = ri_find(&m->ri, addr);
+    return r && r->start != addr;
+}
+
+/* Splits so that [a, last] starts and ends on region boundaries. Allocates
+ * only the nodes the splits need, all before the first split. */
 static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
 {
-    region *spare[2] = { mmu_malloc(sizeof(region)), mmu_malloc(sizeof(region)) };
-    if (!spare[0] || !spare[1]) {
-        mmu_free(spare[0]);
-        mmu_free(spare[1]);
-        return MMU_ERR_NOMEM;
+    bool cut[2] = { straddled(m, a), last != UINT64_MAX && straddled(m, last + 1) };
+    region *spare[2] = { NULL, NULL };
+    for (int i = 0; i < 2; i++) {
+        if (cut[i] && !(spare[i] = mmu_malloc(sizeof(region)))) {
+            mmu_free(spare[0]);
+            return MMU_ERR_NOMEM;
+        }
     }
-    split_at(m, a, &spare[0]);
-    if (last != UINT64_MAX)
+    if (cut[0])
+        split_at(m, a, &spare[0]);
+    if (cut[1])
         split_at(m, last + 1, &spare[1]);
-    mmu_free(spare[0]);
-    mmu_free(spare[1]);
     return MMU_OK;
 }
 
@@ -346,13 +355,14 @@ mmu_err mmu_map_anywhere(mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t ma
     return err;
 }
 
+/* in-order walk that stops once out is full */
 static void collect(const region *n, mmu_region *out, size_t max, size_t *i)
 {
-    while (n) {
+    while (n && *i < max) {
         collect(n->left, out, max, i);
-        if (*i < max)
-            out[*i] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == REG_MMIO };
-        (*i)++;
+        if (*i == max)
+            return;
+        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == REG_MMIO };
         n = n->right;
     }
 }

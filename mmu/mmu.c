@@ -178,9 +178,14 @@ void label_unref(mlabel *l)
 
 /* ----------------------------------------------------------- statistics */
 
-static void count_labels(region *r, size_t *bytes)
+/* regions and their labels, a label shared by several regions split
+ * between them; an in-order walk, O(n) */
+static size_t region_meta(const region *n)
 {
-    *bytes += sizeof *r + (r->label->refs == 1 ? sizeof(mlabel) + r->label->len + 1 : 0);
+    size_t bytes = 0;
+    for (; n; n = n->right)
+        bytes += region_meta(n->left) + sizeof *n + (sizeof(mlabel) + n->label->len + 1) / n->label->refs;
+    return bytes;
 }
 
 void mmu_get_stats(const mmu_t *m, mmu_stats *out)
@@ -188,9 +193,7 @@ void mmu_get_stats(const mmu_t *m, mmu_stats *out)
     if (!m || !out)
         return;
     size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * sizeof(mmu_tlb_entry_) + pt_meta_bytes(&m->pt)
-                  + m->cap_hooks * sizeof(hook);
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r))
-        count_labels(r, &meta);
+                  + m->cap_hooks * sizeof(hook) + region_meta(m->ri.root);
     *out = (mmu_stats){
         .tlb_hits = m->fast.tlb_hits,
         .tlb_misses = m->tlb_misses,

@@ -5,6 +5,7 @@
  * limits, scale, host memory and statistics.
  */
 #include "core_util.h"
+#include "alloc_test.h"
 #include "mmu_int.h" /* host pointer identity for the no-copy checks */
 
 #include <stdlib.h>
@@ -364,6 +365,18 @@ Test(protect, range_wrapping_past_2_64_is_arg)
     ERR_UNCHANGED(m, mmu_protect(m, 0xfffffffffffff800, 0x1000, MMU_PROT_READ), MMU_ERR_ARG);
     OK(mmu_protect(m, 0xfffffffffffff800, 0x800, MMU_PROT_READ));
     EXPECT_MAP(m, RG(0xfffffffffffff000, 0, 1, "top"));
+}
+
+Test(protect, whole_entries_need_no_allocation)
+{
+    OK(mmu_map(m, 0x10000, 0x2000, MMU_PROT_ALL, "A"));
+    OK(mmu_map(m, 0x12000, 0x1000, MMU_PROT_ALL, "B"));
+    mmu_alloc_fail_after(0);
+    OK(mmu_protect(m, 0x10000, 0x3000, MMU_PROT_READ));
+    mmu_alloc_fail_after(0);
+    OK(mmu_unmap(m, 0x12000, 0x1000));
+    mmu_alloc_fail_after(-1);
+    EXPECT_MAP(m, RG(0x10000, 0x12000, 1, "A"));
 }
 
 Test(protect, set_label_splits_and_changes_only_the_label)
