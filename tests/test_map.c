@@ -985,3 +985,108 @@ Test(stats, metadata_is_not_leaked_by_split_and_unmap_cycles)
     cr_assert_eq(s1.regions, 1);
     cr_assert_eq(s1.meta_bytes, s0.meta_bytes);
 }
+
+/* ------------------------------------------- region index invariants */
+
+TestSuite(index, .init = setup, .fini = teardown, .timeout = 120);
+
+#define IDX_PAGES 2048 /* the churn stays in [0, 8 MiB) */
+
+typedef struct walk_state {
+    const region *pred;
+    size_t        count;
+} walk_state;
+
+/* checks the AVL shape, order and gap augmentation; returns the height */
+static int check_node(const region *n, walk_state *w, uint64_t *max_gap)
+{
+    if (!n) {
+        *max_gap = 0;
+        return 0;
+    }
+    uint64_t gl, gr;
+    int hl = check_node(n->left, w, &gl);
+    uint64_t want_gap = w->pred ? n->start - w->pred->last - 1 : n->start;
+    cr_assert(!w->pred || w->pred->last < n->start, "regions overlap or are out of order at %#llx",
+              (unsigned long long)n->start);
+    cr_assert_eq(n->gap, want_gap, "gap of %#llx", (unsigned long long)n->start);
+    w->pred = n;
+    w->count++;
+    int hr = check_node(n->right, w, &gr);
+    cr_assert(hl - hr <= 1 && hr - hl <= 1, "unbalanced at %#llx", (unsigned long long)n->start);
+    cr_assert_eq(n->height, 1 + (hl > hr ? hl : hr), "height of %#llx", (unsigned long long)n->start);
+    uint64_t mg = n->gap > gl ? n->gap : gl;
+    mg = mg > gr ? mg : gr;
+    cr_assert_eq(n->max_gap, mg, "max_gap of %#llx", (unsigned long long)n->start);
+    *max_gap = mg;
+    return 1 + (hl > hr ? hl : hr);
+}
+
+static void check_index(void)
+{
+    walk_state w = { NULL, 0 };
+    uint64_t mg;
+    check_node(m->ri.root, &w, &mg);
+    cr_assert_eq(w.count, m->ri.count);
+}
+
+/* first fit over a page bitmap, byte-granular like find_free_space */
+static bool naive_fit(const bool *used, uint64_t size, uint64_t lo, uint64_t hi, uint64_t align, uint64_t *out)
+{
+    for (uint64_t a = (lo + align - 1) & ~(align - 1); a >= lo && a + size <= hi && a + size > a; a += align) {
+        bool ok = true;
+        for (uint64_t p = a >> 12; p <= (a + size - 1) >> 12 && ok; p++)
+            ok = p >= IDX_PAGES || !used[p];
+        if (ok) {
+            *out = a;
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+    return *s;
+}
+
+Test(index, avl_and_gap_invariants_hold_under_random_churn)
+{
+    static bool used[IDX_PAGES];
+    uint64_t s = 0x9e3779b97f4a7c15;
+    for (int step = 0; step < 20000; step++) {
+        uint64_t p = rnd(&s) % IDX_PAGES, n = 1 + rnd(&s) % 16;
+        if (p + n > IDX_PAGES)
+            n = IDX_PAGES - p;
+        bool any = false, all = true;
+        for (uint64_t i = p; i < p + n; i++)
+            any |= used[i], all &= used[i];
+        switch (rnd(&s) % 3) {
+        case 0:
+            cr_assert_eq(mmu_map(m, p << 12, n << 12, MMU_PROT_READ, NULL), any ? MMU_ERR_MAPPED : MMU_OK);
+            if (!any)
+                memset(used + p, 1, n);
+            break;
+        case 1:
+            cr_assert_eq(mmu_unmap(m, p << 12, n << 12), all ? MMU_OK : MMU_ERR_UNMAPPED);
+            if (all)
+                memset(used + p, 0, n);
+            break;
+        default:
+            cr_assert_eq(mmu_protect(m, p << 12, n << 12, (unsigned)(rnd(&s) % 8)), all ? MMU_OK : MMU_ERR_UNMAPPED);
+        }
+        if (step % 64 == 0)
+            check_index();
+        uint64_t size = 1 + rnd(&s) % 0x6000, lo = rnd(&s) % (IDX_PAGES << 12), align = 1ull << (rnd(&s) % 15);
+        uint64_t hi = lo + size + rnd(&s) % 0x40000, got = 0, want = 0;
+        bool fits = naive_fit(used, size, lo, hi, align, &want);
+        cr_assert_eq(mmu_find_free_space(m, size, lo, hi, align, &got), fits ? MMU_OK : MMU_ERR_NOSPACE,
+                     "step %d: size %#llx in [%#llx, %#llx) align %#llx", step, (unsigned long long)size,
+                     (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)align);
+        if (fits)
+            cr_assert_eq(got, want, "step %d: found %#llx, want %#llx", step, (unsigned long long)got,
+                         (unsigned long long)want);
+    }
+    check_index();
+}
