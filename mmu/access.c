@@ -416,7 +416,7 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
 /* one-page TLB hit for the bulk entry points */
 static uint8_t *tlb_hit(mmu_t *m, mmu_access k, uint64_t addr, size_t size)
 {
-    if (size == 0 || (addr & PAGE_MASK) + size > PAGE_SIZE)
+    if (size == 0 || size > PAGE_SIZE - (addr & PAGE_MASK)) /* no overflow for a huge size */
         return NULL;
     mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, addr);
     uint64_t tag = k == MMU_ACCESS_READ ? e->tag_read : k == MMU_ACCESS_WRITE ? e->tag_write : e->tag_fetch;
