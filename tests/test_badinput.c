@@ -365,6 +365,24 @@ Test(bad, load_store_wrapping_past_2_64)
     UNCH(mmu_store_u32(m, 0xfffffffffffffffe, 1), MMU_ERR_WRITE_PROT);
     cr_assert_eq(v, 42);
 }
+Test(bad, load_store_fetch_size_wrapping_past_2_64)
+{
+    /* (addr & 0xfff) + size overflows to a small number here: with the
+     * page in the TLB that once looked like a one-page hit */
+    uint8_t b[16] = { 9 };
+    size_t huge = SIZE_MAX - 0xf;
+    OK(mmu_load(m, 0x12010, b, 1));
+    OK(mmu_store(m, 0x12010, b, 1));
+    OK(mmu_fetch(m, 0x12010, b, 1));
+    b[0] = 9;
+    ERR(mmu_load(m, 0x12010, b, huge), MMU_ERR_READ_UNMAPPED);
+    UNCH(mmu_store(m, 0x12010, b, huge), MMU_ERR_WRITE_UNMAPPED);
+    ERR(mmu_fetch(m, 0x12010, b, huge), MMU_ERR_FETCH_UNMAPPED);
+    ERR(mmu_read(m, 0x12010, b, huge), MMU_ERR_READ_UNMAPPED);
+    UNCH(mmu_write(m, 0x12010, b, huge), MMU_ERR_WRITE_UNMAPPED);
+    cr_assert_eq(b[0], 9);
+}
+
 Test(bad, typed_load_and_store_beyond_addr_bits)
 {
     mmu_t *m32 = open_bits(32);
