@@ -117,6 +117,8 @@ static rmop pick_mem(gen *g, unsigned size)
     int32_t off = d8 ? (int32_t)rn(g, 256) - 128 : (int32_t)rn(g, 0x200) - 0x100; /* around R15 */
     off &= ~(int32_t)(rn(g, 4) ? size - 1 : 0);                                   /* mostly aligned */
     m.disp = off;
+    if (rn(g, 400) == 0) /* now and then an unmapped address: both must fault alike */
+        m.kind = M_B32, m.disp = 0x40000;
     return m;
 }
 
@@ -665,7 +667,7 @@ static void t_call(gen *g)
 /* lea r, [rip + target]; then jmp r / call r / jmp [mem] */
 static void t_indirect(gen *g)
 {
-    unsigned r = WRITABLE[rn(g, sizeof WRITABLE)], k = rn(g, 3);
+    unsigned r = WRITABLE[rn(g, sizeof WRITABLE)], k = rn(g, 4);
     size_t lea_at = g->n;
     b(g, (uint8_t)(0x48 | (r >= 8 ? 4 : 0))), b(g, 0x8d), b(g, (uint8_t)(0x05 | ((r & 7) << 3))), imm(g, 0, 4);
     size_t after_lea = g->n, target;
@@ -680,10 +682,15 @@ static void t_indirect(gen *g)
         b(g, 0xff), b(g, (uint8_t)(0xd0 | (r & 7))), b(g, 0xeb), b(g, 1);
         target = g->n;
         b(g, 0xc3);
-    } else { /* mov [r15+8], r; jmp [r15+8]; int3 (skipped) */
+    } else if (k == 2) { /* mov [r15+8], r; jmp [r15+8]; int3 (skipped) */
         b(g, (uint8_t)(0x49 | (r >= 8 ? 4 : 0))), b(g, 0x89), b(g, (uint8_t)(0x47 | ((r & 7) << 3))), b(g, 8);
         b(g, 0x41), b(g, 0xff), b(g, 0x67), b(g, 8), b(g, 0xcc);
         target = g->n;
+    } else { /* mov [r15+8], r; call [r15+8]; jmp +1; target: ret */
+        b(g, (uint8_t)(0x49 | (r >= 8 ? 4 : 0))), b(g, 0x89), b(g, (uint8_t)(0x47 | ((r & 7) << 3))), b(g, 8);
+        b(g, 0x41), b(g, 0xff), b(g, 0x57), b(g, 8), b(g, 0xeb), b(g, 1);
+        target = g->n;
+        b(g, 0xc3);
     }
     uint32_t disp = (uint32_t)(target - after_lea);
     memcpy(g->code + lea_at + 3, &disp, 4);
@@ -701,13 +708,24 @@ static void t_loop(gen *g)
     while (dst == RCX);
     src = rn(g, 16);
     b(g, (uint8_t)(0x48 | (src >= 8 ? 4 : 0) | (dst >= 8))), b(g, 0x01), b(g, (uint8_t)(0xc0 | ((src & 7) << 3) | (dst & 7)));
-    if (rn(g, 2)) {
-        b(g, 0xe2), b(g, (uint8_t)(top - (g->n + 1))); /* loop */
+    if (rn(g, 2)) { /* loop, loope, loopne: the add above defines ZF */
+        b(g, (uint8_t)(0xe0 + rn(g, 3))), b(g, (uint8_t)(top - (g->n + 1)));
     } else {
         b(g, 0xff), b(g, 0xc9);                       /* dec ecx */
         b(g, 0x75), b(g, (uint8_t)(top - (g->n + 1))); /* jnz */
     }
     g->uf = 0;
+}
+
+/* mov ecx, 0 or 1; jrcxz over one instruction */
+static void t_jrcxz(gen *g)
+{
+    static gen tmp;
+    b(g, 0xb9), imm(g, rn(g, 2), 4);
+    side_insn(g, &tmp, g->base + g->n + 2);
+    b(g, 0xe3), b(g, (uint8_t)tmp.n);
+    append(g, &tmp);
+    g->uf |= tmp.uf;
 }
 
 static void t_leave(gen *g)
@@ -730,7 +748,7 @@ static void (*const TEMPLATES[])(gen *) = {
     t_alu, t_alu, t_alu, t_alu, t_test, t_mov, t_mov, t_mov, t_unary, t_unary, t_muldiv, t_imul,
     t_shift, t_shift, t_shift, t_shd, t_ext, t_lea, t_push_pop, t_push_pop, t_xchg, t_bswap,
     t_cmov_set, t_cmov_set, t_bt, t_bsx, t_misc, t_string, t_jcc, t_jcc, t_call, t_indirect, t_loop,
-    t_leave,
+    t_leave, t_jrcxz,
 };
 
 static void gen_program(gen *g, uint64_t seed, unsigned n_insns)
