@@ -202,6 +202,7 @@ extern const exec_fn exec_bswap[2];              /* 4, 8 */
 extern const exec_fn exec_string[STR_N][3][4];   /* [op][rep kind][size] */
 
 /* single handlers */
+dinsn *exec_stub(cpu_t *c, dinsn *d);
 dinsn *exec_nop(cpu_t *c, dinsn *d);
 dinsn *exec_invalid(cpu_t *c, dinsn *d);
 dinsn *exec_jmp(cpu_t *c, dinsn *d);

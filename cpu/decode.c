@@ -160,7 +160,12 @@ static uint64_t imm_of(const view *v, unsigned i, unsigned size)
 
 /* ---------------------------------------------------------- families */
 
-static exec_fn dec_alu(const view *v, dinsn *d, unsigned op)
+/* A decoder checks the operand forms and picks the handler; NULL = not in
+ * the subset. arg tells variants apart (ALU op, condition code ...). */
+typedef exec_fn (*dec_fn)(view *v, dinsn *d, unsigned arg);
+
+/* arg: ALU_* or ALU_N for mov */
+static exec_fn dec_alu(view *v, dinsn *d, unsigned op)
 {
     int f = form2(v);
     unsigned size = v->op[0].size;
@@ -173,7 +178,7 @@ static exec_fn dec_alu(const view *v, dinsn *d, unsigned op)
 }
 
 /* inc dec not neg mul imul div idiv with one operand */
-static exec_fn dec_unary(const view *v, dinsn *d, unsigned op)
+static exec_fn dec_unary(view *v, dinsn *d, unsigned op)
 {
     if (v->n != 1 || !size_ok(v->op[0].size) || v->op[0].kind == OP_IMM)
         return NULL;
@@ -186,36 +191,40 @@ static unsigned count_mask_of(unsigned size)
     return size == 8 ? 63 : 31;
 }
 
-static exec_fn dec_shift(const view *v, dinsn *d, unsigned op)
+/* the shift count operand i: an immediate or CL; -1 otherwise */
+static int count_form(const view *v, unsigned i, bool mem)
+{
+    bool cl = v->op[i].kind == OP_REG;
+    if ((cl && v->op[i].reg != X86_REG_CL) || (!cl && v->op[i].kind != OP_IMM))
+        return -1;
+    return mem ? (cl ? SF_MC : SF_MI) : (cl ? SF_RC : SF_RI);
+}
+
+static exec_fn dec_shift(view *v, dinsn *d, unsigned op)
 {
     unsigned size = v->op[0].size;
     if (v->n != 2 || !size_ok(size) || v->op[0].kind == OP_IMM)
         return NULL;
-    bool mem = v->op[0].kind == OP_MEM, cl = v->op[1].kind == OP_REG;
-    if (cl && v->op[1].reg != X86_REG_CL)
-        return NULL;
-    if (!cl && v->op[1].kind != OP_IMM)
-        return NULL;
+    int f = count_form(v, 1, v->op[0].kind == OP_MEM);
     d->imm = v->op[1].imm & count_mask_of(size);
     d->size = size;
-    return exec_shift[op][mem ? (cl ? SF_MC : SF_MI) : (cl ? SF_RC : SF_RI)][size_idx(size)];
+    return f < 0 ? NULL : exec_shift[op][f][size_idx(size)];
 }
 
-static exec_fn dec_shd(const view *v, dinsn *d, unsigned right)
+/* arg: 0 shld, 1 shrd */
+static exec_fn dec_shd(view *v, dinsn *d, unsigned right)
 {
     unsigned size = v->op[0].size;
-    if (v->n != 3 || size < 2 || !size_ok(size) || v->op[1].kind != OP_REG)
+    if (v->n != 3 || size < 2 || !size_ok(size) || v->op[0].kind == OP_IMM || v->op[1].kind != OP_REG)
         return NULL;
-    bool mem = v->op[0].kind == OP_MEM, cl = v->op[2].kind == OP_REG;
-    if ((cl && v->op[2].reg != X86_REG_CL) || (!cl && v->op[2].kind != OP_IMM))
-        return NULL;
+    int f = count_form(v, 2, v->op[0].kind == OP_MEM);
     d->imm = v->op[2].imm & count_mask_of(size);
     d->size = size;
-    return exec_shd[right][mem ? (cl ? SF_MC : SF_MI) : (cl ? SF_RC : SF_RI)][size_idx(size) - 1];
+    return f < 0 ? NULL : exec_shd[right][f][size_idx(size) - 1];
 }
 
-/* movzx movsx movsxd */
-static exec_fn dec_ext(const view *v, dinsn *d, unsigned sg)
+/* movzx (arg 0), movsx and movsxd (arg 1) */
+static exec_fn dec_ext(view *v, dinsn *d, unsigned sg)
 {
     unsigned dst = v->op[0].size, src = v->op[1].size;
     if (v->n != 2 || v->op[0].kind != OP_REG || v->op[1].kind == OP_IMM)
@@ -226,7 +235,7 @@ static exec_fn dec_ext(const view *v, dinsn *d, unsigned sg)
     return exec_ext[sg][v->op[1].kind == OP_MEM][size_idx(src)][size_idx(dst) - 1];
 }
 
-/* reg, r/m with sizes 2/4/8: index 0 for reg source, 1 for memory */
+/* reg, r/m with sizes 2/4/8: 0 for a register source, 1 for memory, -1 */
 static int reg_rm(const view *v)
 {
     if (v->n != 2 || v->op[0].kind != OP_REG || v->op[1].kind == OP_IMM)
@@ -237,26 +246,25 @@ static int reg_rm(const view *v)
     return v->op[1].kind == OP_MEM;
 }
 
-static exec_fn dec_imul(const view *v, dinsn *d)
+static exec_fn dec_imul(view *v, dinsn *d, unsigned arg)
 {
+    (void)arg;
     if (v->n == 1)
         return dec_unary(v, d, UN_IMUL);
     unsigned size = v->op[0].size;
+    d->size = size;
     if (v->n == 2) {
         int m = reg_rm(v);
-        d->size = size;
         return m < 0 ? NULL : exec_imul2[m][size_idx(size) - 1];
     }
-    if (v->n != 3 || v->op[0].kind != OP_REG || v->op[2].kind != OP_IMM || size < 2 || !size_ok(size))
-        return NULL;
-    if (v->op[1].kind == OP_IMM)
+    if (v->n != 3 || v->op[0].kind != OP_REG || v->op[1].kind == OP_IMM || v->op[2].kind != OP_IMM || size < 2
+        || !size_ok(size))
         return NULL;
     d->imm = imm_of(v, 2, size);
-    d->size = size;
     return exec_imul2[v->op[1].kind == OP_MEM ? 3 : 2][size_idx(size) - 1];
 }
 
-static exec_fn dec_bt(const view *v, dinsn *d, unsigned op)
+static exec_fn dec_bt(view *v, dinsn *d, unsigned op)
 {
     unsigned size = v->op[0].size;
     if (v->n != 2 || size < 2 || !size_ok(size) || v->op[0].kind == OP_IMM || v->op[1].kind == OP_MEM)
@@ -267,121 +275,66 @@ static exec_fn dec_bt(const view *v, dinsn *d, unsigned op)
     return exec_bt[op][(mem ? 2 : 0) + imm][size_idx(size) - 1];
 }
 
-/* xchg cmpxchg xadd: reg, reg or mem, reg (either order for xchg) */
-static exec_fn dec_xrm(const view *v, dinsn *d, const exec_fn tab[2][4])
+/* xchg (arg 0), cmpxchg (1), xadd (2): reg, reg or mem, reg (either order
+ * for xchg) */
+static exec_fn dec_xrm(view *v, dinsn *d, unsigned which)
 {
+    static const exec_fn (*const tabs[])[4] = { exec_xchg, exec_cmpxchg, exec_xadd };
     int f = form2(v);
     unsigned size = v->op[0].size;
     if (!size_ok(size))
         return NULL;
     d->size = size;
     if (f == F_RR)
-        return tab[0][size_idx(size)];
-    if (f == F_MR || (f == F_RM && tab == exec_xchg))
-        return tab[1][size_idx(size)];
+        return tabs[which][0][size_idx(size)];
+    if (f == F_MR || (f == F_RM && which == 0))
+        return tabs[which][1][size_idx(size)];
     return NULL;
 }
 
-/* ---------------------------------------------------------- control flow */
-
-enum { CC_O, CC_NO, CC_B, CC_AE, CC_E, CC_NE, CC_BE, CC_A, CC_S, CC_NS, CC_P, CC_NP, CC_L, CC_GE, CC_LE, CC_G };
-
-static int jcc_cc(unsigned id)
+/* arg: 0 bsf, 1 bsr */
+static exec_fn dec_bsx(view *v, dinsn *d, unsigned rev)
 {
-    switch (id) {
-    case X86_INS_JO: return CC_O;
-    case X86_INS_JNO: return CC_NO;
-    case X86_INS_JB: return CC_B;
-    case X86_INS_JAE: return CC_AE;
-    case X86_INS_JE: return CC_E;
-    case X86_INS_JNE: return CC_NE;
-    case X86_INS_JBE: return CC_BE;
-    case X86_INS_JA: return CC_A;
-    case X86_INS_JS: return CC_S;
-    case X86_INS_JNS: return CC_NS;
-    case X86_INS_JP: return CC_P;
-    case X86_INS_JNP: return CC_NP;
-    case X86_INS_JL: return CC_L;
-    case X86_INS_JGE: return CC_GE;
-    case X86_INS_JLE: return CC_LE;
-    case X86_INS_JG: return CC_G;
-    default: return -1;
-    }
+    int m = reg_rm(v);
+    d->size = v->op[0].size;
+    return m < 0 ? NULL : exec_bsx[rev][m][size_idx(d->size) - 1];
 }
 
-static int cmov_cc(unsigned id)
+static exec_fn dec_cmov(view *v, dinsn *d, unsigned cc)
 {
-    switch (id) {
-    case X86_INS_CMOVO: return CC_O;
-    case X86_INS_CMOVNO: return CC_NO;
-    case X86_INS_CMOVB: return CC_B;
-    case X86_INS_CMOVAE: return CC_AE;
-    case X86_INS_CMOVE: return CC_E;
-    case X86_INS_CMOVNE: return CC_NE;
-    case X86_INS_CMOVBE: return CC_BE;
-    case X86_INS_CMOVA: return CC_A;
-    case X86_INS_CMOVS: return CC_S;
-    case X86_INS_CMOVNS: return CC_NS;
-    case X86_INS_CMOVP: return CC_P;
-    case X86_INS_CMOVNP: return CC_NP;
-    case X86_INS_CMOVL: return CC_L;
-    case X86_INS_CMOVGE: return CC_GE;
-    case X86_INS_CMOVLE: return CC_LE;
-    case X86_INS_CMOVG: return CC_G;
-    default: return -1;
-    }
+    int m = reg_rm(v);
+    d->size = v->op[0].size;
+    return m < 0 ? NULL : exec_cmov[cc][m][size_idx(d->size) - 1];
 }
 
-static int set_cc(unsigned id)
+static exec_fn dec_setcc(view *v, dinsn *d, unsigned cc)
 {
-    switch (id) {
-    case X86_INS_SETO: return CC_O;
-    case X86_INS_SETNO: return CC_NO;
-    case X86_INS_SETB: return CC_B;
-    case X86_INS_SETAE: return CC_AE;
-    case X86_INS_SETE: return CC_E;
-    case X86_INS_SETNE: return CC_NE;
-    case X86_INS_SETBE: return CC_BE;
-    case X86_INS_SETA: return CC_A;
-    case X86_INS_SETS: return CC_S;
-    case X86_INS_SETNS: return CC_NS;
-    case X86_INS_SETP: return CC_P;
-    case X86_INS_SETNP: return CC_NP;
-    case X86_INS_SETL: return CC_L;
-    case X86_INS_SETGE: return CC_GE;
-    case X86_INS_SETLE: return CC_LE;
-    case X86_INS_SETG: return CC_G;
-    default: return -1;
-    }
-}
-
-/* a direct branch: the target in imm; 16-bit operand size is not modelled */
-static bool direct(view *v, dinsn *d)
-{
-    if (v->n != 1 || v->op[0].kind != OP_IMM || v->x->prefix[2] == 0x66)
-        return false;
-    d->imm = v->op[0].imm;
-    d->direct = 1;
-    v->ends = true;
-    return true;
-}
-
-/* jmp / call: rel, reg or mem (64-bit only) */
-static exec_fn dec_jmpcall(view *v, dinsn *d, bool call)
-{
-    if (v->n != 1 || v->x->prefix[2] == 0x66)
+    (void)d;
+    if (v->n != 1 || v->op[0].size != 1 || v->op[0].kind == OP_IMM)
         return NULL;
-    if (v->op[0].kind == OP_IMM)
-        return direct(v, d) ? (call ? exec_call : exec_jmp) : NULL;
-    v->ends = true;
-    if (v->op[0].kind == OP_REG && v->op[0].size == 8)
-        return call ? exec_call_r : exec_jmp_r;
-    if (v->op[0].kind == OP_MEM && v->op[0].size == 8)
-        return call ? exec_call_m : exec_jmp_m;
-    return NULL;
+    return exec_setcc[cc][v->op[0].kind == OP_MEM];
 }
 
-static exec_fn dec_stack(const view *v, dinsn *d, bool push)
+static exec_fn dec_lea(view *v, dinsn *d, unsigned arg)
+{
+    (void)arg;
+    unsigned size = v->op[0].size;
+    if (v->n != 2 || v->op[0].kind != OP_REG || v->op[1].kind != OP_MEM || size < 2 || !size_ok(size))
+        return NULL;
+    d->size = size;
+    return exec_lea[size_idx(size) - 1];
+}
+
+static exec_fn dec_bswap(view *v, dinsn *d, unsigned arg)
+{
+    (void)d, (void)arg;
+    if (v->n != 1 || v->op[0].kind != OP_REG || v->op[0].size < 4)
+        return NULL; /* 16-bit bswap is undefined */
+    return exec_bswap[v->op[0].size == 8];
+}
+
+/* arg: push 1, pop 0 */
+static exec_fn dec_stack(view *v, dinsn *d, unsigned push)
 {
     if (v->n != 1)
         return NULL;
@@ -401,6 +354,105 @@ static exec_fn dec_stack(const view *v, dinsn *d, bool push)
     return NULL;
 }
 
+/* operand size from the prefixes: 2 (0x66), 8 (REX.W) or 4 */
+static unsigned prefix_size(const view *v)
+{
+    return (v->x->rex & 8) ? 8 : v->x->prefix[2] == 0x66 ? 2 : 4;
+}
+
+/* cbw/cwde/cdqe (arg 0), cwd/cdq/cqo (arg 1) */
+static exec_fn dec_cext(view *v, dinsn *d, unsigned arg)
+{
+    d->size = prefix_size(v);
+    return arg ? exec_cdq : exec_cext;
+}
+
+/* pushf (arg 1), popf (arg 0) */
+static exec_fn dec_pushf(view *v, dinsn *d, unsigned push)
+{
+    d->size = prefix_size(v) == 2 ? 2 : 8;
+    return push ? exec_pushf : exec_popf;
+}
+
+/* clc stc cmc cld std: arg is exec_flagop's selector */
+static exec_fn dec_flagop(view *v, dinsn *d, unsigned arg)
+{
+    (void)v;
+    d->x = (uint8_t)arg;
+    return exec_flagop;
+}
+
+/* operand-free instructions; arg indexes SIMPLE */
+enum { S_NOP, S_LAHF, S_SAHF, S_LEAVE, S_SYSCALL, S_HLT, S_INT3 };
+
+static exec_fn dec_simple(view *v, dinsn *d, unsigned arg)
+{
+    static const exec_fn SIMPLE[] = { exec_nop, exec_lahf, exec_sahf, exec_leave, exec_syscall, exec_hlt, exec_int3 };
+    (void)d;
+    if (arg == S_LEAVE && v->x->prefix[2] == 0x66)
+        return NULL; /* 16-bit leave */
+    v->ends = arg >= S_SYSCALL;
+    return SIMPLE[arg];
+}
+
+/* ---------------------------------------------------------- control flow */
+
+/* a direct branch: the target in imm; 16-bit operand size is not modelled */
+static bool direct(view *v, dinsn *d)
+{
+    if (v->n != 1 || v->op[0].kind != OP_IMM || v->x->prefix[2] == 0x66)
+        return false;
+    d->imm = v->op[0].imm;
+    d->direct = 1;
+    v->ends = true;
+    return true;
+}
+
+static exec_fn dec_jcc(view *v, dinsn *d, unsigned cc)
+{
+    return direct(v, d) ? exec_jcc[cc] : NULL;
+}
+
+/* jmp (arg 0) / call (arg 1): rel, reg or mem (64-bit only) */
+static exec_fn dec_jmpcall(view *v, dinsn *d, unsigned call)
+{
+    if (v->n != 1 || v->x->prefix[2] == 0x66)
+        return NULL;
+    if (v->op[0].kind == OP_IMM)
+        return direct(v, d) ? (call ? exec_call : exec_jmp) : NULL;
+    v->ends = true;
+    if (v->op[0].kind == OP_REG && v->op[0].size == 8)
+        return call ? exec_call_r : exec_jmp_r;
+    if (v->op[0].kind == OP_MEM && v->op[0].size == 8)
+        return call ? exec_call_m : exec_jmp_m;
+    return NULL;
+}
+
+static exec_fn dec_ret(view *v, dinsn *d, unsigned arg)
+{
+    (void)arg;
+    if (v->x->prefix[2] == 0x66 || v->n > 1 || (v->n == 1 && v->op[0].kind != OP_IMM))
+        return NULL;
+    d->imm = v->n ? v->op[0].imm & 0xffff : 0;
+    v->ends = true;
+    return exec_ret;
+}
+
+/* jrcxz (arg 0), jecxz (arg 1) */
+static exec_fn dec_jrcxz(view *v, dinsn *d, unsigned ecx)
+{
+    d->x = (uint8_t)ecx;
+    return direct(v, d) ? exec_jrcxz : NULL;
+}
+
+/* loop (arg 0), loope (1), loopne (2); 0x67 counts in ECX */
+static exec_fn dec_loop(view *v, dinsn *d, unsigned kind)
+{
+    d->x = (uint8_t)kind;
+    d->a32 = v->x->addr_size == 4;
+    return direct(v, d) ? exec_loop : NULL;
+}
+
 /* the last f2/f3 among the legacy prefixes (Capstone 4 drops f2 before a5) */
 static unsigned rep_prefix(const cs_insn *ci)
 {
@@ -416,16 +468,22 @@ static unsigned rep_prefix(const cs_insn *ci)
     return rep;
 }
 
-/* movs stos lods cmps scas, recognised by opcode (Capstone shares ids with SSE) */
+static bool is_string(const cs_x86 *x)
+{
+    uint8_t opc = x->opcode[0];
+    return !x->opcode[1] && opc >= 0xa4 && opc <= 0xaf && opc != 0xa8 && opc != 0xa9;
+}
+
+/* movs stos lods cmps scas, recognised by opcode (Capstone shares ids with
+ * SSE); their memory operands are implicit, so they skip read_ops */
 static exec_fn dec_string(const view *v, dinsn *d)
 {
-    const cs_x86 *x = v->x;
-    uint8_t opc = x->opcode[0];
-    if (x->addr_size != 8)
-        return NULL;
     static const uint8_t kind[] = { STR_MOVS, STR_MOVS, STR_CMPS, STR_CMPS, 0, 0,
                                     STR_STOS, STR_STOS, STR_LODS, STR_LODS, STR_SCAS, STR_SCAS };
-    unsigned op = kind[opc - 0xa4], size = 0;
+    const cs_x86 *x = v->x;
+    unsigned op = kind[x->opcode[0] - 0xa4], size = 0;
+    if (x->addr_size != 8)
+        return NULL;
     d->seg = SLOT_ZERO;
     for (unsigned i = 0; i < x->op_count; i++) {
         const cs_x86_op *o = &x->operands[i];
@@ -433,155 +491,64 @@ static exec_fn dec_string(const view *v, dinsn *d)
         if (o->type == X86_OP_MEM && o->mem.base == X86_REG_RSI)
             d->seg = o->mem.segment == X86_REG_FS ? CPU_FS_BASE : o->mem.segment == X86_REG_GS ? CPU_GS_BASE : SLOT_ZERO;
     }
-    if (!size_ok(size))
-        return NULL;
     unsigned rep = rep_prefix(v->ci);
     if (rep == REP_REPNE && op != STR_CMPS && op != STR_SCAS)
         rep = REP_REP; /* f2 on movs/stos/lods repeats like f3 */
     d->size = size;
-    return exec_string[op][rep][size_idx(size)];
+    return size_ok(size) ? exec_string[op][rep][size_idx(size)] : NULL;
 }
 
 /* --------------------------------------------------------------- dispatch */
 
-static exec_fn dec_misc(view *v, dinsn *d);
+typedef struct decoder {
+    dec_fn   fn;
+    unsigned arg;
+} decoder;
 
-static exec_fn dec_main(view *v, dinsn *d)
-{
-    switch (v->ci->id) {
-    case X86_INS_ADD: return dec_alu(v, d, ALU_ADD);
-    case X86_INS_OR: return dec_alu(v, d, ALU_OR);
-    case X86_INS_ADC: return dec_alu(v, d, ALU_ADC);
-    case X86_INS_SBB: return dec_alu(v, d, ALU_SBB);
-    case X86_INS_AND: return dec_alu(v, d, ALU_AND);
-    case X86_INS_SUB: return dec_alu(v, d, ALU_SUB);
-    case X86_INS_XOR: return dec_alu(v, d, ALU_XOR);
-    case X86_INS_CMP: return dec_alu(v, d, ALU_CMP);
-    case X86_INS_TEST: return dec_alu(v, d, ALU_TEST);
-    case X86_INS_MOV:
-    case X86_INS_MOVABS: return dec_alu(v, d, ALU_N);
-    case X86_INS_INC: return dec_unary(v, d, UN_INC);
-    case X86_INS_DEC: return dec_unary(v, d, UN_DEC);
-    case X86_INS_NOT: return dec_unary(v, d, UN_NOT);
-    case X86_INS_NEG: return dec_unary(v, d, UN_NEG);
-    case X86_INS_MUL: return dec_unary(v, d, UN_MUL);
-    case X86_INS_DIV: return dec_unary(v, d, UN_DIV);
-    case X86_INS_IDIV: return dec_unary(v, d, UN_IDIV);
-    case X86_INS_IMUL: return dec_imul(v, d);
-    case X86_INS_ROL: return dec_shift(v, d, SH_ROL);
-    case X86_INS_ROR: return dec_shift(v, d, SH_ROR);
-    case X86_INS_SHL:
-    case X86_INS_SAL: return dec_shift(v, d, SH_SHL);
-    case X86_INS_SHR: return dec_shift(v, d, SH_SHR);
-    case X86_INS_SAR: return dec_shift(v, d, SH_SAR);
-    case X86_INS_SHLD: return dec_shd(v, d, 0);
-    case X86_INS_SHRD: return dec_shd(v, d, 1);
-    case X86_INS_MOVZX: return dec_ext(v, d, 0);
-    case X86_INS_MOVSX:
-    case X86_INS_MOVSXD: return dec_ext(v, d, 1);
-    case X86_INS_BT: return dec_bt(v, d, BT_BT);
-    case X86_INS_BTS: return dec_bt(v, d, BT_BTS);
-    case X86_INS_BTR: return dec_bt(v, d, BT_BTR);
-    case X86_INS_BTC: return dec_bt(v, d, BT_BTC);
-    case X86_INS_XCHG: return dec_xrm(v, d, exec_xchg);
-    case X86_INS_CMPXCHG: return dec_xrm(v, d, exec_cmpxchg);
-    case X86_INS_XADD: return dec_xrm(v, d, exec_xadd);
-    default: return dec_misc(v, d);
-    }
-}
+#define CC16(pre, fn)                                                                          \
+    [X86_INS_##pre##O] = { fn, 0 }, [X86_INS_##pre##NO] = { fn, 1 }, [X86_INS_##pre##B] = { fn, 2 },       \
+    [X86_INS_##pre##AE] = { fn, 3 }, [X86_INS_##pre##E] = { fn, 4 }, [X86_INS_##pre##NE] = { fn, 5 },      \
+    [X86_INS_##pre##BE] = { fn, 6 }, [X86_INS_##pre##A] = { fn, 7 }, [X86_INS_##pre##S] = { fn, 8 },       \
+    [X86_INS_##pre##NS] = { fn, 9 }, [X86_INS_##pre##P] = { fn, 10 }, [X86_INS_##pre##NP] = { fn, 11 },    \
+    [X86_INS_##pre##L] = { fn, 12 }, [X86_INS_##pre##GE] = { fn, 13 }, [X86_INS_##pre##LE] = { fn, 14 },   \
+    [X86_INS_##pre##G] = { fn, 15 }
 
-static exec_fn dec_cc(view *v, dinsn *d)
-{
-    unsigned id = v->ci->id;
-    int cc;
-    if ((cc = jcc_cc(id)) >= 0)
-        return direct(v, d) ? exec_jcc[cc] : NULL;
-    if ((cc = cmov_cc(id)) >= 0) {
-        int m = reg_rm(v);
-        d->size = v->op[0].size;
-        return m < 0 ? NULL : exec_cmov[cc][m][size_idx(d->size) - 1];
-    }
-    if ((cc = set_cc(id)) >= 0) {
-        if (v->n != 1 || v->op[0].size != 1 || v->op[0].kind == OP_IMM)
-            return NULL;
-        return exec_setcc[cc][v->op[0].kind == OP_MEM];
-    }
-    return NULL;
-}
-
-/* the rest: no operand size choice, or none at all */
-static exec_fn dec_misc(view *v, dinsn *d)
-{
-    const cs_x86 *x = v->x;
-    bool o16 = x->prefix[2] == 0x66, w = (x->rex & 8) != 0;
-    switch (v->ci->id) {
-    case X86_INS_LEA: {
-        unsigned size = v->op[0].size;
-        if (v->n != 2 || v->op[0].kind != OP_REG || v->op[1].kind != OP_MEM || size < 2 || !size_ok(size))
-            return NULL;
-        return exec_lea[size_idx(size) - 1];
-    }
-    case X86_INS_PUSH: return dec_stack(v, d, true);
-    case X86_INS_POP: return dec_stack(v, d, false);
-    case X86_INS_JMP: return dec_jmpcall(v, d, false);
-    case X86_INS_CALL: return dec_jmpcall(v, d, true);
-    case X86_INS_RET:
-        if (o16 || (v->n == 1 && v->op[0].kind != OP_IMM) || v->n > 1)
-            return NULL;
-        d->imm = v->n ? v->op[0].imm & 0xffff : 0;
-        v->ends = true;
-        return exec_ret;
-    case X86_INS_JRCXZ:
-    case X86_INS_JECXZ:
-        d->x = v->ci->id == X86_INS_JECXZ;
-        return direct(v, d) ? exec_jrcxz : NULL;
-    case X86_INS_LOOP:
-    case X86_INS_LOOPE:
-    case X86_INS_LOOPNE:
-        d->x = v->ci->id == X86_INS_LOOP ? 0 : v->ci->id == X86_INS_LOOPE ? 1 : 2;
-        d->a32 = x->addr_size == 4;
-        return direct(v, d) ? exec_loop : NULL;
-    case X86_INS_LEAVE: return o16 ? NULL : exec_leave;
-    case X86_INS_NOP:
-    case X86_INS_PAUSE:
-    case X86_INS_ENDBR64:
-    case X86_INS_ENDBR32: return exec_nop;
-    case X86_INS_BSWAP:
-        if (v->n != 1 || v->op[0].kind != OP_REG || v->op[0].size < 4)
-            return NULL;
-        return exec_bswap[v->op[0].size == 8];
-    case X86_INS_BSF:
-    case X86_INS_BSR: {
-        int m = reg_rm(v);
-        return m < 0 ? NULL : exec_bsx[v->ci->id == X86_INS_BSR][m][size_idx(v->op[0].size) - 1];
-    }
-    case X86_INS_CBW:
-    case X86_INS_CWDE:
-    case X86_INS_CDQE:
-        d->size = w ? 8 : o16 ? 2 : 4;
-        return exec_cext;
-    case X86_INS_CWD:
-    case X86_INS_CDQ:
-    case X86_INS_CQO:
-        d->size = w ? 8 : o16 ? 2 : 4;
-        return exec_cdq;
-    case X86_INS_CLC: d->x = 0; return exec_flagop;
-    case X86_INS_STC: d->x = 1; return exec_flagop;
-    case X86_INS_CMC: d->x = 2; return exec_flagop;
-    case X86_INS_CLD: d->x = 3; return exec_flagop;
-    case X86_INS_STD: d->x = 4; return exec_flagop;
-    case X86_INS_LAHF: return exec_lahf;
-    case X86_INS_SAHF: return exec_sahf;
-    case X86_INS_PUSHF:
-    case X86_INS_PUSHFQ: d->size = o16 ? 2 : 8; return exec_pushf;
-    case X86_INS_POPF:
-    case X86_INS_POPFQ: d->size = o16 ? 2 : 8; return exec_popf;
-    case X86_INS_SYSCALL: v->ends = true; return exec_syscall;
-    case X86_INS_HLT: v->ends = true; return exec_hlt;
-    case X86_INS_INT3: v->ends = true; return exec_int3;
-    default: return dec_cc(v, d);
-    }
-}
+/* Capstone instruction id -> decoder; ids absent here are not in the subset */
+static const decoder DECODERS[X86_INS_ENDING] = {
+    [X86_INS_ADD] = { dec_alu, ALU_ADD }, [X86_INS_OR] = { dec_alu, ALU_OR }, [X86_INS_ADC] = { dec_alu, ALU_ADC },
+    [X86_INS_SBB] = { dec_alu, ALU_SBB }, [X86_INS_AND] = { dec_alu, ALU_AND }, [X86_INS_SUB] = { dec_alu, ALU_SUB },
+    [X86_INS_XOR] = { dec_alu, ALU_XOR }, [X86_INS_CMP] = { dec_alu, ALU_CMP }, [X86_INS_TEST] = { dec_alu, ALU_TEST },
+    [X86_INS_MOV] = { dec_alu, ALU_N }, [X86_INS_MOVABS] = { dec_alu, ALU_N },
+    [X86_INS_INC] = { dec_unary, UN_INC }, [X86_INS_DEC] = { dec_unary, UN_DEC },
+    [X86_INS_NOT] = { dec_unary, UN_NOT }, [X86_INS_NEG] = { dec_unary, UN_NEG },
+    [X86_INS_MUL] = { dec_unary, UN_MUL }, [X86_INS_DIV] = { dec_unary, UN_DIV },
+    [X86_INS_IDIV] = { dec_unary, UN_IDIV }, [X86_INS_IMUL] = { dec_imul, 0 },
+    [X86_INS_ROL] = { dec_shift, SH_ROL }, [X86_INS_ROR] = { dec_shift, SH_ROR },
+    [X86_INS_SHL] = { dec_shift, SH_SHL }, [X86_INS_SAL] = { dec_shift, SH_SHL },
+    [X86_INS_SHR] = { dec_shift, SH_SHR }, [X86_INS_SAR] = { dec_shift, SH_SAR },
+    [X86_INS_SHLD] = { dec_shd, 0 }, [X86_INS_SHRD] = { dec_shd, 1 },
+    [X86_INS_MOVZX] = { dec_ext, 0 }, [X86_INS_MOVSX] = { dec_ext, 1 }, [X86_INS_MOVSXD] = { dec_ext, 1 },
+    [X86_INS_BT] = { dec_bt, BT_BT }, [X86_INS_BTS] = { dec_bt, BT_BTS },
+    [X86_INS_BTR] = { dec_bt, BT_BTR }, [X86_INS_BTC] = { dec_bt, BT_BTC },
+    [X86_INS_XCHG] = { dec_xrm, 0 }, [X86_INS_CMPXCHG] = { dec_xrm, 1 }, [X86_INS_XADD] = { dec_xrm, 2 },
+    [X86_INS_BSF] = { dec_bsx, 0 }, [X86_INS_BSR] = { dec_bsx, 1 }, [X86_INS_BSWAP] = { dec_bswap, 0 },
+    [X86_INS_LEA] = { dec_lea, 0 }, [X86_INS_PUSH] = { dec_stack, 1 }, [X86_INS_POP] = { dec_stack, 0 },
+    [X86_INS_CBW] = { dec_cext, 0 }, [X86_INS_CWDE] = { dec_cext, 0 }, [X86_INS_CDQE] = { dec_cext, 0 },
+    [X86_INS_CWD] = { dec_cext, 1 }, [X86_INS_CDQ] = { dec_cext, 1 }, [X86_INS_CQO] = { dec_cext, 1 },
+    [X86_INS_PUSHF] = { dec_pushf, 1 }, [X86_INS_PUSHFQ] = { dec_pushf, 1 },
+    [X86_INS_POPF] = { dec_pushf, 0 }, [X86_INS_POPFQ] = { dec_pushf, 0 },
+    [X86_INS_CLC] = { dec_flagop, 0 }, [X86_INS_STC] = { dec_flagop, 1 }, [X86_INS_CMC] = { dec_flagop, 2 },
+    [X86_INS_CLD] = { dec_flagop, 3 }, [X86_INS_STD] = { dec_flagop, 4 },
+    [X86_INS_NOP] = { dec_simple, S_NOP }, [X86_INS_PAUSE] = { dec_simple, S_NOP },
+    [X86_INS_ENDBR64] = { dec_simple, S_NOP }, [X86_INS_ENDBR32] = { dec_simple, S_NOP },
+    [X86_INS_LAHF] = { dec_simple, S_LAHF }, [X86_INS_SAHF] = { dec_simple, S_SAHF },
+    [X86_INS_LEAVE] = { dec_simple, S_LEAVE }, [X86_INS_SYSCALL] = { dec_simple, S_SYSCALL },
+    [X86_INS_HLT] = { dec_simple, S_HLT }, [X86_INS_INT3] = { dec_simple, S_INT3 },
+    [X86_INS_JMP] = { dec_jmpcall, 0 }, [X86_INS_CALL] = { dec_jmpcall, 1 }, [X86_INS_RET] = { dec_ret, 0 },
+    [X86_INS_JRCXZ] = { dec_jrcxz, 0 }, [X86_INS_JECXZ] = { dec_jrcxz, 1 },
+    [X86_INS_LOOP] = { dec_loop, 0 }, [X86_INS_LOOPE] = { dec_loop, 1 }, [X86_INS_LOOPNE] = { dec_loop, 2 },
+    CC16(J, dec_jcc), CC16(CMOV, dec_cmov), CC16(SET, dec_setcc),
+};
 
 /* Fills d from Capstone's instruction. false: not in the subset. */
 static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
@@ -591,15 +558,14 @@ static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
                   .index = SLOT_ZERO, .seg = SLOT_ZERO };
     bool crosses = ((ci->address ^ (ci->address + ci->size - 1)) & ~(PAGE - 1)) != 0;
     d->page = crosses ? 1 : ci->address & ~(PAGE - 1);
-    uint8_t opc = v.x->opcode[0];
-    bool string = !v.x->opcode[1] && opc >= 0xa4 && opc <= 0xaf && opc != 0xa8 && opc != 0xa9;
-    if (string) {
+    if (is_string(v.x)) {
         d->fn = dec_string(&v, d);
     } else {
-        if (!read_ops(&v, d))
+        const decoder *dc = ci->id < X86_INS_ENDING ? &DECODERS[ci->id] : NULL;
+        if (!dc || !dc->fn || !read_ops(&v, d))
             return false;
         set_regs(&v, d);
-        d->fn = dec_main(&v, d);
+        d->fn = dc->fn(&v, d, dc->arg);
     }
     *ends = v.ends || crosses;
     return d->fn != NULL;
@@ -699,10 +665,11 @@ static unsigned read_ahead(cpu_t *c, uint64_t pos, unsigned n)
     return n;
 }
 
-/* a stub standing for the not-yet-decoded successor at addr */
+/* a stub standing for the not-yet-decoded successor at addr; its odd page
+ * makes the run loop resolve it before anything else */
 static void stub(dinsn *s, uint64_t addr, dinsn **link)
 {
-    *s = (dinsn){ .fn = exec_invalid, .addr = addr, .page = 1, .len = 0 };
+    *s = (dinsn){ .fn = exec_stub, .addr = addr, .page = 1, .len = 0 };
     s->link = link;
     *link = s;
 }

@@ -94,6 +94,15 @@ void exec_fetch_fault(cpu_t *c, uint64_t addr, unsigned size, mmu_err err)
     record_fault(c, addr, err, addr, size);
 }
 
+/* never reached while TLB tags are page addresses or all-ones: a stub
+ * resolves in the run loop. Should one run anyway, it resolves from here. */
+dinsn *exec_stub(cpu_t *c, dinsn *d)
+{
+    c->regs[CPU_RIP] = d->addr;
+    c->link = d->link;
+    return NULL;
+}
+
 dinsn *exec_jump(cpu_t *c, dinsn *d, uint64_t target)
 {
     dinsn *t = d->taken;
