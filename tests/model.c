@@ -550,25 +550,30 @@ static unsigned guest_page(const model *md, mmu_access k, const model_region *r)
     return ok ? EBIT(MMU_OK) : EBIT(prot);
 }
 
-/* the first faulting page, in address order, decides the error */
-static unsigned guest_check(const model *md, mmu_access k, uint64_t addr, uint64_t size)
+/* The first faulting byte, in address order, decides the error; an access
+ * wrapping past 2^64 whose pages below all pass faults at the nonexistent
+ * byte 2^64, reported as 0. */
+static unsigned guest_check(const model *md, mmu_access k, uint64_t addr, uint64_t size, uint64_t *fault)
 {
     bool wrap = (u128)addr + size > END64;
     uint64_t last_page = wrap ? ~MMASK : (addr + (size - 1)) & ~MMASK;
     for (uint64_t p = addr & ~MMASK;; p += MPAGE) {
         unsigned e = guest_page(md, k, find_region(md, p));
+        *fault = p < addr ? addr : p;
         if (e != EBIT(MMU_OK))
-            return e | (wrap ? EBIT(MMU_ERR_READ_UNMAPPED + k) : 0);
+            return e;
         if (p == last_page)
-            return wrap ? EBIT(MMU_ERR_READ_UNMAPPED + k) : e;
+            break;
     }
+    *fault = 0;
+    return wrap ? EBIT(MMU_ERR_READ_UNMAPPED + k) : EBIT(MMU_OK);
 }
 
-unsigned model_guest(model *md, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
+unsigned model_guest_at(model *md, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size, uint64_t *fault)
 {
     if (size == 0)
         return EBIT(MMU_OK);
-    unsigned e = guest_check(md, k, addr, size);
+    unsigned e = guest_check(md, k, addr, size, fault);
     if (e != EBIT(MMU_OK))
         return e;
     copy(md, addr, buf, size, k == MMU_ACCESS_WRITE);
@@ -578,6 +583,12 @@ unsigned model_guest(model *md, mmu_access k, uint64_t addr, uint8_t *buf, uint6
     for (uint64_t p = addr >> 12; k == MMU_ACCESS_FETCH && p <= last >> 12; p++)
         code_add(md, p);
     return e;
+}
+
+unsigned model_guest(model *md, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
+{
+    uint64_t fault;
+    return model_guest_at(md, k, addr, buf, size, &fault);
 }
 
 unsigned model_read_string(model *md, uint64_t addr, char *buf, size_t cap, size_t *out_len)
@@ -788,6 +799,9 @@ static const char *const labels[] = { NULL, "", "A", "B", "[heap]", "[mmap] libc
 #define N_LABELS (sizeof labels / sizeof *labels)
 #define N_SNAPS 2
 #define MAX_PTR_BYTES (4u << 20) /* host buffers given to map_ptr, per run */
+#define MAX_HOOKS 16
+#define X64(v) ((unsigned long long)(v))
+#define MAX_EVENTS 64
 
 /* a memory-like device: reads and writes its storage at the offset */
 typedef struct rdev {
@@ -812,6 +826,21 @@ struct harness {
 #endif
     model       msnaps[N_SNAPS];
     mmu_err     last_err;
+    struct hk { /* hooks, in the order added */
+        harness    *h;
+        int         idx;
+        bool        live;
+        unsigned    types;
+        uint64_t    begin, end;
+        mmu_hook_id id;
+    } hooks[MAX_HOOKS];
+    int         n_hooks;
+    struct hev { /* events the hooks saw during one op */
+        int      idx;
+        unsigned type, size;
+        uint64_t addr, value;
+    } log[MAX_EVENTS];
+    int         n_log;
     char        msg[2048];
 };
 
@@ -1061,6 +1090,103 @@ bool harness_check(harness *h)
     return cmp_regions(h) && cmp_contents(h) && cmp_stats(h) && cmp_digest(h);
 }
 
+/* ---------------------------------------------------------------- hooks */
+
+/* records the event; never handles a fault */
+static bool hk_cb(mmu_t *m, const mmu_mem_event *ev, void *user)
+{
+    struct hk *k = user;
+    harness *h = k->h;
+    (void)m;
+    if (h->n_log < MAX_EVENTS)
+        h->log[h->n_log] = (struct hev){ k->idx, ev->type, ev->size, ev->addr, ev->value };
+    h->n_log++;
+    return false;
+}
+
+static bool hk_overlaps(const struct hk *k, uint64_t a, uint64_t last)
+{
+    return k->begin > k->end || (k->begin <= last && a <= k->end);
+}
+
+/* the events of one guest access: access hooks first, then (it failed)
+ * the fault hooks of its kind; every hook whose range overlaps a byte of
+ * the access, in the order added */
+static int predict(const harness *h, mmu_access k, uint64_t addr, uint64_t size, const uint8_t *wbytes,
+                   unsigned want, uint64_t fault, struct hev *out)
+{
+    if (size == 0)
+        return 0;
+    uint64_t last = (u128)addr + size > END64 ? UINT64_MAX : addr + (size - 1), value = 0;
+    for (unsigned i = 0; k == MMU_ACCESS_WRITE && i < size && i < 8; i++)
+        value |= (uint64_t)wbytes[i] << (8 * i);
+    int n = 0;
+    unsigned type = 1u << k;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass && MODEL_FAULT_HOOKS_FROM_FAULT) {
+            addr = fault;
+            last = size - 1 > UINT64_MAX - fault ? UINT64_MAX : fault + (size - 1);
+        }
+        for (int i = 0; i < h->n_hooks; i++) {
+            const struct hk *hk = &h->hooks[i];
+            if (hk->live && (hk->types & type) && hk_overlaps(hk, addr, last) && n < MAX_EVENTS)
+                out[n++] = (struct hev){ i, type, (unsigned)size, pass ? fault : addr, value };
+        }
+        if (want == EBIT(MMU_OK))
+            break;
+        bool unmapped = want == EBIT(MMU_ERR_READ_UNMAPPED + k);
+        type = 1u << ((unmapped ? 3 : 6) + k);
+    }
+    return n;
+}
+
+static bool cmp_events(harness *h, const char *what, mmu_access k, uint64_t addr, uint64_t size,
+                       const uint8_t *wbytes, unsigned want, uint64_t fault)
+{
+    struct hev ev[MAX_EVENTS];
+    int n = predict(h, k, addr, size, wbytes, want, fault, ev);
+    if (n != h->n_log)
+        return fail(h, "%s: the hooks saw %d events, the model expects %d", what, h->n_log, n);
+    for (int i = 0; i < n && i < MAX_EVENTS; i++) {
+        const struct hev *g = &h->log[i], *w = &ev[i];
+        if (g->idx != w->idx || g->type != w->type || g->addr != w->addr || g->size != w->size || g->value != w->value)
+            return fail(h, "%s: event %d: hook %d type %#x addr %#llx size %u value %#llx; the model expects hook %d "
+                        "type %#x addr %#llx size %u value %#llx", what, i, g->idx, g->type, X64(g->addr), g->size,
+                        X64(g->value), w->idx, w->type, X64(w->addr), w->size, X64(w->value));
+    }
+    return true;
+}
+
+static bool ex_hook(harness *h, const op *o)
+{
+    if (o->k == OP_HOOK_DEL) {
+        int i = (int)o->c;
+        bool known = i < h->n_hooks;
+        mmu_hook_id id = known ? h->hooks[i].id : 0xdead0000u + (unsigned)i;
+        unsigned want = known && h->hooks[i].live ? EBIT(MMU_OK) : EBIT(MMU_ERR_NOTFOUND);
+        if (known && want == EBIT(MMU_OK))
+            h->hooks[i].live = false;
+        return expect(h, "mmu_hook_del", want, mmu_hook_del(h->m, id));
+    }
+    if (h->n_hooks == MAX_HOOKS)
+        return true;
+    struct hk *k = &h->hooks[h->n_hooks];
+    *k = (struct hk){ h, h->n_hooks, true, o->perms, o->a, o->b, 0 };
+    unsigned want = o->perms == 0 || (o->perms & ~0x1ffu) ? EBIT(MMU_ERR_ARG) : EBIT(MMU_OK);
+    mmu_hook_id id = 0x5e5e;
+    mmu_err got = mmu_hook_add(h->m, o->perms, hk_cb, k, o->a, o->b, &id);
+    if (!expect(h, "mmu_hook_add", want, got))
+        return false;
+    if (got != MMU_OK)
+        return id == 0x5e5e || fail(h, "mmu_hook_add failed but wrote its id");
+    for (int i = 0; i < h->n_hooks; i++)
+        if (h->hooks[i].id == id)
+            return fail(h, "mmu_hook_add reused id %llu", X64(id));
+    k->id = id;
+    h->n_hooks++;
+    return true;
+}
+
 /* ------------------------------------------------------------ exec ops */
 
 #define MAX_IO 0x4000 /* bytes moved by one read/write op, at most */
@@ -1204,8 +1330,12 @@ static bool ex_read(harness *h, const op *o)
         got = mmu_read(h->m, o->a, gb, n);
     } else {
         mmu_access k = o->k == OP_LOAD ? MMU_ACCESS_READ : MMU_ACCESS_FETCH;
-        want = model_guest(&h->md, k, o->a, mb, n);
+        uint64_t fault = 0;
+        want = model_guest_at(&h->md, k, o->a, mb, n, &fault);
+        h->n_log = 0;
         got = k == MMU_ACCESS_READ ? mmu_load(h->m, o->a, gb, n) : mmu_fetch(h->m, o->a, gb, n);
+        if (!cmp_events(h, what, k, o->a, n, NULL, want, fault))
+            return false;
     }
     if (!expect(h, what, want, got))
         return false;
@@ -1223,8 +1353,12 @@ static bool ex_write(harness *h, const op *o)
     pat_fill(buf, n, o->fill, o->c);
     if (o->k == OP_WRITE)
         return expect(h, "mmu_write", model_write(&h->md, o->a, buf, n), mmu_write(h->m, o->a, buf, n));
-    unsigned want = model_guest(&h->md, MMU_ACCESS_WRITE, o->a, buf, n);
-    return expect(h, "mmu_store", want, mmu_store(h->m, o->a, buf, n));
+    uint64_t fault = 0;
+    unsigned want = model_guest_at(&h->md, MMU_ACCESS_WRITE, o->a, buf, n, &fault);
+    h->n_log = 0;
+    mmu_err got = mmu_store(h->m, o->a, buf, n);
+    return cmp_events(h, "mmu_store", MMU_ACCESS_WRITE, o->a, n, buf, want, fault)
+           && expect(h, "mmu_store", want, got);
 }
 
 static bool ex_ptr(harness *h, const op *o)
@@ -1269,18 +1403,23 @@ static bool ex_typed(harness *h, const op *o)
 {
     unsigned w = (unsigned)o->b;
     uint8_t b[8];
+    uint64_t fault = 0;
+    h->n_log = 0;
     if (o->k == OP_STORE_T) {
         model_store_order(&h->md, b, o->c, w);
-        unsigned want = model_guest(&h->md, MMU_ACCESS_WRITE, o->a, b, w);
-        return expect(h, "mmu_store_uN", want, typed_store(h->m, o->a, w, o->c));
+        unsigned want = model_guest_at(&h->md, MMU_ACCESS_WRITE, o->a, b, w, &fault);
+        mmu_err got = typed_store(h->m, o->a, w, o->c);
+        return cmp_events(h, "mmu_store_uN", MMU_ACCESS_WRITE, o->a, w, b, want, fault)
+               && expect(h, "mmu_store_uN", want, got);
     }
     const uint64_t s = 0x5e5e5e5e5e5e5e5eull;
     uint64_t mv = s, gv = s;
-    unsigned want = model_guest(&h->md, MMU_ACCESS_READ, o->a, b, w);
+    unsigned want = model_guest_at(&h->md, MMU_ACCESS_READ, o->a, b, w, &fault);
     if (want == EBIT(MMU_OK))
         mv = model_load_order(&h->md, b, w);
     mmu_err got = typed_load(h->m, o->a, w, &gv);
-    return expect(h, "mmu_load_uN", want, got) && cmp_out(h, "mmu_load_uN", got, gv, mv, s);
+    return cmp_events(h, "mmu_load_uN", MMU_ACCESS_READ, o->a, w, NULL, want, fault)
+           && expect(h, "mmu_load_uN", want, got) && cmp_out(h, "mmu_load_uN", got, gv, mv, s);
 }
 
 #if MODEL_HAVE_STRINGS
@@ -1429,6 +1568,7 @@ bool harness_step(harness *h, const op *o)
 #if MODEL_HAVE_SNAPSHOT
     case OP_SNAP_SAVE: case OP_SNAP_RESTORE: ok = ex_snap(h, o); break;
 #endif
+    case OP_HOOK_ADD: case OP_HOOK_DEL: ok = ex_hook(h, o); break;
     case OP_CHECK: ok = harness_check(h); break;
     default: break;
     }
@@ -1475,7 +1615,8 @@ static const uint16_t weights[OP_COUNT] = {
     [OP_STORE] = 20,        [OP_FETCH] = 16,       [OP_LOAD_T] = 24,      [OP_STORE_T] = 24,
     [OP_READ_STRING] = 8 * MODEL_HAVE_STRINGS,     [OP_WRITE_STRING] = 8 * MODEL_HAVE_STRINGS,
     [OP_SEARCH] = 12 * MODEL_HAVE_SEARCH,          [OP_SNAP_SAVE] = 4 * MODEL_HAVE_SNAPSHOT,
-    [OP_SNAP_RESTORE] = 5 * MODEL_HAVE_SNAPSHOT,   [OP_CHECK] = 3,
+    [OP_SNAP_RESTORE] = 5 * MODEL_HAVE_SNAPSHOT,   [OP_HOOK_ADD] = 4,      [OP_HOOK_DEL] = 2,
+    [OP_CHECK] = 3,
 };
 
 static uint8_t pick_kind(op_src *s)
@@ -1633,6 +1774,12 @@ static void gen_args(harness *h, op_src *s, op *o)
     case OP_WRITE_STRING: o->a = gen_addr(h, s); o->b = below(s, 4) ? below(s, 40) : below(s, 600); break;
     case OP_SEARCH: gen_search(h, s, o); break;
     case OP_SNAP_SAVE: case OP_SNAP_RESTORE: o->a = below(s, N_SNAPS); o->flags = below(s, 4) == 0; break;
+    case OP_HOOK_ADD:
+        o->perms = below(s, 16) ? 1 + (unsigned)below(s, 0x1ff) : below(s, 2) ? 0 : 0x201;
+        o->a = gen_addr(h, s);
+        o->b = below(s, 4) ? o->a + below(s, 4 * MPAGE) : o->a - 1 - below(s, 2); /* begin > end: all */
+        break;
+    case OP_HOOK_DEL: o->c = below(s, MAX_HOOKS + 2); break;
     default: o->a = gen_addr(h, s); o->b = gen_size(h, s, o->a, true); break;
     }
 }
@@ -1720,7 +1867,6 @@ static void print_label(FILE *f, unsigned i)
         fprintf(f, "NULL");
 }
 
-#define X64(v) ((unsigned long long)(v))
 
 static void print_map_like(FILE *f, const op *o, int *n_dev)
 {
@@ -1777,6 +1923,11 @@ static void print_op(FILE *f, const op *o, int *n_dev)
         return;
     case OP_SNAP_SAVE: fprintf(f, "mmu_snapshot_save(m, &snap[%llu]);%s\n", a, o->flags & 1 ? " /* + write/read */" : ""); return;
     case OP_SNAP_RESTORE: fprintf(f, "mmu_snapshot_restore(m, snap[%llu]);\n", a); return;
+    case OP_HOOK_ADD:
+        fprintf(f, "mmu_hook_add(m, %#x, record_event, NULL, %#llx, %#llx, &id[n_id++]); /* returns false */\n",
+                o->perms, a, b);
+        return;
+    case OP_HOOK_DEL: fprintf(f, "mmu_hook_del(m, id[%llu]); /* a bogus id past n_id */\n", c); return;
     default: fprintf(f, "/* compare all contents, stats and the digest */\n"); return;
     }
 }
