@@ -213,6 +213,7 @@ static mmu_err apply_raw(mmu_t *mm, const op *o, void *ptr, uint64_t *out)
     case OP_PROTECT: return mmu_protect(mm, o->a, o->b, o->perms);
     case OP_SET_LABEL: return mmu_set_label(mm, o->a, o->b, l);
     case OP_MAP_ANYWHERE: return mmu_map_anywhere(mm, o->a, o->b, o->c, o->d, o->perms, l, out);
+    case OP_HOOK_ADD: return mmu_hook_add(mm, o->perms, never, NULL, o->a, o->b, out);
     case OP_WRITE: return mmu_write(mm, o->a, "0123456789abcdef", o->b < 16 ? o->b : 16);
     case OP_SEARCH: {
         size_t n;
@@ -252,9 +253,12 @@ static void oom_stream(uint64_t seed, size_t len)
     harness_free(h);
 }
 
+/* SOFTMMU_OOM_STREAMS=N: N streams of 300 ops (default 8) */
 Test(oom, random_states_fail_cleanly_at_every_allocation)
 {
-    for (uint64_t seed = 1; seed <= 8; seed++)
+    const char *env = getenv("SOFTMMU_OOM_STREAMS");
+    uint64_t n = env && *env ? strtoull(env, NULL, 0) : 8;
+    for (uint64_t seed = 1; seed <= n; seed++)
         oom_stream(seed * 0x1234567, 300);
 }
 
