@@ -131,6 +131,7 @@ struct cpu {
     unsigned    hook_depth; /* > 0 while callbacks run */
     bool        hooks_dirty;
     unsigned    n_code_hooks;
+    chook       solo;   /* the code hook when there is exactly one (solo.fn.code set) */
     mmu_hook_id next_hook_id;
 
     csh      cs;

@@ -136,6 +136,17 @@ static void hooks_leave(cpu_t *c)
         compact_hooks(c);
 }
 
+/* a single code hook is called straight from the run loop */
+static void find_solo(cpu_t *c)
+{
+    c->solo.fn.code = NULL;
+    if (c->n_code_hooks != 1)
+        return;
+    for (size_t i = 0; i < c->n_hooks; i++)
+        if (!c->hooks[i].dead && c->hooks[i].kind == CHOOK_CODE)
+            c->solo = c->hooks[i];
+}
+
 /* hooks added by a callback wait for the next instruction; the array may
  * move under a callback, so entries are re-read by index */
 static NOINLINE void run_code_hooks(cpu_t *c, const dinsn *d)
@@ -178,6 +189,7 @@ static mmu_err hook_add(cpu_t *c, chook h, mmu_hook_id *out_id)
     c->hooks[c->n_hooks++] = h;
     if (h.kind == CHOOK_CODE && c->n_code_hooks++ == 0)
         c->attn |= ATTN_CODE_HOOKS;
+    find_solo(c);
     if (out_id)
         *out_id = h.id;
     return MMU_OK;
@@ -211,6 +223,7 @@ mmu_err cpu_hook_del(cpu_t *c, mmu_hook_id id)
         h->dead = true;
         if (h->kind == CHOOK_CODE && --c->n_code_hooks == 0)
             c->attn &= ~(unsigned)ATTN_CODE_HOOKS;
+        find_solo(c);
         if (c->hook_depth)
             c->hooks_dirty = true;
         else
@@ -310,7 +323,12 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
                 EXIT(CPU_EXIT_STOPPED);
             if (!hooked) {
                 c->regs[CPU_RIP] = d->addr;
-                run_code_hooks(c, d);
+                if (LIKELY(c->solo.fn.code != NULL)) {
+                    if (in_range(&c->solo, d->addr))
+                        c->solo.fn.code(c, d->addr, d->len, c->solo.user);
+                } else {
+                    run_code_hooks(c, d);
+                }
                 hooked = true;
                 if (c->attn & ATTN_STOP)
                     return CPU_EXIT_STOPPED;
