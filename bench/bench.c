@@ -280,32 +280,41 @@ static double mem_latency_ns(uint64_t size)
     return t;
 }
 
+typedef struct machine {
+    char     cpu[128], uc[32], kernel[65], lat_span[24];
+    long     cores;
+    double   lat_ns;
+} machine;
+
+static void machine_probe(machine *mc)
+{
+    struct utsname u;
+    cpu_model(mc->cpu, sizeof mc->cpu);
+    unicorn_version(mc->uc, sizeof mc->uc);
+    snprintf(mc->kernel, sizeof mc->kernel, "%s", uname(&u) == 0 ? u.release : "?");
+    mc->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    uint64_t span = BENCH_SIZE(64 * MiB, 16 * MiB);
+    mc->lat_ns = mem_latency_ns(span);
+    bench_size_str(span, mc->lat_span);
+}
+
 static void print_header(void)
 {
-    char cpu[128], uc[32];
-    struct utsname u;
-    cpu_model(cpu, sizeof cpu);
-    unicorn_version(uc, sizeof uc);
-    if (uname(&u) != 0)
-        snprintf(u.release, sizeof u.release, "?");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    uint64_t lat_size = BENCH_SIZE(64 * MiB, 16 * MiB);
-    double lat = mem_latency_ns(lat_size);
-    char sz[24];
-    bench_size_str(lat_size, sz);
+    machine mc;
+    machine_probe(&mc);
     if (bench.json) {
         printf("{\n  \"machine\": {\"cpu\": \"%s\", \"cores\": %ld, \"kernel\": \"%s\", \"compiler\": \"%s\", "
                "\"build\": \"%s\", \"unicorn\": \"%s\", \"reps\": %d, \"quick\": %s, "
                "\"mem_latency_ns\": %.1f, \"mem_latency_span\": \"%s\"},\n  \"rows\": [\n",
-               cpu, cores, u.release, __VERSION__, SOFTMMU_BENCH_BUILD_TYPE, uc, bench.reps,
-               bench.quick ? "true" : "false", lat, sz);
+               mc.cpu, mc.cores, mc.kernel, __VERSION__, SOFTMMU_BENCH_BUILD_TYPE, mc.uc, bench.reps,
+               bench.quick ? "true" : "false", mc.lat_ns, mc.lat_span);
         return;
     }
     printf("softmmu-bench %d.%d.%d  machine: %s, %ld cores, Linux %s\n", SOFTMMU_VERSION_MAJOR,
-           SOFTMMU_VERSION_MINOR, SOFTMMU_VERSION_PATCH, cpu, cores, u.release);
-    printf("memory latency: %.0f ns per dependent load over %s\n", lat, sz);
+           SOFTMMU_VERSION_MINOR, SOFTMMU_VERSION_PATCH, mc.cpu, mc.cores, mc.kernel);
+    printf("memory latency: %.0f ns per dependent load over %s\n", mc.lat_ns, mc.lat_span);
     printf("build: %s, cc %s; unicorn: %s; median of %d reps after a warm-up%s\n", SOFTMMU_BENCH_BUILD_TYPE,
-           __VERSION__, uc, bench.reps, bench.quick ? "; --quick (tiny sizes)" : "");
+           __VERSION__, mc.uc, bench.reps, bench.quick ? "; --quick (tiny sizes)" : "");
     printf("ratio = ours / baseline; time units: lower is better, GB/s and Minsn/s: higher is better\n\n");
     printf("%-20s %-42s %11s  %-24s %7s  %-9s %-4s %12s\n", "row", "workload", "ours", "baseline", "ratio",
            "target", "", "unicorn");

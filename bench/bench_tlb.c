@@ -463,6 +463,20 @@ static void miss_emit(const char *names[2], double miss, double hit, unsigned tl
         bench_emit(&d);
 }
 
+static uint64_t tlb_misses(const mmu_t *m)
+{
+    mmu_stats st;
+    mmu_get_stats(m, &st);
+    return st.tlb_misses;
+}
+
+/* the row means nothing unless (nearly) every load missed */
+static void check_all_missed(const char *name, uint64_t misses, uint64_t loads)
+{
+    if (misses < loads * 99 / 100)
+        fprintf(stderr, "bench: %s: only %" PRIu64 " of %" PRIu64 " loads missed\n", name, misses, loads);
+}
+
 static void miss_rows(unsigned tlb, const char *miss_name, const char *cost_name)
 {
     const char *names[2] = { miss_name, cost_name };
@@ -477,17 +491,10 @@ static void miss_rows(unsigned tlb, const char *miss_name, const char *cost_name
     bool ok = miss.off && miss.m && hit.m;
     bench_job jobs[2] = { { ok ? bench_loads_mmu : NULL, &miss }, { ok ? bench_loads_mmu : NULL, &hit } };
     double out[2];
-    mmu_stats s0, s1;
-    if (ok)
-        mmu_get_stats(miss.m, &s0);
+    uint64_t misses = ok ? tlb_misses(miss.m) : 0;
     bench_measure(jobs, 2, out);
-    if (ok) {
-        mmu_get_stats(miss.m, &s1);
-        uint64_t loads = (uint64_t)miss.n * (uint64_t)(bench.reps + 1);
-        if (s1.tlb_misses - s0.tlb_misses < loads * 99 / 100)
-            fprintf(stderr, "bench: %s: only %" PRIu64 " of %" PRIu64 " loads missed\n",
-                    miss_name, s1.tlb_misses - s0.tlb_misses, loads);
-    }
+    if (ok)
+        check_all_missed(miss_name, tlb_misses(miss.m) - misses, (uint64_t)miss.n * (uint64_t)(bench.reps + 1));
     miss_emit(names, out[0], out[1], tlb, pages);
     mmu_close(miss.m);
     mmu_close(hit.m);
