@@ -258,15 +258,18 @@ dinsn *exec_int3(cpu_t *c, dinsn *d)
 }
 
 /* RCX = next RIP, R11 = RFLAGS, then the hooks; they may move RIP, so the
- * loop resolves it afresh. Unhandled: an exception at the syscall. */
+ * loop resolves it afresh. Unhandled: an exception at the syscall, with
+ * RCX and R11 as they were. */
 dinsn *exec_syscall(cpu_t *c, dinsn *d)
 {
-    uint64_t next = d->addr + d->len;
+    uint64_t next = d->addr + d->len, rcx = c->regs[CPU_RCX], r11 = c->regs[CPU_R11];
     c->regs[CPU_RCX] = next;
     c->regs[CPU_R11] = cpu_reg_read(c, CPU_RFLAGS);
     c->regs[CPU_RIP] = next;
-    if (!exec_syscall_hooks(c))
+    if (!exec_syscall_hooks(c)) {
+        c->regs[CPU_RCX] = rcx, c->regs[CPU_R11] = r11;
         return exec_exit(c, d->addr, CPU_EXIT_EXCEPTION);
+    }
     c->link = NULL;
     return NULL;
 }

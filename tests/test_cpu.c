@@ -657,6 +657,25 @@ Test(cpu, nops_of_every_length_and_endbr64)
     EQ(RIP, CODE + 52);
 }
 
+Test(cpu, string_source_takes_the_segment_override)
+{
+    SET(FS_BASE, DATA + 0x100), SET(RSI, 0x10), SET(RDI, DATA), SET(RCX, 2);
+    OK(mmu_write(m, DATA + 0x110, "ab", 2));
+    RUN_OK(0xf3, 0x64, 0xa4); /* rep movsb byte [rdi], byte fs:[rsi] */
+    char buf[3] = { 0 };
+    OK(mmu_read(m, DATA, buf, 2));
+    cr_assert_str_eq(buf, "ab");
+    EQ(RSI, 0x12);
+}
+
+Test(cpu, jecxz_tests_the_low_half)
+{
+    SET(RCX, 0x100000000), SET(RBX, 0);
+    RUN_OK(0x67, 0xe3, 0x03, /* jecxz +3 */
+           0x48, 0xff, 0xc3); /* inc rbx (skipped) */
+    EQ(RBX, 0);
+}
+
 Test(cpu, fs_gs_segment_bases)
 {
     SET(FS_BASE, DATA), SET(GS_BASE, DATA + 0x100);
@@ -796,6 +815,22 @@ Test(cpu, fetch_faults_unmapped_and_not_executable)
     OK(cpu_run(c, CODE, CODE + 1, 0, &ex)); /* a clean run clears it */
     cpu_last_fault(c, &f);
     cr_assert_eq(f.err, MMU_OK);
+}
+
+static bool map_code_on_fault(mmu_t *mm, const mmu_mem_event *ev, void *user)
+{
+    (void)user;
+    uint64_t page = ev->addr & ~0xfffull;
+    return mmu_map(mm, page, 0x1000, MMU_PROT_ALL, "jit") == MMU_OK && mmu_write(mm, page, "\xf4", 1) == MMU_OK;
+}
+
+Test(cpu, fetch_fault_handled_by_a_hook_continues)
+{
+    OK(mmu_hook_add(m, MMU_HOOK_MEM_FETCH_UNMAPPED, map_code_on_fault, NULL, 1, 0, NULL));
+    cpu_exit ex;
+    OK(cpu_run(c, 0x80000, 0, 0, &ex));
+    cr_assert_eq(ex, CPU_EXIT_HLT);
+    EQ(RIP, 0x80001);
 }
 
 Test(cpu, instruction_across_a_page_boundary)
@@ -1006,8 +1041,11 @@ Test(cpu, syscall_hooks_run_in_order_until_handled)
 
 Test(cpu, unhandled_syscall_is_an_exception_at_the_syscall)
 {
+    SET(RCX, 5), SET(R11, 6);
     cr_assert_eq(RUN(0x90, 0x0f, 0x05), CPU_EXIT_EXCEPTION);
     EQ(RIP, CODE + 1);
+    EQ(RCX, 5);
+    EQ(R11, 6);
     sys a = { .handle = false };
     mmu_hook_id id;
     OK(cpu_hook_syscall(c, on_syscall, &a, &id));
