@@ -245,20 +245,18 @@ static void compact_hooks(mmu_t *m)
     m->hooks_dirty = false;
 }
 
-/* Runs the live hooks for one event type bit. With stop_on_true, stops at
- * the first hook that returns true and reports it. */
-static bool run_hooks(mmu_t *m, unsigned type, uint64_t addr, uint64_t size, uint64_t value, bool stop_on_true)
+/* Runs the live hooks for ev->type whose range overlaps [lo, hi]. With
+ * stop_on_true, stops at the first hook that returns true and reports it. */
+static bool run_hooks(mmu_t *m, const mmu_mem_event *ev, uint64_t lo, uint64_t hi, bool stop_on_true)
 {
-    uint64_t last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
-    mmu_mem_event ev = { type, addr, (unsigned)size, value };
     size_t n = m->n_hooks; /* hooks added by a callback wait for the next event */
     bool handled = false;
     m->hook_depth++;
     for (size_t i = 0; i < n && !handled; i++) {
         hook h = m->hooks[i]; /* the array may move under the callback */
-        if (h.dead || !(h.types & type) || !overlaps(&h, addr, last))
+        if (h.dead || !(h.types & ev->type) || !overlaps(&h, lo, hi))
             continue;
-        if (h.fn(m, &ev, h.user) && stop_on_true)
+        if (h.fn(m, ev, h.user) && stop_on_true)
             handled = true;
     }
     if (--m->hook_depth == 0 && m->hooks_dirty)
@@ -379,29 +377,41 @@ static void mark_code(mmu_t *m, uint64_t addr, uint64_t size)
     }
 }
 
-static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
+/* Checks the access; on a fault runs the fault hooks and retries while one
+ * reports it handled, at most MAX_FAULT_RETRIES times in a row. */
+static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size, uint64_t value)
 {
-    uint64_t value = 0, fault_addr;
-    if (k == MMU_ACCESS_WRITE)
-        memcpy(&value, buf, size < 8 ? size : 8);
-    m->tlb_misses++;
-    if (m->n_access_hooks[k])
-        run_hooks(m, 1u << k, addr, size, value, false);
+    uint64_t last = addr + (size - 1), fault_addr; /* last wraps only for accesses that fault */
     for (unsigned tries = 0;; tries++) {
         mmu_err err = guest_check(m, k, addr, size, &fault_addr);
         if (!err)
-            break;
+            return MMU_OK;
         m->faults++;
         bool unmapped = err == MMU_ERR_READ_UNMAPPED + k;
-        unsigned type = 1u << ((unmapped ? 3 : 6) + k);
-        if (tries >= MAX_FAULT_RETRIES || !run_hooks(m, type, fault_addr, size, value, true))
+        mmu_mem_event ev = { 1u << ((unmapped ? 3 : 6) + k), fault_addr, (unsigned)size, value };
+        /* the hooks see the faulting bytes: from the fault to the end */
+        uint64_t hi = last < addr && fault_addr >= addr ? UINT64_MAX : last;
+        if (tries >= MAX_FAULT_RETRIES || !run_hooks(m, &ev, fault_addr, hi, true))
             return err;
     }
-    if (k == MMU_ACCESS_WRITE) {
-        mmu_err err = prepare_write(m, addr, size);
-        if (err)
-            return err;
+}
+
+static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
+{
+    uint64_t value = 0;
+    if (k == MMU_ACCESS_WRITE)
+        memcpy(&value, buf, size < 8 ? size : 8);
+    m->tlb_misses++;
+    if (m->n_access_hooks[k]) {
+        uint64_t last = addr + (size - 1);
+        mmu_mem_event ev = { 1u << k, addr, (unsigned)size, value };
+        run_hooks(m, &ev, addr, last < addr ? UINT64_MAX : last, false);
     }
+    mmu_err err = check_or_fault(m, k, addr, size, value);
+    if (!err && k == MMU_ACCESS_WRITE)
+        err = prepare_write(m, addr, size);
+    if (err)
+        return err;
     if (!copy_pages(m, addr, buf, size, k == MMU_ACCESS_WRITE ? DIR_WRITE : DIR_READ))
         return MMU_ERR_READ_UNMAPPED + k; /* a device unmapped part of it */
     uint64_t page = addr & ~PAGE_MASK;
