@@ -550,6 +550,20 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     CC16(J, dec_jcc), CC16(CMOV, dec_cmov), CC16(SET, dec_setcc),
 };
 
+/* lock is only valid on these, with a memory destination (else #UD) */
+static bool lock_ok(const view *v)
+{
+    switch (v->ci->id) {
+    case X86_INS_ADD: case X86_INS_ADC: case X86_INS_AND: case X86_INS_BTC: case X86_INS_BTR:
+    case X86_INS_BTS: case X86_INS_CMPXCHG: case X86_INS_DEC: case X86_INS_INC: case X86_INS_NEG:
+    case X86_INS_NOT: case X86_INS_OR: case X86_INS_SBB: case X86_INS_SUB: case X86_INS_XADD:
+    case X86_INS_XCHG: case X86_INS_XOR:
+        return v->n >= 1 && v->op[0].kind == OP_MEM;
+    default:
+        return false;
+    }
+}
+
 /* Fills d from Capstone's instruction. false: not in the subset. */
 static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
 {
@@ -563,6 +577,8 @@ static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
     } else {
         const decoder *dc = ci->id < X86_INS_ENDING ? &DECODERS[ci->id] : NULL;
         if (!dc || !dc->fn || !read_ops(&v, d))
+            return false;
+        if (v.x->prefix[0] == 0xf0 && !lock_ok(&v))
             return false;
         set_regs(&v, d);
         d->fn = dc->fn(&v, d, dc->arg);

@@ -698,6 +698,7 @@ Test(cpu, invalid_instructions_exit_at_rip_unchanged)
         { 0x06 },             /* push es: not in 64-bit mode */
         { 0x0f, 0x28, 0xc1 }, /* movaps xmm0, xmm1 */
         { 0x66, 0xc3 },       /* ret with 16-bit operand */
+        { 0xf0, 0x01, 0xc3 }, /* lock add ebx, eax: lock needs memory */
     };
     for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
         SET(RAX, 42);
