@@ -8,6 +8,7 @@
 #include "alloc_test.h"
 #include "mmu_int.h" /* host pointer identity for the no-copy checks */
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -874,6 +875,44 @@ Test(hostmem, unmapping_every_other_page_returns_all_their_memory, .timeout = 12
     uint8_t b = 0;
     OK(mmu_read(m, base + 0x1000, &b, 1));
     cr_assert_eq(b, 'x');
+}
+
+/* guest RAM comes from slabs shared by all MMUs of the process */
+static void *churn(void *arg)
+{
+    mmu_t *mm;
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    if (mmu_open(NULL, &mm) != MMU_OK)
+        return "open";
+    for (int round = 0; round < 1000; round++) {
+        for (uint64_t i = 0; i < 16; i++) {
+            uint8_t b = (uint8_t)(seed + i);
+            if (mmu_map(mm, 0x100000 + i * 0x3000, 0x2000, MMU_PROT_ALL, NULL) != MMU_OK ||
+                mmu_write(mm, 0x100000 + i * 0x3000 + 0x1fff, &b, 1) != MMU_OK)
+                return "map";
+        }
+        for (uint64_t i = 0; i < 16; i++) {
+            uint8_t b = 0;
+            if (mmu_read(mm, 0x100000 + i * 0x3000 + 0x1fff, &b, 1) != MMU_OK || b != (uint8_t)(seed + i))
+                return "contents";
+            if (mmu_unmap(mm, 0x100000 + i * 0x3000, 0x2000) != MMU_OK)
+                return "unmap";
+        }
+    }
+    mmu_close(mm);
+    return NULL;
+}
+
+Test(hostmem, mmus_in_several_threads_do_not_share_pages)
+{
+    pthread_t t[4];
+    for (uintptr_t i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, churn, (void *)(i * 50)), 0);
+    for (int i = 0; i < 4; i++) {
+        void *res;
+        pthread_join(t[i], &res);
+        cr_assert_null(res, "thread %d failed at %s", i, (const char *)res);
+    }
 }
 
 static uint8_t *host_of(uint64_t addr)
