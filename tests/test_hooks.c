@@ -318,6 +318,38 @@ Test(fault, handled_prot_fault_after_protect_is_retried)
     cr_assert_eq(calls, 2);
 }
 
+/* maps the page if it is unmapped, else opens it up; counts its calls */
+static bool fix_any(mmu_t *mm, const mmu_mem_event *ev, void *user)
+{
+    uint64_t page = ev->addr & ~0xfffull;
+    (*(int *)user)++;
+    if (mmu_is_mapped(mm, page, 0x1000))
+        return mmu_protect(mm, page, 0x1000, MMU_PROT_ALL) == MMU_OK;
+    return mmu_map(mm, page, 0x1000, MMU_PROT_ALL, "fixed") == MMU_OK &&
+           mmu_write_ptr(mm, page, 0x7777, 8, false) == MMU_OK;
+}
+
+Test(fault, every_kind_handled_by_fixing_the_page_is_retried_and_succeeds)
+{
+    int calls = 0;
+    OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, fix_any, &calls, 1, 0, NULL));
+    uint64_t v = 0;
+    uint8_t code[4];
+    OK(mmu_load_u64(m, P, &v)); /* READ_UNMAPPED */
+    cr_assert_eq(v, 0x7777);
+    OK(mmu_store_u64(m, P + 0x1008, 5)); /* WRITE_UNMAPPED */
+    OK(mmu_fetch(m, P + 0x2000, code, 4)); /* FETCH_UNMAPPED */
+    cr_assert_eq(code[0], 0x77);
+    cr_assert_eq(calls, 3);
+    OK(mmu_protect(m, P, 0x3000, MMU_PROT_NONE));
+    OK(mmu_load_u64(m, P, &v)); /* READ_PROT */
+    OK(mmu_store_u64(m, P + 0x1008, 6)); /* WRITE_PROT */
+    OK(mmu_fetch(m, P + 0x2000, code, 4)); /* FETCH_PROT */
+    cr_assert_eq(calls, 6);
+    cr_assert_eq(v, 0x7777);
+    cr_assert_eq(rd64(m, P + 0x1008), 6);
+}
+
 static bool lie(mmu_t *mm, const mmu_mem_event *ev, void *user)
 {
     (void)mm, (void)ev;
