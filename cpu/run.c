@@ -271,7 +271,8 @@ static bool refetch(cpu_t *c, const dinsn *d)
 static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
 {
     mmu_fast_ *f = (mmu_fast_ *)c->mmu;
-    dinsn *d = NULL, *fresh = NULL;
+    dinsn *d = NULL;     /* the next instruction; NULL: resolve c->regs[RIP] */
+    dinsn *fresh = NULL; /* just fetched (decoded or re-fetched): no TLB check */
     bool hooked = false; /* code hooks already ran for d */
     for (;;) {
         if (UNLIKELY(f->code_gen != c->gen)) {
