@@ -378,10 +378,12 @@ static void mark_code(mmu_t *m, uint64_t addr, uint64_t size)
 }
 
 /* Checks the access; on a fault runs the fault hooks and retries while one
- * reports it handled, at most MAX_FAULT_RETRIES times in a row. */
-static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size, uint64_t value)
+ * reports it handled, at most MAX_FAULT_RETRIES times in a row. As access
+ * hooks, fault hooks fire when their range overlaps any byte of the access
+ * (API.md), [addr, last]; the event carries the first faulting byte. */
+static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size, uint64_t last, uint64_t value)
 {
-    uint64_t last = addr + (size - 1), fault_addr; /* last wraps only for accesses that fault */
+    uint64_t fault_addr;
     for (unsigned tries = 0;; tries++) {
         mmu_err err = guest_check(m, k, addr, size, &fault_addr);
         if (!err)
@@ -389,25 +391,22 @@ static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t si
         m->faults++;
         bool unmapped = err == MMU_ERR_READ_UNMAPPED + k;
         mmu_mem_event ev = { 1u << ((unmapped ? 3 : 6) + k), fault_addr, (unsigned)size, value };
-        /* the hooks see the faulting bytes: from the fault to the end */
-        uint64_t hi = last < addr && fault_addr >= addr ? UINT64_MAX : last;
-        if (tries >= MAX_FAULT_RETRIES || !run_hooks(m, &ev, fault_addr, hi, true))
+        if (tries >= MAX_FAULT_RETRIES || !run_hooks(m, &ev, addr, last, true))
             return err;
     }
 }
 
 static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
 {
-    uint64_t value = 0;
+    uint64_t value = 0, last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
     if (k == MMU_ACCESS_WRITE)
         memcpy(&value, buf, size < 8 ? size : 8);
     m->tlb_misses++;
     if (m->n_access_hooks[k]) {
-        uint64_t last = addr + (size - 1);
         mmu_mem_event ev = { 1u << k, addr, (unsigned)size, value };
-        run_hooks(m, &ev, addr, last < addr ? UINT64_MAX : last, false);
+        run_hooks(m, &ev, addr, last, false);
     }
-    mmu_err err = check_or_fault(m, k, addr, size, value);
+    mmu_err err = check_or_fault(m, k, addr, size, last, value);
     if (!err && k == MMU_ACCESS_WRITE)
         err = prepare_write(m, addr, size);
     if (err)

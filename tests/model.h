@@ -31,11 +31,10 @@
 #endif
 
 /* API.md: "a hook fires when its range overlaps any byte of the access".
- * The MMU matches fault hooks against [first faulting byte, that + size)
- * instead, so a fault hook covering only the start of a faulting access is
- * not called. Reported; until settled the model follows the MMU (1). */
+ * The MMU used to match fault hooks against [first faulting byte, that +
+ * size); it now follows API.md for fault hooks too (0). */
 #ifndef MODEL_FAULT_HOOKS_FROM_FAULT
-#define MODEL_FAULT_HOOKS_FROM_FAULT 1
+#define MODEL_FAULT_HOOKS_FROM_FAULT 0
 #endif
 
 typedef unsigned __int128 u128;

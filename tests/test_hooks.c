@@ -199,21 +199,24 @@ Test(fault, only_the_second_page_faults)
     cr_assert_eq(rd64(m, P + 0xff8), 0, "a failed store wrote its first half");
 }
 
-Test(fault, fault_hooks_see_only_the_faulting_bytes)
+Test(fault, fault_hooks_fire_for_any_byte_of_the_access)
 {
-    /* an 8-byte load at P+0xffc faults at P+0x1000 and touches up to P+0x1003 */
-    rec before = { 0 }, inside = { 0 }, past_end = { 0 }, mapped_part = { 0 };
+    /* an 8-byte load at P+0xffc faults at P+0x1000 and touches P+0xffc..P+0x1003 */
+    rec before = { 0 }, inside = { 0 }, past_end = { 0 }, mapped_part = { 0 }, earlier = { 0 };
     OK(mmu_map(m, P, 0x1000, MMU_PROT_ALL, NULL));
     OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, record, &before, P + 0xfff, P + 0x1000, NULL));
     OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, record, &inside, P + 0x1003, P + 0x1003, NULL));
     OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, record, &past_end, P + 0x1004, P + 0x1fff, NULL));
-    OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, record, &mapped_part, P, P + 0xfff, NULL));
+    OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, record, &mapped_part, P + 0xffc, P + 0xffd, NULL));
+    OK(mmu_hook_add(m, MMU_HOOK_MEM_INVALID, record, &earlier, P, P + 0xffb, NULL));
     uint64_t v;
     ERR(mmu_load_u64(m, P + 0xffc, &v), MMU_ERR_READ_UNMAPPED);
     cr_assert_eq(before.n, 1);
     cr_assert_eq(inside.n, 1);
+    cr_assert_eq(mapped_part.n, 1, "API.md: any byte of the access");
+    expect_ev(&mapped_part, 0, MMU_HOOK_MEM_READ_UNMAPPED, P + 0x1000, 8, 0);
     cr_assert_eq(past_end.n, 0, "fired for bytes the access does not touch");
-    cr_assert_eq(mapped_part.n, 0, "fired for the part that did not fault");
+    cr_assert_eq(earlier.n, 0);
 }
 
 Test(fault, first_faulting_byte_of_a_long_access)
