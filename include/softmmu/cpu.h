@@ -29,7 +29,8 @@ typedef enum cpu_reg {
 
 /* Creates an x86-64 long-mode CPU on m (which it does not own: close the CPU
  * before the MMU). Registers start at 0, RFLAGS at 0x2.
- * Errors: MMU_ERR_ARG (NULL), MMU_ERR_NOMEM (also if Capstone fails). */
+ * Errors: MMU_ERR_ARG (NULL, or an MMU configured big-endian: x86 is
+ * little-endian), MMU_ERR_NOMEM (also if Capstone fails). */
 MMU_API mmu_err cpu_open(mmu_t *m, cpu_t **out);
 
 /* Frees the CPU and its hooks and caches. NULL is a no-op. */
@@ -77,7 +78,8 @@ typedef struct cpu_fault {
  * (0 = no limit), cpu_stop() is called, or an exit condition; the reason
  * goes to *out_exit (may be NULL). Like uc_emu_start, a fault or invalid
  * instruction is an exit reason, not an error.
- * Errors: MMU_ERR_ARG (c NULL), MMU_ERR_NOMEM. */
+ * Errors: MMU_ERR_ARG (c NULL, or called from inside a hook of a running
+ * cpu_run), MMU_ERR_NOMEM. */
 MMU_API mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_exit *out_exit);
 
 /* Asks cpu_run to return CPU_EXIT_STOPPED after the current instruction
