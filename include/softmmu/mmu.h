@@ -332,9 +332,11 @@ enum {
 
 typedef struct mmu_mem_event {
     unsigned type;  /* exactly one MMU_HOOK_MEM_* bit */
-    uint64_t addr;  /* access start; for a fault, the first faulting byte */
+    uint64_t addr;  /* access start; for a fault, the first faulting byte (an access
+                       wrapping past 2^64 with every page below mapped: 0) */
     unsigned size;  /* size of the whole access */
-    uint64_t value; /* value being written (little-endian, first 8 bytes), else 0 */
+    uint64_t value; /* writes: the first 8 bytes as stored in guest memory, read
+                       little-endian whatever the configured order; else 0 */
 } mmu_mem_event;
 
 /* Fault hooks return true for "handled: translate again and retry"; access
@@ -345,7 +347,9 @@ typedef uint64_t mmu_hook_id;
 
 /* Registers fn for the event kinds in types (MMU_HOOK_MEM_* bits) on guest
  * accesses (mmu_load/store/fetch and the inline typed accessors) touching
- * any byte of [begin, end] (inclusive; begin > end = all addresses). Access
+ * any byte of [begin, end] (inclusive; begin > end = all addresses); for
+ * access and fault hooks alike, "touching" means the range overlaps any byte
+ * of the access, not only its first and last bytes as in Qiling. Access
  * hooks fire before the access. Fault hooks of one event run in the order
  * added until one returns true; the access is then retried, at most 8 times
  * in a row. Pages with no hook keep the TLB fast path. *out_id (may be
