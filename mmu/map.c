@@ -125,23 +125,23 @@ mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd
 
 /* ------------------------------------------------------------- splitting */
 
-/* Makes addr a region boundary: if a region straddles it, cut it in two,
- * using *spare (set to NULL when consumed). Never copies data. */
-static void split_at(mmu_t *m, uint64_t addr, region **spare)
+/* Makes addr a region boundary: if a region straddles it, cuts it in two,
+ * the right part going into node, and returns true (node consumed). Never
+ * copies data. */
+bool region_split(mmu_t *m, uint64_t addr, region *node)
 {
     region *r = ri_find(&m->ri, addr);
     if (!r || r->start == addr)
-        return;
-    region *right = *spare;
-    *spare = NULL;
-    *right = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
-                       .label = label_ref(r->label), .dev = r->dev };
+        return false;
+    *node = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
+                      .label = label_ref(r->label), .dev = r->dev };
     if (r->host)
-        right->host = r->host + (addr - r->start);
+        node->host = r->host + (addr - r->start);
     if (r->dev)
         r->dev->refs++;
     r->last = addr - 1;
-    ri_insert(&m->ri, right);
+    ri_insert(&m->ri, node);
+    return true;
 }
 
 /* does a region straddle addr (so that a split is needed there)? */
@@ -164,9 +164,9 @@ static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
         }
     }
     if (cut[0])
-        split_at(m, a, &spare[0]);
+        region_split(m, a, spare[0]);
     if (cut[1])
-        split_at(m, last + 1, &spare[1]);
+        region_split(m, last + 1, spare[1]);
     return MMU_OK;
 }
 

@@ -162,6 +162,7 @@ mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size) MUST_CHECK;
 /* Region bookkeeping used by map.c and snapshot.c. */
 region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l);
 void    region_destroy(mmu_t *m, region *r, bool release_host);
+bool    region_split(mmu_t *m, uint64_t addr, region *node); /* node: spare for the right part */
 mmu_err map_region(mmu_t *m, region *r) MUST_CHECK; /* r checked free; sets PTEs */
 void    unmap_pages(mmu_t *m, uint64_t vpn, uint64_t n); /* clears PTEs, returns host pages */
 void    code_changed(mmu_t *m);

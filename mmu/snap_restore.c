@@ -218,23 +218,14 @@ static mmu_err make_all(plan *p)
 
 /* ---------------------------------------------------------------- commit */
 
-/* makes addr a region boundary (as map.c's split, with a spare node) */
+/* makes addr a region boundary with the next spare node */
 static void split_at(plan *p, uint64_t addr)
 {
-    region *r = ri_find(&p->m->ri, addr);
-    if (!r || r->start == addr)
-        return;
-    region *right = p->spares;
-    p->spares = right->right;
-    *right = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
-                       .label = label_ref(r->label), .dev = r->dev };
-    if (r->host)
-        right->host = r->host + (addr - r->start);
-    if (r->dev)
-        r->dev->refs++;
-    r->last = addr - 1;
-    ri_insert(&p->m->ri, right);
-    p->reshaped = true;
+    region *node = p->spares, *next = node ? node->right : NULL;
+    if (node && region_split(p->m, addr, node)) {
+        p->spares = next;
+        p->reshaped = true;
+    }
 }
 
 static void carve_reused(plan *p)
