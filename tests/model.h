@@ -30,9 +30,9 @@
 #define MODEL_HAVE_SNAPSHOT 1
 #endif
 
-/* API.md: "a hook fires when its range overlaps any byte of the access".
- * The MMU used to match fault hooks against [first faulting byte, that +
- * size); it now follows API.md for fault hooks too (0). */
+/* Fault hooks fire when their range overlaps any byte of the access
+ * (API.md, mmu.h). 1 matches them against [first faulting byte, + size)
+ * instead, as the MMU did before b07294b. */
 #ifndef MODEL_FAULT_HOOKS_FROM_FAULT
 #define MODEL_FAULT_HOOKS_FROM_FAULT 0
 #endif
