@@ -2,7 +2,9 @@
  * fuzz_cpu.c - arbitrary bytes as x86-64 code in an RWX page, with a stack
  * and a data page; cpu_run with an instruction limit must return MMU_OK
  * (or NOMEM) and a documented cpu_exit, never crash or hang. A memory fault
- * must be reported as one of the six fault errors.
+ * must be reported as one of the six fault errors. The same code run again
+ * one instruction per cpu_run call must end in the same exit, registers and
+ * memory (decoded-block caches and lazy flags must not show).
  */
 #include <softmmu/cpu.h>
 
@@ -32,17 +34,8 @@ static void setup(mmu_t *m, cpu_t *c, const uint8_t *data, size_t size)
     cpu_reg_write(c, CPU_RCX, 0x10);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check_run(cpu_t *c, mmu_err e, cpu_exit ex)
 {
-    if (size > 0x2000)
-        return 0;
-    mmu_t *m;
-    cpu_t *c;
-    if (mmu_open(NULL, &m) || cpu_open(m, &c))
-        abort();
-    setup(m, c, data, size);
-    cpu_exit ex = (cpu_exit)-1;
-    mmu_err e = cpu_run(c, CODE, CODE + 0x2000, 2000, &ex);
     if (e != MMU_OK && e != MMU_ERR_NOMEM) {
         fprintf(stderr, "cpu_run returned %s\n", mmu_strerror(e));
         abort();
@@ -57,7 +50,66 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "CPU_EXIT_MEM_FAULT with fault error %s\n", mmu_strerror(f.err));
         abort();
     }
-    cpu_close(c);
-    mmu_close(m);
+}
+
+#define STEPS 500
+
+/* the same code single-stepped: count = 1 per call */
+static cpu_exit step_all(cpu_t *c, uint64_t *steps)
+{
+    cpu_exit ex = CPU_EXIT_COUNT;
+    uint64_t rip = CODE;
+    for (*steps = 0; *steps < STEPS && ex == CPU_EXIT_COUNT; ++*steps) {
+        mmu_err e = cpu_run(c, rip, CODE + 0x2000, 1, &ex);
+        check_run(c, e, ex);
+        if (e != MMU_OK)
+            return (cpu_exit)-1;
+        rip = cpu_reg_read(c, CPU_RIP);
+    }
+    return ex;
+}
+
+/* one run of STEPS instructions and STEPS runs of one must agree: exit,
+ * every register, every byte */
+static void compare(cpu_t *a, cpu_exit ea, cpu_t *b, cpu_exit eb)
+{
+    if (ea != eb) {
+        fprintf(stderr, "one run exits %d, single steps exit %d\n", (int)ea, (int)eb);
+        abort();
+    }
+    for (int r = 0; r < CPU_REG_COUNT; r++)
+        if (cpu_reg_read(a, (cpu_reg)r) != cpu_reg_read(b, (cpu_reg)r)) {
+            fprintf(stderr, "register %d: one run %#llx, single steps %#llx\n", r,
+                    (unsigned long long)cpu_reg_read(a, (cpu_reg)r), (unsigned long long)cpu_reg_read(b, (cpu_reg)r));
+            abort();
+        }
+    if (mmu_digest(cpu_mmu(a)) != mmu_digest(cpu_mmu(b))) {
+        fprintf(stderr, "memory differs between one run and single steps\n");
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 0x2000)
+        return 0;
+    mmu_t *m[2];
+    cpu_t *c[2];
+    for (int i = 0; i < 2; i++) {
+        if (mmu_open(NULL, &m[i]) || cpu_open(m[i], &c[i]))
+            abort();
+        setup(m[i], c[i], data, size);
+    }
+    cpu_exit ex = (cpu_exit)-1;
+    mmu_err e = cpu_run(c[0], CODE, CODE + 0x2000, STEPS, &ex);
+    check_run(c[0], e, ex);
+    uint64_t steps;
+    cpu_exit ex1 = step_all(c[1], &steps);
+    if (e == MMU_OK && ex1 != (cpu_exit)-1)
+        compare(c[0], ex, c[1], ex1);
+    for (int i = 0; i < 2; i++) {
+        cpu_close(c[i]);
+        mmu_close(m[i]);
+    }
     return 0;
 }
