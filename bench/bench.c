@@ -184,7 +184,7 @@ static void print_table_row(const bench_row *r)
         snprintf(rat, sizeof rat, "-");
     else
         snprintf(rat, sizeof rat, ratio(r) < 0.01 ? "%.1ex" : "%.2fx", ratio(r));
-    printf("%-20s %-42s %11s  %-24s %7s  %-9s %-4s %12s\n", r->name, r->desc, ours, base, rat,
+    printf("%-20s %-45s %11s  %-24s %8s  %-9s %-4s %12s\n", r->name, r->desc, ours, base, rat,
            fmt_goal(r, goal, sizeof goal), status[goal_met(r) + 1], peer);
     fflush(stdout);
 }
@@ -316,7 +316,7 @@ static void print_header(void)
     printf("build: %s, cc %s; unicorn: %s; median of %d reps after a warm-up%s\n", SOFTMMU_BENCH_BUILD_TYPE,
            __VERSION__, mc.uc, bench.reps, bench.quick ? "; --quick (tiny sizes)" : "");
     printf("ratio = ours / baseline; time units: lower is better, GB/s and Minsn/s: higher is better\n\n");
-    printf("%-20s %-42s %11s  %-24s %7s  %-9s %-4s %12s\n", "row", "workload", "ours", "baseline", "ratio",
+    printf("%-20s %-45s %11s  %-24s %8s  %-9s %-4s %12s\n", "row", "workload", "ours", "baseline", "ratio",
            "target", "", "unicorn");
 }
 

@@ -34,7 +34,7 @@ static void hook_row(void)
         return;
     snprintf(r.desc, sizeof r.desc, "8-byte loads, 64 pages, read hook elsewhere");
     uint64_t calls = 0, far_page = HOOK_BASE + 1024 * PAGE;
-    bench_loads plain = { .base = HOOK_BASE, .n = BENCH_SIZE(1u << 22, 1u << 14) };
+    bench_loads plain = { .base = HOOK_BASE, .n = BENCH_SIZE(1u << 22, 1u << 16) };
     plain.off = bench_rand_offsets(plain.n, 64 * PAGE);
     plain.m = bench_mmu_filled(HOOK_BASE, 64 * PAGE, 0);
     bench_loads hooked = plain;

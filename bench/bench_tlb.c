@@ -120,7 +120,7 @@ static void rand_row(const char *name, uint64_t span, unsigned tlb, double targe
     int len = snprintf(r.desc, sizeof r.desc, "8-byte loads, random, %s", bench_size_str(span, sz));
     if (tlb)
         snprintf(r.desc + len, sizeof r.desc - (size_t)len, ", %u-entry TLB", tlb);
-    rand_ctx c = { .l = { .base = GUEST_BASE, .n = BENCH_SIZE(1u << 22, 1u << 14) } };
+    rand_ctx c = { .l = { .base = GUEST_BASE, .n = BENCH_SIZE(1u << 22, 1u << 16) } };
     c.n_peer = c.l.n < (1u << 18) ? c.l.n : (1u << 18);
     c.l.off = bench_rand_offsets(c.l.n, span);
     c.l.m = bench_mmu_filled(GUEST_BASE, span, tlb);
