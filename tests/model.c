@@ -1694,7 +1694,7 @@ static uint64_t gen_big(harness *h, op_src *s, bool mapping)
 {
     if (!mapping)
         return below(s, 2) ? (uint64_t)1 << (16 + below(s, 48)) : UINT64_MAX - below(s, 2 * MPAGE);
-    return below(s, 2) ? UINT64_MAX - below(s, MPAGE) : h->md.space_last + 1 + MPAGE; /* ARG either way */
+    return below(s, 2) ? UINT64_MAX - below(s, MMASK) : h->md.space_last + 1 + MPAGE; /* ARG either way */
 }
 
 static void gen_free_space(harness *h, op_src *s, op *o)
