@@ -1,0 +1,221 @@
+/*
+ * main.c - softmmu-run: runs a static x86-64 Linux program on softmmu.
+ *
+ * The runner's own messages go to stderr, prefixed "softmmu-run: "; the
+ * guest's stdout and stderr pass through unchanged. The exit status is the
+ * guest's, 1 for a guest fault or bad instruction, 2 for a usage or loading
+ * error, 124 when --count stopped the program.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static const char usage_text[] =
+    "usage: softmmu-run [options] PROGRAM [ARGS...]\n"
+    "Runs a static x86-64 Linux program (ELF executable or static-pie) on softmmu.\n"
+    "\n"
+    "  --strace          print each system call to stderr\n"
+    "  --trace           print each instruction (address and disassembly) to stderr\n"
+    "  --mapinfo         print the memory map (Qiling's layout) to stderr at exit\n"
+    "  --stats           print instruction, TLB and fault counts to stderr at exit\n"
+    "  --demand-paging   map stack and heap pages only when the program touches them\n"
+    "  --count N         stop after N instructions (exit status 124)\n"
+    "  --base ADDR       load address of a static-pie program (default 0x555555554000)\n"
+    "  --raw ADDR        PROGRAM is a flat binary: map it RWX at ADDR and start there\n"
+    "  --env K=V         add K=V to the program's environment (repeatable; default empty)\n"
+    "  --help            show this help\n"
+    "\n"
+    "Exit status: the program's own; 1 if it faulted or hit an unsupported instruction;\n"
+    "2 for a usage or loading error.\n";
+
+bool run_fail(run_t *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+void run_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fflush(stdout);
+    fputs("softmmu-run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || *s == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* an option taking a value: "--opt V" or "--opt=V"; NULL if not this option */
+static const char *opt_value(const char *name, int argc, char **argv, int *i, bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool parse_flag(run_opts *o, const char *a)
+{
+    static const struct { const char *name; size_t off; } flags[] = {
+        { "--strace", offsetof(run_opts, strace) },   { "--trace", offsetof(run_opts, trace) },
+        { "--mapinfo", offsetof(run_opts, mapinfo) }, { "--stats", offsetof(run_opts, stats) },
+        { "--demand-paging", offsetof(run_opts, demand) },
+    };
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+        if (strcmp(a, flags[k].name) == 0) {
+            *(bool *)((char *)o + flags[k].off) = true;
+            return true;
+        }
+    return false;
+}
+
+/* the options that take a value; false with a message on a bad one */
+static bool parse_valued(run_opts *o, int argc, char **argv, int *i, bool *matched)
+{
+    bool miss = false;
+    const char *v;
+    *matched = true;
+    if ((v = opt_value("--count", argc, argv, i, &miss)))
+        return parse_u64(v, &o->count) && o->count > 0 ? true : (run_msg("bad --count '%s'", v), false);
+    if ((v = opt_value("--base", argc, argv, i, &miss)))
+        return parse_u64(v, &o->base) && o->base % RUN_PAGE == 0 && o->base < RUN_USER_TOP
+                   ? true : (run_msg("bad --base '%s': want a page-aligned user address", v), false);
+    if ((v = opt_value("--raw", argc, argv, i, &miss)))
+        return (o->raw = parse_u64(v, &o->raw_addr) && o->raw_addr < RUN_USER_TOP)
+                   ? true : (run_msg("bad --raw address '%s'", v), false);
+    if ((v = opt_value("--env", argc, argv, i, &miss))) {
+        if (!strchr(v, '=') || o->n_env == (int)(sizeof o->env / sizeof o->env[0]))
+            return run_msg("bad --env '%s': want K=V (at most 64)", v), false;
+        o->env[o->n_env++] = v;
+        return true;
+    }
+    if (miss)
+        return run_msg("option %s needs a value", argv[*i]), false;
+    *matched = false;
+    return true;
+}
+
+/* 0: run; 1: --help printed; -1: usage error (message printed) */
+static int parse_args(run_opts *o, int argc, char **argv)
+{
+    o->base = RUN_PIE_BASE;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        bool matched;
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        }
+        if (strcmp(argv[i], "--help") == 0)
+            return fputs(usage_text, stdout), 1;
+        if (parse_flag(o, argv[i]))
+            continue;
+        if (!parse_valued(o, argc, argv, &i, &matched))
+            return -1;
+        if (!matched)
+            return run_msg("unknown option '%s' (try --help)", argv[i]), -1;
+    }
+    if (i >= argc)
+        return run_msg("no program given (try --help)"), -1;
+    o->path = argv[i];
+    o->argc = argc - i;
+    o->argv = argv + i;
+    return 0;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool setup(run_t *r)
+{
+    mmu_err err = mmu_open(NULL, &r->m);
+    if (err == MMU_OK)
+        err = cpu_open(r->m, &r->c);
+    if (err != MMU_OK)
+        return run_fail(r, "cannot create the machine: %s", mmu_strerror(err));
+    return rpt_init(r) && load_program(r) && stk_setup(r) && sys_init(r) && mem_demand_init(r);
+}
+
+/* runs until the program exits or something stops it; delivers SIGSEGV */
+static cpu_exit run_guest(run_t *r)
+{
+    for (;;) {
+        uint64_t left = 0;
+        if (r->o.count) {
+            if (r->insns >= r->o.count)
+                return CPU_EXIT_COUNT;
+            left = r->o.count - r->insns;
+        }
+        cpu_exit why = CPU_EXIT_STOPPED;
+        mmu_err err = cpu_run(r->c, cpu_reg_read(r->c, CPU_RIP), 0, left, &why);
+        if (err != MMU_OK) {
+            run_msg("the interpreter failed: %s", mmu_strerror(err));
+            return CPU_EXIT_EXCEPTION;
+        }
+        if (r->exited || why != CPU_EXIT_MEM_FAULT)
+            return why;
+        cpu_fault f;
+        cpu_last_fault(r->c, &f);
+        if (!sig_deliver_fault(r, &f))
+            return why;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    run_t *r = calloc(1, sizeof *r);
+    if (!r)
+        return run_msg("out of memory"), RUN_EXIT_USAGE;
+    int rc = parse_args(&r->o, argc, argv);
+    if (rc != 0) {
+        free(r);
+        return rc > 0 ? 0 : RUN_EXIT_USAGE;
+    }
+    int status = RUN_EXIT_USAGE;
+    if (setup(r)) {
+        double t0 = now_seconds();
+        cpu_exit why = run_guest(r);
+        double secs = now_seconds() - t0;
+        status = rpt_exit(r, why);
+        if (r->o.stats)
+            rpt_stats(r, secs);
+    } else {
+        run_msg("%s", r->err);
+    }
+    rpt_fini(r);
+    cpu_close(r->c);
+    mmu_close(r->m);
+    free(r);
+    return status;
+}

@@ -1,0 +1,469 @@
+/*
+ * test_softmmu_run.c - runs softmmu-run as a user would: the guest examples
+ * (output and exit status), the options, and bad inputs made at test time
+ * (each must give exit status 2 and one line on stderr, never a crash).
+ */
+#include <criterion/criterion.h>
+
+#include <elf.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct result {
+    int  status; /* exit status, or -signal if the runner crashed */
+    char out[1 << 16], err[1 << 16];
+} result;
+
+static char tmpdir[64];
+
+static void setup_dir(void)
+{
+    strcpy(tmpdir, "/tmp/softmmu-run-test-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* runs RUNNER with args (NULL-terminated), stdin from /dev/null */
+static result *run(const char *const *args)
+{
+    static result res;
+    char out[128], err[128];
+    const char *argv[64] = { RUNNER };
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    snprintf(out, sizeof out, "%s/stdout", tmpdir);
+    snprintf(err, sizeof err, "%s/stderr", tmpdir);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, RUNNER, &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+    slurp(out, res.out, sizeof res.out);
+    slurp(err, res.err, sizeof res.err);
+    return &res;
+}
+
+#define RUN(...) run((const char *const[]){ __VA_ARGS__, NULL })
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ------------------------------------------------------ crafted programs */
+
+/* a minimal ET_EXEC: one R+X PT_LOAD at 0x400000 holding headers and code */
+typedef struct tiny {
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[2];
+    uint8_t    code[64];
+} tiny;
+
+static void make_tiny(tiny *t, const void *code, size_t n)
+{
+    memset(t, 0, sizeof *t);
+    memcpy(t->eh.e_ident, ELFMAG, SELFMAG);
+    t->eh.e_ident[EI_CLASS] = ELFCLASS64;
+    t->eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    t->eh.e_ident[EI_VERSION] = EV_CURRENT;
+    t->eh.e_type = ET_EXEC;
+    t->eh.e_machine = EM_X86_64;
+    t->eh.e_version = EV_CURRENT;
+    t->eh.e_entry = 0x400000 + offsetof(tiny, code);
+    t->eh.e_phoff = offsetof(tiny, ph);
+    t->eh.e_ehsize = sizeof t->eh;
+    t->eh.e_phentsize = sizeof(Elf64_Phdr);
+    t->eh.e_phnum = 1;
+    t->ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = 0x400000,
+                             .p_paddr = 0x400000, .p_filesz = sizeof *t, .p_memsz = sizeof *t, .p_align = 0x1000 };
+    memcpy(t->code, code, n);
+}
+
+static const char *write_file(const char *name, const void *data, size_t n)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    fclose(f);
+    return path;
+}
+
+/* mov edi, 42; mov eax, 60; syscall */
+static const uint8_t exit42_code[] = { 0xbf, 42, 0, 0, 0, 0xb8, 60, 0, 0, 0, 0x0f, 0x05 };
+
+static void expect_usage_error(const result *r, const char *what)
+{
+    cr_expect_eq(r->status, 2, "%s: status %d, stderr: %s", what, r->status, r->err);
+    cr_expect_eq(count_lines(r->err), 1, "%s: want one line, got: %s", what, r->err);
+    cr_expect_eq(strncmp(r->err, "softmmu-run: ", 13), 0, "%s: %s", what, r->err);
+    cr_expect_str_empty(r->out);
+}
+
+static const char *tiny_file(const char *name, void (*patch)(tiny *))
+{
+    tiny t;
+    make_tiny(&t, exit42_code, sizeof exit42_code);
+    patch(&t);
+    return write_file(name, &t, sizeof t);
+}
+
+static void wrong_machine(tiny *t) { t->eh.e_machine = EM_AARCH64; }
+static void class32(tiny *t) { t->eh.e_ident[EI_CLASS] = ELFCLASS32; }
+static void big_endian(tiny *t) { t->eh.e_ident[EI_DATA] = ELFDATA2MSB; }
+static void relocatable(tiny *t) { t->eh.e_type = ET_REL; }
+static void past_eof(tiny *t) { t->ph[0].p_filesz = t->ph[0].p_memsz = 0x100000; }
+static void high_segment(tiny *t) { t->ph[0].p_vaddr = 0x7ffffffff000 + 0x800; t->ph[0].p_memsz = 0x2000; }
+static void kernel_segment(tiny *t) { t->ph[0].p_vaddr = 0xffffffff80000000; }
+static void on_stack(tiny *t) { t->ph[0].p_vaddr = 0x7ffffff00000; }
+static void overlapping(tiny *t)
+{
+    t->eh.e_phnum = 2;
+    t->ph[1] = t->ph[0];
+    t->ph[1].p_vaddr += 0x10;
+}
+static void dynamic(tiny *t)
+{
+    t->eh.e_phnum = 2;
+    t->ph[1] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_offset = 0, .p_filesz = 4 };
+}
+static void no_phdrs(tiny *t) { t->eh.e_phnum = 0; }
+
+TestSuite(bad_input, .init = setup_dir, .fini = remove_dir, .timeout = 60);
+
+Test(bad_input, missing_file_exits_2_with_one_line)
+{
+    expect_usage_error(RUN("/nonexistent/program"), "missing file");
+}
+
+Test(bad_input, directory_exits_2)
+{
+    expect_usage_error(RUN(tmpdir), "directory");
+}
+
+Test(bad_input, text_file_is_not_an_elf)
+{
+    const result *r = RUN(write_file("text", "#!/bin/sh\necho hi\n", 18));
+    expect_usage_error(r, "text file");
+    cr_expect(strstr(r->err, "not an ELF"), "%s", r->err);
+}
+
+Test(bad_input, empty_file_is_not_an_elf)
+{
+    expect_usage_error(RUN(write_file("empty", "", 0)), "empty file");
+}
+
+Test(bad_input, truncated_elf_header_exits_2)
+{
+    tiny t;
+    make_tiny(&t, exit42_code, sizeof exit42_code);
+    const result *r = RUN(write_file("trunc40", &t, 40));
+    expect_usage_error(r, "truncated header");
+    cr_expect(strstr(r->err, "truncated"), "%s", r->err);
+}
+
+Test(bad_input, truncated_program_headers_exit_2)
+{
+    tiny t;
+    make_tiny(&t, exit42_code, sizeof exit42_code);
+    const result *r = RUN(write_file("trunc100", &t, 100));
+    expect_usage_error(r, "truncated phdrs");
+    cr_expect(strstr(r->err, "truncated"), "%s", r->err);
+}
+
+Test(bad_input, wrong_machine_exits_2)
+{
+    const result *r = RUN(tiny_file("arm", wrong_machine));
+    expect_usage_error(r, "wrong machine");
+    cr_expect(strstr(r->err, "not x86-64"), "%s", r->err);
+}
+
+Test(bad_input, elf32_exits_2)
+{
+    const result *r = RUN(tiny_file("elf32", class32));
+    expect_usage_error(r, "32-bit");
+    cr_expect(strstr(r->err, "32-bit"), "%s", r->err);
+}
+
+Test(bad_input, big_endian_relocatable_and_headerless_files_exit_2)
+{
+    expect_usage_error(RUN(tiny_file("be", big_endian)), "big endian");
+    expect_usage_error(RUN(tiny_file("rel", relocatable)), "ET_REL");
+    expect_usage_error(RUN(tiny_file("nophdr", no_phdrs)), "no program headers");
+}
+
+Test(bad_input, segment_past_end_of_file_exits_2)
+{
+    expect_usage_error(RUN(tiny_file("eof", past_eof)), "segment past EOF");
+}
+
+Test(bad_input, segment_outside_user_space_exits_2)
+{
+    const result *r = RUN(tiny_file("kernel", kernel_segment));
+    expect_usage_error(r, "kernel address");
+    cr_expect(strstr(r->err, "outside"), "%s", r->err);
+    expect_usage_error(RUN(tiny_file("high", high_segment)), "over the stack top");
+    expect_usage_error(RUN(tiny_file("stack", on_stack)), "on the stack");
+}
+
+Test(bad_input, overlapping_segments_exit_2)
+{
+    const result *r = RUN(tiny_file("overlap", overlapping));
+    expect_usage_error(r, "overlap");
+    cr_expect(strstr(r->err, "overlaps"), "%s", r->err);
+}
+
+Test(bad_input, dynamically_linked_program_exits_2)
+{
+    const result *r = RUN(tiny_file("dyn", dynamic));
+    expect_usage_error(r, "PT_INTERP");
+    cr_expect(strstr(r->err, "dynamically linked"), "%s", r->err);
+}
+
+Test(bad_input, usage_errors_exit_2)
+{
+    expect_usage_error(RUN("--strace"), "no program");
+    expect_usage_error(RUN("--frobnicate", "x"), "unknown option");
+    expect_usage_error(RUN("--count", "zero", "x"), "bad count");
+    expect_usage_error(RUN("--base", "0x1234", "x"), "misaligned base");
+    expect_usage_error(RUN("--env", "NOEQUALS", "x"), "bad env");
+    expect_usage_error(RUN("--count"), "missing value");
+}
+
+Test(bad_input, help_exits_0_on_stdout)
+{
+    const result *r = RUN("--help");
+    cr_expect_eq(r->status, 0);
+    cr_expect(strstr(r->out, "usage: softmmu-run"), "%s", r->out);
+}
+
+/* ---------------------------------------------- crafted programs that run */
+
+TestSuite(crafted, .init = setup_dir, .fini = remove_dir, .timeout = 60);
+
+Test(crafted, tiny_elf_exits_with_its_status)
+{
+    tiny t;
+    make_tiny(&t, exit42_code, sizeof exit42_code);
+    const result *r = RUN(write_file("tiny", &t, sizeof t));
+    cr_expect_eq(r->status, 42, "status %d: %s", r->status, r->err);
+    cr_expect_str_empty(r->err);
+}
+
+Test(crafted, raw_binary_runs_at_the_given_address)
+{
+    /* mov edi, 7; mov eax, 60; syscall */
+    static const uint8_t code[] = { 0xbf, 7, 0, 0, 0, 0xb8, 60, 0, 0, 0, 0x0f, 0x05 };
+    const result *r = RUN("--raw", "0x10000", write_file("raw", code, sizeof code));
+    cr_expect_eq(r->status, 7, "status %d: %s", r->status, r->err);
+}
+
+Test(crafted, store_to_address_zero_reports_the_fault_and_exits_1)
+{
+    /* mov qword ptr [0], 1 */
+    static const uint8_t code[] = { 0x48, 0xc7, 0x04, 0x25, 0, 0, 0, 0, 1, 0, 0, 0 };
+    const result *r = RUN("--raw", "0x10000", write_file("null", code, sizeof code));
+    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "segmentation fault: write of 8 bytes at 0x0000000000000000 (unmapped)"), "%s", r->err);
+    cr_expect(strstr(r->err, "rip 0x0000000000010000"), "%s", r->err);
+    cr_expect(strstr(r->err, "mov qword ptr [0], 1"), "%s", r->err);
+    cr_expect(strstr(r->err, "[stack]"), "the map info is printed: %s", r->err);
+}
+
+Test(crafted, store_to_code_reports_a_protection_fault)
+{
+    /* lea rax, [rip]; mov byte ptr [rax], 0 */
+    static const uint8_t code[] = { 0x48, 0x8d, 0x05, 0, 0, 0, 0, 0xc6, 0x00, 0x00 };
+    tiny t;
+    make_tiny(&t, code, sizeof code);
+    const result *r = RUN(write_file("wcode", &t, sizeof t));
+    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "write of 1 bytes at 0x00000000004000b7 (not writable)"), "%s", r->err);
+}
+
+Test(crafted, undecodable_instruction_exits_1)
+{
+    static const uint8_t code[] = { 0x06 }; /* push es: invalid in 64-bit mode */
+    const result *r = RUN("--raw", "0x10000", write_file("bad", code, sizeof code));
+    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "invalid or unsupported instruction at 0x0000000000010000"), "%s", r->err);
+}
+
+Test(crafted, unknown_syscall_returns_enosys_and_shows_in_strace)
+{
+    /* mov eax, 500; syscall; mov edi, eax; neg edi; mov eax, 60; syscall */
+    static const uint8_t code[] = { 0xb8, 0xf4, 1, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xf7, 0xdf,
+                                    0xb8, 60, 0, 0, 0, 0x0f, 0x05 };
+    const result *r = RUN("--strace", "--raw", "0x10000", write_file("nosys", code, sizeof code));
+    cr_expect_eq(r->status, 38, "status %d: %s", r->status, r->err); /* ENOSYS */
+    cr_expect(strstr(r->err, "syscall_500("), "%s", r->err);
+    cr_expect(strstr(r->err, "= -1 ENOSYS (Function not implemented)"), "%s", r->err);
+    cr_expect(strstr(r->err, "exit(38) = ?"), "%s", r->err);
+}
+
+Test(crafted, abort_by_signal_exits_128_plus_signal)
+{
+    /* getpid; kill(pid, SIGABRT); hlt */
+    static const uint8_t code[] = { 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xbe, 6, 0, 0, 0,
+                                    0xb8, 62, 0, 0, 0, 0x0f, 0x05, 0xf4 };
+    const result *r = RUN("--raw", "0x10000", write_file("abort", code, sizeof code));
+    cr_expect_eq(r->status, 134, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "killed by signal 6 (SIGABRT)"), "%s", r->err);
+}
+
+Test(crafted, count_stops_the_program_with_status_124)
+{
+    /* jmp $ */
+    static const uint8_t code[] = { 0xeb, 0xfe };
+    const result *r = RUN("--count", "1000", "--stats", "--raw", "0x10000", write_file("loop", code, sizeof code));
+    cr_expect_eq(r->status, 124, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "stopped after 1000 instructions"), "%s", r->err);
+    cr_expect(strstr(r->err, "instructions 1,000 in"), "%s", r->err);
+}
+
+Test(crafted, trace_prints_one_line_per_instruction)
+{
+    tiny t;
+    make_tiny(&t, exit42_code, sizeof exit42_code);
+    const result *r = RUN("--trace", write_file("tiny", &t, sizeof t));
+    cr_expect_eq(r->status, 42, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "0x00000000004000b0: bf 2a 00 00 00"), "%s", r->err);
+    cr_expect(strstr(r->err, "mov edi, 0x2a\n"), "%s", r->err);
+    cr_expect(strstr(r->err, "0x00000000004000ba: 0f 05"), "%s", r->err);
+    cr_expect_eq(count_lines(r->err), 3, "%s", r->err);
+}
+
+/* ------------------------------------------------------ the guest examples */
+
+#ifdef HAVE_GUESTS
+#define EX(name) EXAMPLES "/" name
+
+TestSuite(examples, .init = setup_dir, .fini = remove_dir, .timeout = 120);
+
+Test(examples, hello_prints_its_greeting_and_exits_0)
+{
+    const result *r = RUN(EX("hello"));
+    cr_expect_str_eq(r->out, "Hello, softmmu!\n");
+    cr_expect_str_empty(r->err);
+    cr_expect_eq(r->status, 0);
+}
+
+Test(examples, hello_runs_with_demand_paging)
+{
+    const result *r = RUN("--demand-paging", EX("hello"));
+    cr_expect_str_eq(r->out, "Hello, softmmu!\n", "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+}
+
+Test(examples, static_pie_runs_at_the_default_and_a_chosen_base)
+{
+    const result *r = RUN("--mapinfo", EX("hello-pie"));
+    cr_expect_str_eq(r->out, "Hello, softmmu!\n", "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+    cr_expect(strstr(r->err, "555555554000"), "%s", r->err);
+    r = RUN("--mapinfo", "--base", "0x20000000", EX("hello-pie"));
+    cr_expect_str_eq(r->out, "Hello, softmmu!\n", "stderr: %s", r->err);
+    cr_expect(strstr(r->err, "20000000 - ") && strstr(r->err, "hello-pie"), "%s", r->err);
+}
+
+Test(examples, exit42_exits_42)
+{
+    const result *r = RUN(EX("exit42"));
+    cr_expect_eq(r->status, 42, "stderr: %s", r->err);
+    cr_expect_str_empty(r->out);
+}
+
+Test(examples, sieve_counts_the_primes_below_two_million)
+{
+    const result *r = RUN(EX("sieve"));
+    cr_expect_str_eq(r->out, "primes below 2000000: 148933\n", "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+}
+
+Test(examples, sieve_with_demand_paging_maps_its_heap_on_demand)
+{
+    const result *r = RUN("--demand-paging", "--stats", "--mapinfo", EX("sieve"), "100000");
+    cr_expect_str_eq(r->out, "primes below 100000: 9592\n", "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+    cr_expect(strstr(r->err, "[brk]"), "%s", r->err);
+    cr_expect(strstr(r->err, "paged in on demand: 0 pages") == NULL, "%s", r->err);
+}
+
+Test(examples, mmap_fault_recovers_from_the_faults_it_provokes)
+{
+    const result *r = RUN(EX("mmap_fault"));
+    cr_expect(strstr(r->out, "mmap_fault: 2 faults recovered, all checks passed\n"), "%s\nstderr: %s", r->out,
+              r->err);
+    cr_expect(strstr(r->out, "FAIL") == NULL, "%s", r->out);
+    cr_expect_eq(r->status, 0);
+    r = RUN("--demand-paging", EX("mmap_fault"));
+    cr_expect(strstr(r->out, "all checks passed"), "%s\nstderr: %s", r->out, r->err);
+    cr_expect_eq(r->status, 0);
+}
+
+Test(examples, args_sees_argv_env_and_a_valid_auxv)
+{
+    const result *r = RUN("--env", "FOO=bar", "--env", "X=1", EX("args"), "a", "b c");
+    cr_expect_str_eq(r->out, "argc=3\nargv[0]=" EX("args") "\nargv[1]=a\nargv[2]=b c\nenv[0]=FOO=bar\n"
+                             "env[1]=X=1\nauxv ok\n", "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+}
+
+Test(examples, args_stack_is_valid_with_demand_paging)
+{
+    const result *r = RUN("--demand-paging", EX("args"));
+    cr_expect(strstr(r->out, "auxv ok\n"), "%s\nstderr: %s", r->out, r->err);
+    cr_expect_eq(r->status, 0);
+}
+
+Test(examples, strace_shows_each_system_call)
+{
+    const result *r = RUN("--strace", EX("hello"));
+    cr_expect_str_eq(r->out, "Hello, softmmu!\n");
+    cr_expect(strstr(r->err, "write(1, 0x") && strstr(r->err, ", 16) = 16\n"), "%s", r->err);
+    cr_expect(strstr(r->err, "exit_group(0) = ?\n"), "%s", r->err);
+}
+
+Test(examples, stats_and_mapinfo_go_to_stderr)
+{
+    const result *r = RUN("--stats", "--mapinfo", EX("hello"));
+    cr_expect_str_eq(r->out, "Hello, softmmu!\n");
+    cr_expect(strstr(r->err, "softmmu-run: instructions "), "%s", r->err);
+    cr_expect(strstr(r->err, "softmmu-run: tlb "), "%s", r->err);
+    cr_expect(strstr(r->err, "[stack]") && strstr(r->err, "r-x") && strstr(r->err, "hello"), "%s", r->err);
+}
+#endif
