@@ -363,9 +363,9 @@ Test(cross, misaligned_accesses_within_a_page)
     for (unsigned i = 0; i < 16; i++)
         OK(mmu_store_u8(m, P + i, (uint8_t)(0xa0 + i)));
     for (unsigned off = 1; off < 8; off++) {
-        uint64_t v, want = 0;
-        uint32_t w;
-        uint16_t h;
+        uint64_t v = 0, want = 0;
+        uint32_t w = 0;
+        uint16_t h = 0;
         for (unsigned k = 0; k < 8; k++)
             want |= (uint64_t)(0xa0 + off + k) << (8 * k);
         OK(mmu_load_u64(m, P + off, &v));

@@ -451,7 +451,7 @@ MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsign
     {                                                                                                 \
         mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
         mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
-        uint##bits##_t v;                                                                             \
+        uint##bits##_t v = 0;                                                                         \
         if (__builtin_expect(e->tag_read == MMU_TAG_(addr, bits / 8), 1)) {                           \
             f->tlb_hits++;                                                                            \
             memcpy(&v, (const void *)(uintptr_t)(addr + e->addend), sizeof v);                        \
