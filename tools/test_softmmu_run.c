@@ -345,6 +345,19 @@ Test(crafted, abort_by_signal_exits_128_plus_signal)
     cr_expect(strstr(r->err, "killed by signal 6 (SIGABRT)"), "%s", r->err);
 }
 
+Test(crafted, divide_by_zero_and_int3_are_named_and_exit_1)
+{
+    /* xor ecx, ecx; div ecx */
+    static const uint8_t div0[] = { 0x31, 0xc9, 0xf7, 0xf1 };
+    const result *r = RUN("--raw", "0x10000", write_file("div0", div0, sizeof div0));
+    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "divide error (SIGFPE) at 0x0000000000010002"), "%s", r->err);
+    static const uint8_t int3[] = { 0x90, 0xcc };
+    r = RUN("--raw", "0x10000", write_file("int3", int3, sizeof int3));
+    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "breakpoint (SIGTRAP) at 0x0000000000010001"), "%s", r->err);
+}
+
 Test(crafted, count_stops_the_program_with_status_124)
 {
     /* jmp $ */
@@ -426,7 +439,7 @@ Test(examples, sieve_with_demand_paging_maps_its_heap_on_demand)
 Test(examples, mmap_fault_recovers_from_the_faults_it_provokes)
 {
     const result *r = RUN(EX("mmap_fault"));
-    cr_expect(strstr(r->out, "mmap_fault: 2 faults recovered, all checks passed\n"), "%s\nstderr: %s", r->out,
+    cr_expect(strstr(r->out, "mmap_fault: 3 faults recovered, all checks passed\n"), "%s\nstderr: %s", r->out,
               r->err);
     cr_expect(strstr(r->out, "FAIL") == NULL, "%s", r->out);
     cr_expect_eq(r->status, 0);

@@ -5,7 +5,8 @@
  *    mprotects the page writable and returns; the store runs again;
  *  - a load from an unmapped page raises SIGSEGV (SEGV_MAPERR); the handler
  *    maps a fresh page there (MAP_FIXED) and returns; the load reads zero;
- *  - system calls given a bad buffer fail with -EFAULT and change nothing.
+ *  - system calls given a bad buffer fail with -EFAULT and change nothing;
+ *  - memory the program break gave back faults like any unmapped page.
  * Prints what it checked; exits 0 only if everything held.
  */
 #include "sys.h"
@@ -94,6 +95,21 @@ static void fixed_and_remap(volatile unsigned char *p)
     }
 }
 
+/* the program break: grow, use, shrink; a page given back is gone */
+static void brk_pages(void)
+{
+    char *cur = (char *)sys_brk(0);
+    volatile char *top = cur + 3 * PAGE - 1;
+    CHECK(sys_brk(cur + 3 * PAGE) == (long)(cur + 3 * PAGE), "brk grows the heap by three pages");
+    *top = 5;
+    CHECK(*top == 5 && cur[0] == 0, "the new heap is usable and starts zeroed");
+    CHECK(sys_brk(cur + PAGE) == (long)(cur + PAGE), "brk shrinks it to one page");
+    CHECK(sys_brk(0) == (long)(cur + PAGE), "brk(0) reports the new break");
+    int before = faults;
+    char v = *top; /* faults: the page went back to the kernel */
+    CHECK(faults == before + 1 && v == 0, "a page given back by brk faults, the handler maps a zeroed one");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -109,6 +125,7 @@ int main(int argc, char **argv)
     read_only_page(p);
     unmapped_page(p);
     fixed_and_remap(p);
+    brk_pages();
     print("mmap_fault: %d faults recovered, %s\n", faults, failures ? "some checks FAILED" : "all checks passed");
     return failures != 0;
 }

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -203,6 +204,7 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : RUN_EXIT_USAGE;
     }
     int status = RUN_EXIT_USAGE;
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe is -EPIPE and SIGPIPE for the guest */
     if (setup(r)) {
         double t0 = now_seconds();
         cpu_exit why = run_guest(r);

@@ -87,19 +87,44 @@ static bool fill_heap(run_t *r, uint64_t page)
     return true;
 }
 
+/* maps the page at addr if it lies in the stack or heap reservation */
+static bool demand_page(run_t *r, uint64_t addr)
+{
+    uint64_t page = RUN_ALIGN_DOWN(addr);
+    if (page >= r->stack_lo && page < r->stack_mapped_lo)
+        return grow_stack(r, page);
+    if (page >= r->brk_start && page < RUN_ALIGN_UP(r->brk_cur))
+        return fill_heap(r, page);
+    return false;
+}
+
 /* the fault hook: true = mapped, retry the access */
 static bool demand_fault(mmu_t *m, const mmu_mem_event *ev, void *user)
 {
     run_t *r = user;
-    uint64_t page = RUN_ALIGN_DOWN(ev->addr);
-    bool ok = false;
+    bool ok = demand_page(r, ev->addr);
     (void)m;
-    if (page >= r->stack_lo && page < r->stack_mapped_lo)
-        ok = grow_stack(r, page);
-    else if (page >= r->brk_start && page < RUN_ALIGN_UP(r->brk_cur))
-        ok = fill_heap(r, page);
     r->demand_faults += ok;
     return ok;
+}
+
+static void fill_span(run_t *r, uint64_t lo, uint64_t hi, uint64_t addr, uint64_t end)
+{
+    lo = lo > addr ? lo : addr;
+    hi = hi < end ? hi : end;
+    for (uint64_t p = RUN_ALIGN_DOWN(lo); p < hi; p += RUN_PAGE)
+        if (mmu_is_available(r->m, p, RUN_PAGE))
+            demand_page(r, p);
+}
+
+/* pages of [addr, addr+size) that a touch would page in are mapped now, so
+ * that mprotect sees the heap and stack as Linux does */
+void mem_demand_fill(run_t *r, uint64_t addr, uint64_t size)
+{
+    if (!r->o.demand)
+        return;
+    fill_span(r, r->stack_lo, r->stack_mapped_lo, addr, addr + size);
+    fill_span(r, r->brk_start, RUN_ALIGN_UP(r->brk_cur), addr, addr + size);
 }
 
 bool mem_demand_init(run_t *r)

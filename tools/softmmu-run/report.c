@@ -172,6 +172,10 @@ static void report_insn(run_t *r, const char *what)
     char line[160];
     uint64_t rip = cpu_reg_read(r->c, CPU_RIP);
     rpt_disasm(r, rip, line, sizeof line);
+    if (!what) /* a guest exception: name it after the instruction */
+        what = strstr(line, " div ") || strstr(line, " idiv ") ? "divide error (SIGFPE)"
+               : strstr(line, " int3")                          ? "breakpoint (SIGTRAP)"
+                                                                : "guest exception";
     run_msg("%s at 0x%016" PRIx64 ": %s", what, rip, line);
 }
 
@@ -197,7 +201,7 @@ int rpt_exit(run_t *r, cpu_exit why)
         cpu_reg_write(r->c, CPU_RIP, cpu_reg_read(r->c, CPU_RIP) - 1); /* back onto the hlt */
         report_insn(r, "privileged instruction");
     } else {
-        report_insn(r, "guest exception (divide error, breakpoint or unhandled trap)");
+        report_insn(r, NULL);
     }
     if (r->o.mapinfo || failed)
         rpt_mapinfo(r, failed ? "map info when it stopped:" : "map info at exit:");

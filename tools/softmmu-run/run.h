@@ -83,6 +83,7 @@ bool stk_setup(run_t *r);
 bool mem_unmap_range(run_t *r, uint64_t addr, uint64_t size);
 uint64_t mem_brk(run_t *r, uint64_t want);
 bool mem_demand_init(run_t *r);
+void mem_demand_fill(run_t *r, uint64_t addr, uint64_t size);
 bool mem_copy_in(run_t *r, uint64_t addr, void *dst, size_t size);
 bool mem_copy_out(run_t *r, uint64_t addr, const void *src, size_t size);
 
@@ -91,7 +92,8 @@ bool sys_init(run_t *r);
 
 /* sig.c: signal delivery; SIGSEGV for guest memory faults */
 bool sig_deliver_fault(run_t *r, const cpu_fault *f);
-int64_t sig_raise(run_t *r, int sig);
+/* raises sig from a system call that returns result; returns result */
+int64_t sig_raise(run_t *r, int sig, int64_t result);
 
 /* report.c: disassembly, tracing, fault reports, stats */
 bool rpt_init(run_t *r);

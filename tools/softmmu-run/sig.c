@@ -9,7 +9,9 @@
  */
 #include "sys.h"
 
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #define SIG_DFL_ 0
@@ -67,6 +69,16 @@ static void fill_context(run_t *r, guest_ucontext *uc)
     uc->sigmask = r->sigmask;
 }
 
+/* the line strace shows for a delivered signal */
+static void strace_signal(int sig, const guest_siginfo *si)
+{
+    if (sig == SIGSEGV_)
+        fprintf(stderr, "--- SIGSEGV {si_code=%s, si_addr=%#" PRIx64 "} ---\n",
+                si->code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR", si->addr);
+    else
+        fprintf(stderr, "--- signal %d {si_code=SI_TKILL} ---\n", sig);
+}
+
 /* builds the frame below the red zone and enters the handler; false if the
  * action has no restorer or the stack cannot take the frame */
 static bool deliver(run_t *r, int sig, sigframe *f)
@@ -78,6 +90,8 @@ static bool deliver(run_t *r, int sig, sigframe *f)
     sp = (sp & ~15ull) - 8; /* as if called: (RSP + 8) % 16 == 0 */
     f->pretcode = act->restorer;
     f->info.signo = sig;
+    if (r->o.strace)
+        strace_signal(sig, &f->info);
     if (!mem_copy_out(r, sp, f, sizeof *f))
         return false;
     cpu_reg_write(r->c, CPU_RSP, sp);
@@ -157,18 +171,18 @@ static void deliver_pending(run_t *r)
     act_on(r, sig);
 }
 
-int64_t sig_raise(run_t *r, int sig)
+int64_t sig_raise(run_t *r, int sig, int64_t result)
 {
     if (sig == 0)
-        return 0;
+        return result;
     if (sig < 1 || sig > 64)
         return -EINVAL;
-    cpu_reg_write(r->c, CPU_RAX, 0); /* this call's result, saved if a handler runs */
+    cpu_reg_write(r->c, CPU_RAX, (uint64_t)result); /* saved if a handler runs */
     if (r->sigmask & SIG_BIT(sig))
         r->sigpending |= SIG_BIT(sig);
     else
         act_on(r, sig);
-    return 0;
+    return result;
 }
 
 /* ------------------------------------------------------- system calls */

@@ -47,6 +47,18 @@ static const sys_entry table[] = {
 #undef E
 #define N_TABLE (sizeof table / sizeof table[0])
 
+/* names for --strace of calls that get -ENOSYS */
+static const char *const unimplemented[] = {
+    [2] = "open",        [4] = "stat",         [6] = "lstat",       [7] = "poll",
+    [8] = "lseek",       [17] = "pread64",     [21] = "access",     [22] = "pipe",
+    [25] = "mremap",     [32] = "dup",         [33] = "dup2",       [56] = "clone",
+    [57] = "fork",       [59] = "execve",      [61] = "wait4",      [72] = "fcntl",
+    [79] = "getcwd",     [89] = "readlink",    [97] = "getrlimit",  [98] = "getrusage",
+    [99] = "sysinfo",    [100] = "times",      [204] = "sched_getaffinity",
+    [217] = "getdents64", [230] = "clock_nanosleep", [257] = "openat", [293] = "pipe2",
+    [332] = "statx",     [334] = "rseq",
+};
+
 /* errno names for the values the handlers return */
 static const char *errno_name(int e)
 {
@@ -79,6 +91,8 @@ static void strace_line(run_t *r, uint64_t nr, const sys_entry *e, const uint64_
     const char *fmt = e ? e->args : "xxxxxx";
     if (e)
         fprintf(stderr, "%s(", e->name);
+    else if (nr < sizeof unimplemented / sizeof *unimplemented && unimplemented[nr])
+        fprintf(stderr, "%s(", unimplemented[nr]);
     else
         fprintf(stderr, "syscall_%" PRIu64 "(", nr);
     for (size_t i = 0; fmt[i]; i++) {

@@ -28,6 +28,8 @@ static int64_t write_buf(run_t *r, int fd, uint64_t buf, uint64_t len)
         if (!mem_copy_in(r, buf + done, tmp, n))
             return done ? (int64_t)done : -EFAULT;
         ssize_t w = write(fd, tmp, n);
+        if (w < 0 && errno == EPIPE && !done)
+            return sig_raise(r, 13, -EPIPE); /* SIGPIPE, as the kernel sends */
         if (w < 0)
             return done ? (int64_t)done : -errno;
         done += (uint64_t)w;

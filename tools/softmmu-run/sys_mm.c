@@ -77,8 +77,9 @@ SYS_DECL(mprotect)
         return -EINVAL;
     if (a[1] == 0)
         return 0;
+    mem_demand_fill(r, addr, size);
     if (!mmu_is_mapped(r->m, addr, size))
-        return -ENOMEM; /* XXX: pages not yet paged in on demand count as unmapped */
+        return -ENOMEM;
     return mmu_protect(r->m, addr, size, (unsigned)(a[2] & PROT_MASK)) == MMU_OK ? 0 : -ENOMEM;
 }
 

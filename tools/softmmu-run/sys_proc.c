@@ -29,17 +29,17 @@ static bool is_self(uint64_t pid)
 
 SYS_DECL(kill)
 {
-    return a[0] == 0 || is_self(a[0]) ? sig_raise(r, (int)a[1]) : -ESRCH;
+    return a[0] == 0 || is_self(a[0]) ? sig_raise(r, (int)a[1], 0) : -ESRCH;
 }
 
 SYS_DECL(tkill)
 {
-    return is_self(a[0]) ? sig_raise(r, (int)a[1]) : -ESRCH;
+    return is_self(a[0]) ? sig_raise(r, (int)a[1], 0) : -ESRCH;
 }
 
 SYS_DECL(tgkill)
 {
-    return is_self(a[0]) && is_self(a[1]) ? sig_raise(r, (int)a[2]) : -ESRCH;
+    return is_self(a[0]) && is_self(a[1]) ? sig_raise(r, (int)a[2], 0) : -ESRCH;
 }
 
 #define ID_CALL(name, expr) \
