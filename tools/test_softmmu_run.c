@@ -463,6 +463,21 @@ Test(examples, args_stack_is_valid_with_demand_paging)
     cr_expect_eq(r->status, 0);
 }
 
+#ifdef HAVE_MUSL
+Test(examples, musl_program_runs_unmodified)
+{
+    /* pxor xmm0, xmm0; mov edi, 0; mov eax, 60; syscall */
+    static const uint8_t sse[] = { 0x66, 0x0f, 0xef, 0xc0, 0xbf, 0, 0, 0, 0, 0xb8, 60, 0, 0, 0, 0x0f, 0x05 };
+    const result *r = RUN("--raw", "0x10000", write_file("sse", sse, sizeof sse));
+    if (r->status != 0) /* musl's stdio and malloc move 16 bytes at a time through xmm registers */
+        cr_skip_test("the interpreter lacks SSE (pxor, movaps, movups, movdqu), which musl's libc.a uses");
+    r = RUN(EX("musl-hello"), "x");
+    cr_expect_str_eq(r->out, "Hello from musl, argc=2, argv[0]=" EX("musl-hello") "\n"
+                             "qsort ok, strlen 1048575, strdup softmmu\n", "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+}
+#endif
+
 Test(examples, strace_shows_each_system_call)
 {
     const result *r = RUN("--strace", EX("hello"));
