@@ -23,6 +23,7 @@ static const char usage_text[] =
     "  --trace           print each instruction (address and disassembly) to stderr\n"
     "  --mapinfo         print the memory map (Qiling's layout) to stderr at exit\n"
     "  --stats           print instruction, TLB and fault counts to stderr at exit\n"
+    "                    (instructions are counted by a code hook, which costs time)\n"
     "  --demand-paging   map stack and heap pages only when the program touches them\n"
     "  --count N         stop after N instructions (exit status 124)\n"
     "  --base ADDR       load address of a static-pie program (default 0x555555554000)\n"
@@ -128,13 +129,13 @@ static int parse_args(run_opts *o, int argc, char **argv)
 {
     o->base = RUN_PIE_BASE;
     int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         bool matched;
         if (strcmp(argv[i], "--") == 0) {
             i++;
             break;
         }
-        if (strcmp(argv[i], "--help") == 0)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return fputs(usage_text, stdout), 1;
         if (parse_flag(o, argv[i]))
             continue;

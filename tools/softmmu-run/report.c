@@ -125,7 +125,7 @@ void rpt_stats(run_t *r, double secs)
     run_msg("tlb          %s hits, %s misses (%.2f%% hits), %s flushes, %s page walks", commas(st.tlb_hits, a),
             commas(st.tlb_misses, b), lookups ? 100.0 * (double)st.tlb_hits / (double)lookups : 0.0,
             commas(st.tlb_flushes, c), commas(st.page_walks, d));
-    run_msg("faults       %s (%s paged in on demand: %s pages; %s signals delivered)", commas(st.faults, a),
+    run_msg("faults       %s: %s paged in on demand (%s pages), %s signals delivered", commas(st.faults, a),
             commas(r->demand_faults, b), commas(r->demand_pages, c), commas(r->signals, d));
     run_msg("memory       %s regions, %s pages mapped, %s bytes of MMU metadata", commas(st.regions, a),
             commas(st.pages_mapped, b), commas(st.meta_bytes, c));
