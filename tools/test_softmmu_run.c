@@ -162,6 +162,7 @@ static void dynamic(tiny *t)
     t->ph[1] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_offset = 0, .p_filesz = 4 };
 }
 static void no_phdrs(tiny *t) { t->eh.e_phnum = 0; }
+static void huge_segment(tiny *t) { t->ph[0].p_memsz = 0x3b0000000011; }
 
 TestSuite(bad_input, .init = setup_dir, .fini = remove_dir, .timeout = 60);
 
@@ -344,6 +345,24 @@ Test(crafted, abort_by_signal_exits_128_plus_signal)
     const result *r = RUN("--raw", "0x10000", write_file("abort", code, sizeof code));
     cr_expect_eq(r->status, 134, "status %d: %s", r->status, r->err);
     cr_expect(strstr(r->err, "killed by signal 6 (SIGABRT)"), "%s", r->err);
+}
+
+Test(crafted, huge_mmap_fails_with_enomem_instead_of_exhausting_the_host)
+{
+    /* mmap(0, 1 TiB, RW, PRIVATE|ANON, -1, 0); exit(-rax) */
+    static const uint8_t code[] = { 0x31, 0xff, 0x48, 0xbe, 0, 0, 0, 0, 0, 1, 0, 0, 0xba, 3, 0, 0, 0,
+                                    0x41, 0xba, 0x22, 0, 0, 0, 0x49, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff,
+                                    0x45, 0x31, 0xc9, 0xb8, 9, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xf7, 0xdf,
+                                    0xb8, 60, 0, 0, 0, 0x0f, 0x05 };
+    const result *r = RUN("--raw", "0x10000", write_file("bigmap", code, sizeof code));
+    cr_expect_eq(r->status, 12, "status %d: %s", r->status, r->err); /* ENOMEM */
+}
+
+Test(bad_input, huge_segment_exits_2)
+{
+    const result *r = RUN(tiny_file("huge", huge_segment));
+    expect_usage_error(r, "huge segment");
+    cr_expect(strstr(r->err, "larger than 16 GiB"), "%s", r->err);
 }
 
 Test(crafted, divide_by_zero_and_int3_are_named_and_exit_1)

@@ -118,7 +118,7 @@ static bool check_segment(run_t *r, const image *im, const Elf64_Phdr *p, uint64
 
 static bool check_segments(run_t *r, const image *im)
 {
-    uint64_t prev_end = 0;
+    uint64_t prev_end = 0, total = 0;
     unsigned loads = 0;
     for (unsigned i = 0; i < im->eh->e_phnum; i++) {
         const Elf64_Phdr *p = &im->ph[i];
@@ -129,6 +129,10 @@ static bool check_segments(run_t *r, const image *im)
         if (!check_segment(r, im, p, prev_end))
             return false;
         prev_end = p->p_vaddr + r->bias + p->p_memsz;
+        total += p->p_memsz;
+        if (total > RUN_MAX_MEM)
+            return run_fail(r, "'%s': segment %u makes the image larger than %" PRIu64 " GiB", r->o.path, i,
+                            RUN_MAX_MEM >> 30);
         loads++;
     }
     if (!loads)

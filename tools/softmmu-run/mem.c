@@ -36,6 +36,15 @@ bool mem_unmap_range(run_t *r, uint64_t addr, uint64_t size)
     return ok;
 }
 
+/* true if size more bytes of mappings stay within RUN_MAX_MEM */
+bool mem_room(run_t *r, uint64_t size)
+{
+    mmu_stats st;
+    mmu_get_stats(r->m, &st);
+    uint64_t used = st.pages_mapped * RUN_PAGE;
+    return size <= RUN_MAX_MEM && used <= RUN_MAX_MEM - size;
+}
+
 /* Linux brk(2): returns the new break, or the old one if it cannot move */
 uint64_t mem_brk(run_t *r, uint64_t want)
 {
@@ -43,8 +52,8 @@ uint64_t mem_brk(run_t *r, uint64_t want)
         return r->brk_cur;
     uint64_t old_end = RUN_ALIGN_UP(r->brk_cur), new_end = RUN_ALIGN_UP(want);
     if (new_end > old_end) {
-        if (!mmu_is_available(r->m, old_end, new_end - old_end))
-            return r->brk_cur; /* would run into another mapping */
+        if (!mmu_is_available(r->m, old_end, new_end - old_end) || !mem_room(r, new_end - old_end))
+            return r->brk_cur; /* would run into another mapping, or over the limit */
         if (!r->o.demand && mmu_map(r->m, old_end, new_end - old_end, MMU_PROT_READ | MMU_PROT_WRITE,
                                     "[brk]") != MMU_OK)
             return r->brk_cur;

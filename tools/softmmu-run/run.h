@@ -22,6 +22,7 @@
 #define RUN_MMAP_BASE UINT64_C(0x7fff00000000)   /* lowest address of non-fixed mmaps */
 #define RUN_PIE_BASE UINT64_C(0x555555554000)    /* default load address of static-pie */
 #define RUN_DEMAND_CHUNK UINT64_C(0x10000)       /* a demand fault maps up to 64 KiB */
+#define RUN_MAX_MEM (UINT64_C(16) << 30)         /* guest memory limit, as ulimit -v: page tables stay small */
 
 /* exit statuses of the runner itself */
 enum { RUN_EXIT_GUEST_FAULT = 1, RUN_EXIT_USAGE = 2, RUN_EXIT_COUNT = 124 };
@@ -81,6 +82,7 @@ bool stk_setup(run_t *r);
 
 /* mem.c: kernel-side memory management */
 bool mem_unmap_range(run_t *r, uint64_t addr, uint64_t size);
+bool mem_room(run_t *r, uint64_t size);
 uint64_t mem_brk(run_t *r, uint64_t want);
 bool mem_demand_init(run_t *r);
 void mem_demand_fill(run_t *r, uint64_t addr, uint64_t size);

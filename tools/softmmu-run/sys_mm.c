@@ -47,7 +47,7 @@ SYS_DECL(mmap)
         return -EINVAL;
     if (!(flags & MAP_ANON_))
         return -ENODEV; /* no files to map */
-    if (len > RUN_USER_TOP)
+    if (len > RUN_USER_TOP || !mem_room(r, RUN_ALIGN_UP(len)))
         return -ENOMEM;
     uint64_t size = RUN_ALIGN_UP(len), addr = a[0];
     if (flags & (MAP_FIXED_ | MAP_FIXED_NOREPLACE_)) {
