@@ -45,7 +45,9 @@ static void slurp(const char *path, char *buf, size_t cap)
     fclose(f);
 }
 
-/* runs RUNNER with args (NULL-terminated), stdin from /dev/null */
+static const char *stdin_path = "/dev/null";
+
+/* runs RUNNER with args (NULL-terminated), stdin from stdin_path */
 static result *run(const char *const *args)
 {
     static result res;
@@ -59,7 +61,7 @@ static result *run(const char *const *args)
     snprintf(err, sizeof err, "%s/stderr", tmpdir);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, stdin_path, O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid;
@@ -497,6 +499,19 @@ Test(examples, musl_program_runs_unmodified)
     cr_expect_eq(r->status, 0);
 }
 #endif
+
+Test(examples, upcase_reads_stdin_to_eof)
+{
+    char text[10000];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = i % 61 == 60 ? '\n' : (char)('a' + i % 26);
+    stdin_path = write_file("in.txt", text, sizeof text);
+    const result *r = RUN("--demand-paging", EX("upcase"));
+    cr_expect_eq(r->status, 0, "stderr: %s", r->err);
+    cr_expect_eq(strlen(r->out), sizeof text);
+    for (size_t i = 0; i < sizeof text && r->out[i]; i++)
+        cr_assert_eq(r->out[i], text[i] == '\n' ? '\n' : text[i] - 'a' + 'A', "byte %zu", i);
+}
 
 Test(examples, strace_shows_each_system_call)
 {
