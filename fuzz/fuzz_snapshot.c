@@ -22,9 +22,10 @@ static uint64_t le(const uint8_t *p, int n)
 }
 
 /* Bytes the regions of a file that read back fine span (format version 1,
- * mmu/snap_file.c: a 32-byte header, then the region records). XXX: mmu_snapshot_write costs time in proportion to this
- * span, not to the pages stored, so a tiny crafted file with a 2^60-byte
- * region never finishes writing: such inputs skip the round trip. */
+ * mmu/snap_file.c: a 32-byte header, then the region records). The round
+ * trip restores into a fresh MMU and digests it, which maps and hashes the
+ * whole span, so a tiny crafted file with a 2^60-byte region would need a
+ * page table of that size: such inputs skip the round trip. */
 static unsigned __int128 span;
 
 static void measure(const uint8_t *b, size_t len)

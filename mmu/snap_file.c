@@ -83,38 +83,65 @@ static void put_region(writer *w, const snap_rec *rc)
     put(w, rc->label->s, rc->label->len);
 }
 
-static void put_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc)
+/* one page of rc: skipped when zero; counted, and written unless w is NULL */
+static void visit_page(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t vpn, uint64_t *count)
 {
+    const uint8_t *src = snap_page_src(s, rc, vpn);
+    if (!src || snap_page_is_zero(src))
+        return;
+    (*count)++;
+    if (w) {
+        put_u64(w, vpn << PAGE_BITS);
+        put(w, src, PAGE_SIZE);
+        put_u64(w, XXH3_64bits_withSeed(src, PAGE_SIZE, vpn << PAGE_BITS));
+    }
+}
+
+static int vpn_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* A RAM record without host memory (read from a file, say) holds data only
+ * in the snapshot's table: visit those entries, sorted, rather than every
+ * page of a range that may span 2^50 bytes. */
+static void visit_table(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *v, uint64_t *count)
+{
+    size_t n = 0; /* v has room for every table entry */
+    for (size_t i = 0; i < s->tab_cap; i++) {
+        const snap_ent *e = &s->tab[i];
+        if (e->copy && e->vpn >= rc->start >> PAGE_BITS && e->vpn <= rc->last >> PAGE_BITS)
+            v[n++] = e->vpn;
+    }
+    qsort(v, n, sizeof *v, vpn_cmp);
+    for (size_t i = 0; i < n; i++)
+        visit_page(w, s, rc, v[i], count);
+}
+
+/* visits the non-zero pages of rc in ascending order; scratch: see above */
+static void visit_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *scratch, uint64_t *count)
+{
+    if (rc->kind == REG_RAM && !rc->host) {
+        visit_table(w, s, rc, scratch, count);
+        return;
+    }
     for (uint64_t a = rc->start;; a += PAGE_SIZE) {
-        const uint8_t *src = snap_page_src(s, rc, a >> PAGE_BITS);
-        if (src && !snap_page_is_zero(src)) {
-            put_u64(w, a);
-            put(w, src, PAGE_SIZE);
-            put_u64(w, XXH3_64bits_withSeed(src, PAGE_SIZE, a));
-        }
-        if (a + PAGE_MASK == rc->last || w->bad)
+        visit_page(w, s, rc, a >> PAGE_BITS, count);
+        if (a + PAGE_MASK == rc->last || (w && w->bad))
             return;
     }
 }
 
-static uint64_t data_pages(const mmu_snapshot *s, const snap_rec *rc)
-{
-    uint64_t n = 0;
-    for (uint64_t a = rc->start;; a += PAGE_SIZE) {
-        const uint8_t *src = snap_page_src(s, rc, a >> PAGE_BITS);
-        n += src && !snap_page_is_zero(src);
-        if (a + PAGE_MASK == rc->last)
-            return n;
-    }
-}
-
 /* the size of the file, so that a reader knows where it ends */
-static uint64_t file_len(const mmu_snapshot *s)
+static uint64_t file_len(const mmu_snapshot *s, uint64_t *scratch)
 {
-    uint64_t len = HEADER_SIZE + 8;
-    for (size_t i = 0; i < s->n_recs; i++)
-        len += REGION_FIXED + s->recs[i].label->len + data_pages(s, &s->recs[i]) * PAGE_REC;
-    return len;
+    uint64_t len = HEADER_SIZE + 8, pages = 0;
+    for (size_t i = 0; i < s->n_recs; i++) {
+        len += REGION_FIXED + s->recs[i].label->len;
+        visit_pages(NULL, s, &s->recs[i], scratch, &pages);
+    }
+    return len + pages * PAGE_REC;
 }
 
 mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
@@ -124,6 +151,9 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
     for (size_t i = 0; i < s->n_recs; i++)
         if (s->recs[i].kind == REG_MMIO)
             return MMU_ERR_ARG;
+    uint64_t pages = 0, *scratch = mmu_malloc((s->tab_used ? s->tab_used : 1) * sizeof *scratch);
+    if (!scratch)
+        return MMU_ERR_NOMEM;
     writer w = { .f = f };
     XXH3_INITSTATE(&w.st);
     XXH3_64bits_reset(&w.st);
@@ -131,11 +161,12 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
     put_u32(&w, VERSION);
     put_u32(&w, 0);
     put_u64(&w, s->n_recs);
-    put_u64(&w, file_len(s));
+    put_u64(&w, file_len(s, scratch));
     for (size_t i = 0; i < s->n_recs; i++)
         put_region(&w, &s->recs[i]);
-    for (size_t i = 0; i < s->n_recs; i++)
-        put_pages(&w, s, &s->recs[i]);
+    for (size_t i = 0; i < s->n_recs && !w.bad; i++)
+        visit_pages(&w, s, &s->recs[i], scratch, &pages);
+    mmu_free(scratch);
     put_u64(&w, XXH3_64bits_digest(&w.st));
     if (fflush(f) || ferror(f))
         w.bad = true;
