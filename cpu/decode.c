@@ -42,7 +42,7 @@ static const reginfo REGS[X86_REG_ENDING] = {
 
 /* --------------------------------------------------------------- operands */
 
-enum { OP_NONE, OP_REG, OP_IMM, OP_MEM };
+enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM }; /* OP_XMM: slot is the XMM number */
 
 typedef struct opnd {
     uint8_t  kind, size, slot, shift;
@@ -106,7 +106,9 @@ static bool read_ops(view *v, dinsn *d)
         const cs_x86_op *o = &x->operands[i];
         opnd *p = &v->op[i];
         *p = (opnd){ .size = o->size };
-        if (o->type == X86_OP_REG) {
+        if (o->type == X86_OP_REG && o->reg >= X86_REG_XMM0 && o->reg <= X86_REG_XMM15) {
+            *p = (opnd){ OP_XMM, o->size, (uint8_t)(o->reg - X86_REG_XMM0), 0, o->reg, 0 };
+        } else if (o->type == X86_OP_REG) {
             if ((unsigned)o->reg >= X86_REG_ENDING || !REGS[o->reg].ok)
                 return false;
             *p = (opnd){ OP_REG, o->size, REGS[o->reg].slot, REGS[o->reg].shift, o->reg, 0 };
@@ -395,6 +397,62 @@ static exec_fn dec_simple(view *v, dinsn *d, unsigned arg)
     return SIMPLE[arg];
 }
 
+/* ---------------------------------------------------------------- SSE */
+
+/* the XMM operand i, or false */
+static bool xmm_at(const view *v, unsigned i)
+{
+    return v->op[i].kind == OP_XMM;
+}
+
+static bool mem_at(const view *v, unsigned i, unsigned size)
+{
+    return v->op[i].kind == OP_MEM && v->op[i].size == size;
+}
+
+/* pxor por pand xmm, xmm/m128; arg XL_* */
+static exec_fn dec_xlogic(view *v, dinsn *d, unsigned op)
+{
+    if (v->n != 2 || !xmm_at(v, 0) || (!xmm_at(v, 1) && !mem_at(v, 1, 16)))
+        return NULL;
+    d->r1 = v->op[0].slot, d->r2 = v->op[1].slot;
+    return exec_xlogic[op][!xmm_at(v, 1)];
+}
+
+/* 128-bit moves; arg 1 for the aligned ones (movaps movapd movdqa) */
+static exec_fn dec_xmov(view *v, dinsn *d, unsigned aligned)
+{
+    if (v->n != 2)
+        return NULL;
+    d->r1 = v->op[0].slot, d->r2 = v->op[1].slot;
+    if (xmm_at(v, 0) && xmm_at(v, 1))
+        return exec_xmov[XM_RR][aligned];
+    if (xmm_at(v, 0) && mem_at(v, 1, 16))
+        return exec_xmov[XM_RM][aligned];
+    d->r1 = v->op[1].slot;
+    return mem_at(v, 0, 16) && xmm_at(v, 1) ? exec_xmov[XM_MR][aligned] : NULL;
+}
+
+/* movd (arg 4) / movq (arg 8): r1 = destination register, r2 = source */
+static exec_fn dec_xmovq(view *v, dinsn *d, unsigned size)
+{
+    if (v->n != 2)
+        return NULL;
+    const opnd *a = &v->op[0], *b = &v->op[1];
+    bool q = size == 8;
+    d->r1 = a->slot, d->r2 = b->slot;
+    if (xmm_at(v, 0) && b->kind == OP_REG && b->size == size && !b->shift)
+        return exec_xmovq[XQ_FROM_GPR][q];
+    if (a->kind == OP_REG && a->size == size && !a->shift && xmm_at(v, 1))
+        return exec_xmovq[XQ_TO_GPR][q];
+    if (xmm_at(v, 0) && mem_at(v, 1, size))
+        return exec_xmovq[XQ_LOAD][q];
+    if (q && xmm_at(v, 0) && xmm_at(v, 1))
+        return exec_xmovq[XQ_XMM][1];
+    d->r1 = b->slot;
+    return mem_at(v, 0, size) && xmm_at(v, 1) ? exec_xmovq[XQ_STORE][q] : NULL;
+}
+
 /* ---------------------------------------------------------- control flow */
 
 /* a direct branch: the target in imm; 16-bit operand size is not modelled */
@@ -548,6 +606,11 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     [X86_INS_JRCXZ] = { dec_jrcxz, 0 }, [X86_INS_JECXZ] = { dec_jrcxz, 1 },
     [X86_INS_LOOP] = { dec_loop, 0 }, [X86_INS_LOOPE] = { dec_loop, 1 }, [X86_INS_LOOPNE] = { dec_loop, 2 },
     CC16(J, dec_jcc), CC16(CMOV, dec_cmov), CC16(SET, dec_setcc),
+    [X86_INS_PXOR] = { dec_xlogic, XL_XOR }, [X86_INS_POR] = { dec_xlogic, XL_OR },
+    [X86_INS_PAND] = { dec_xlogic, XL_AND },
+    [X86_INS_MOVAPS] = { dec_xmov, 1 }, [X86_INS_MOVAPD] = { dec_xmov, 1 }, [X86_INS_MOVDQA] = { dec_xmov, 1 },
+    [X86_INS_MOVUPS] = { dec_xmov, 0 }, [X86_INS_MOVUPD] = { dec_xmov, 0 }, [X86_INS_MOVDQU] = { dec_xmov, 0 },
+    [X86_INS_MOVD] = { dec_xmovq, 4 }, [X86_INS_MOVQ] = { dec_xmovq, 8 },
 };
 
 /* lock is only valid on these, with a memory destination (else #UD) */

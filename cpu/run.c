@@ -262,14 +262,30 @@ static bool refetch(cpu_t *c, const dinsn *d)
     return !err;
 }
 
-#define EXIT(why)                                                                              \
+/* every exit hands the instruction budget left back through *left_io */
+#define LEAVE(why)                                                                             \
     do {                                                                                       \
-        c->regs[CPU_RIP] = d->addr;                                                            \
+        *left_io = left;                                                                       \
         return (why);                                                                          \
     } while (0)
 
-static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
+#define EXIT(why)                                                                              \
+    do {                                                                                       \
+        c->regs[CPU_RIP] = d->addr;                                                            \
+        LEAVE(why);                                                                            \
+    } while (0)
+
+/* an instruction that ended the run without completing (fault, #DE, #GP,
+ * int3, invalid, unhandled syscall) */
+static bool incomplete(unsigned exit_req)
 {
+    cpu_exit why = (cpu_exit)(exit_req - 1);
+    return why == CPU_EXIT_MEM_FAULT || why == CPU_EXIT_INSN_INVALID || why == CPU_EXIT_EXCEPTION;
+}
+
+static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *err)
+{
+    uint64_t left = *left_io;
     mmu_fast_ *f = (mmu_fast_ *)c->mmu;
     dinsn *d = NULL;     /* the next instruction; NULL: resolve c->regs[RIP] */
     dinsn *fresh = NULL; /* just fetched (decoded or re-fetched): no TLB check */
@@ -286,14 +302,14 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
         if (UNLIKELY(!d)) { /* resolve RIP */
             uint64_t rip = c->regs[CPU_RIP];
             if (rip == until)
-                return CPU_EXIT_UNTIL;
+                LEAVE(CPU_EXIT_UNTIL);
             if (!left)
-                return CPU_EXIT_COUNT;
+                LEAVE(CPU_EXIT_COUNT);
             if (c->attn & ATTN_STOP)
-                return CPU_EXIT_STOPPED;
+                LEAVE(CPU_EXIT_STOPPED);
             d = lookup(c, rip, &fresh, err);
             if (!d)
-                return *err ? CPU_EXIT_EXCEPTION : (cpu_exit)(c->exit_req - 1);
+                LEAVE(*err ? CPU_EXIT_EXCEPTION : (cpu_exit)(c->exit_req - 1));
             if (c->link)
                 *c->link = d;
             c->link = NULL;
@@ -314,7 +330,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
                 continue;
             }
             if (!refetch(c, d))
-                return CPU_EXIT_MEM_FAULT;
+                LEAVE(CPU_EXIT_MEM_FAULT);
             fresh = d;
             if (f->code_gen != c->gen)
                 continue;
@@ -332,7 +348,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
                 }
                 hooked = true;
                 if (c->attn & ATTN_STOP)
-                    return CPU_EXIT_STOPPED;
+                    LEAVE(CPU_EXIT_STOPPED);
                 if (c->regs[CPU_RIP] != d->addr) { /* a hook moved RIP */
                     d = NULL;
                     hooked = false;
@@ -347,8 +363,10 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t left, mmu_err *err)
         left--;
         hooked = false;
         fresh = NULL;
-        if (UNLIKELY(!n) && c->exit_req)
-            return (cpu_exit)(c->exit_req - 1);
+        if (UNLIKELY(!n) && c->exit_req) {
+            left += incomplete(c->exit_req); /* it does not count as executed */
+            LEAVE((cpu_exit)(c->exit_req - 1));
+        }
         d = n;
     }
 }
@@ -364,7 +382,9 @@ mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_ex
     c->link = NULL;
     c->fault = (cpu_fault){ 0 };
     mmu_err err = MMU_OK;
-    cpu_exit why = run_loop(c, until, count ? count : UINT64_MAX, &err);
+    uint64_t budget = count ? count : UINT64_MAX, left = budget;
+    cpu_exit why = run_loop(c, until, &left, &err);
+    c->insns += budget - left;
     c->running = false;
     c->attn &= ~(unsigned)ATTN_STOP;
     if (err)
@@ -378,6 +398,11 @@ void cpu_stop(cpu_t *c)
 {
     if (c && c->running)
         c->attn |= ATTN_STOP;
+}
+
+uint64_t cpu_insn_count(const cpu_t *c)
+{
+    return c ? c->insns : 0;
 }
 
 void cpu_last_fault(const cpu_t *c, cpu_fault *out)

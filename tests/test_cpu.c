@@ -696,7 +696,7 @@ Test(cpu, invalid_instructions_exit_at_rip_unchanged)
         { 0x0f, 0x0b },       /* ud2 */
         { 0x0f, 0xa2 },       /* cpuid: not in the subset */
         { 0x06 },             /* push es: not in 64-bit mode */
-        { 0x0f, 0x28, 0xc1 }, /* movaps xmm0, xmm1 */
+        { 0x0f, 0x58, 0xc1 }, /* addps xmm0, xmm1: SSE arithmetic is not in the subset */
         { 0x66, 0xc3 },       /* ret with 16-bit operand */
         { 0xf0, 0x01, 0xc3 }, /* lock add ebx, eax: lock needs memory */
     };
@@ -1126,6 +1126,345 @@ Test(cpu, removing_exec_from_cached_code_faults)
     cpu_fault f;
     cpu_last_fault(c, &f);
     cr_assert_eq(f.err, MMU_ERR_FETCH_PROT);
+}
+
+/* -------------------------------------------------------------------- SSE */
+
+#define XDUMP (DATA + 0x1f00) /* where xmm() stores a register */
+
+/* the 16 bytes of XMM register n, stored by movdqu [XDUMP], xmmN (run from
+ * a second code area, so the test's code stays in place) */
+static void xmm(unsigned n, uint8_t out[16])
+{
+    uint8_t code[10] = { 0xf3, 0x44, 0x0f, 0x7f, (uint8_t)(0x04 | (n & 7) << 3), 0x25 };
+    uint32_t at = (uint32_t)XDUMP;
+    memcpy(code + 6, &at, 4);
+    if (n < 8) /* no REX.R: drop the 0x44 */
+        memmove(code + 1, code + 2, 8);
+    size_t len = n < 8 ? 9 : 10;
+    cpu_exit ex;
+    OK(mmu_write(m, CODE + 0x800, code, len));
+    OK(cpu_run(c, CODE + 0x800, CODE + 0x800 + len, 0, &ex));
+    cr_assert_eq(ex, CPU_EXIT_UNTIL);
+    OK(mmu_read(m, XDUMP, out, 16));
+}
+
+static void xmm_eq(unsigned n, uint64_t lo, uint64_t hi)
+{
+    uint8_t got[16];
+    xmm(n, got);
+    uint64_t glo, ghi;
+    memcpy(&glo, got, 8), memcpy(&ghi, got + 8, 8);
+    cr_assert(glo == lo && ghi == hi, "xmm%u = %#lx:%#lx, want %#lx:%#lx", n, (unsigned long)ghi,
+              (unsigned long)glo, (unsigned long)hi, (unsigned long)lo);
+}
+
+static const uint8_t BYTES16[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                     0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+
+Test(cpu, xmm_registers_start_zero)
+{
+    OK(mmu_write(m, XDUMP, BYTES16, 16));
+    for (unsigned n = 0; n < 16; n++)
+        xmm_eq(n, 0, 0);
+}
+
+Test(cpu, movdqu_movups_load_and_store_little_endian_at_any_alignment)
+{
+    OK(mmu_write(m, DATA + 1, BYTES16, 16));
+    SET(RDI, DATA);
+    RUN_OK(0xf3, 0x0f, 0x6f, 0x5f, 0x01,        /* movdqu xmm3, [rdi+1] */
+           0x66, 0x48, 0x0f, 0x7e, 0xd8,        /* movq rax, xmm3 */
+           0x0f, 0x10, 0x67, 0x01,              /* movups xmm4, [rdi+1] */
+           0xf3, 0x0f, 0x7f, 0x67, 0x23,        /* movdqu [rdi+0x23], xmm4 */
+           0x0f, 0x11, 0x5f, 0x47,              /* movups [rdi+0x47], xmm3 */
+           0x66, 0x0f, 0x10, 0x6f, 0x01,        /* movupd xmm5, [rdi+1] */
+           0xf3, 0x44, 0x0f, 0x6f, 0x47, 0x01); /* movdqu xmm8, [rdi+1] */
+    EQ(RAX, 0x7766554433221100);
+    uint8_t got[16];
+    OK(mmu_read(m, DATA + 0x23, got, 16));
+    cr_assert_arr_eq(got, BYTES16, 16);
+    OK(mmu_read(m, DATA + 0x47, got, 16));
+    cr_assert_arr_eq(got, BYTES16, 16);
+    xmm_eq(5, 0x7766554433221100, 0xffeeddccbbaa9988);
+    xmm_eq(8, 0x7766554433221100, 0xffeeddccbbaa9988);
+}
+
+Test(cpu, movaps_movdqa_register_and_aligned_memory_forms)
+{
+    OK(mmu_write(m, DATA + 0x10, BYTES16, 16));
+    SET(RDI, DATA);
+    RUN_OK(0x66, 0x0f, 0x6f, 0x77, 0x10,  /* movdqa xmm6, [rdi+0x10] */
+           0x0f, 0x28, 0xee,              /* movaps xmm5, xmm6 */
+           0x0f, 0x29, 0x6f, 0x30,        /* movaps [rdi+0x30], xmm5 */
+           0x0f, 0x28, 0x67, 0x30,        /* movaps xmm4, [rdi+0x30] */
+           0x66, 0x45, 0x0f, 0x7f, 0xc7,  /* movdqa xmm15, xmm8 (zero) */
+           0x66, 0x44, 0x0f, 0x7f, 0x67, 0x50, /* movdqa [rdi+0x50], xmm12 (zero) */
+           0x66, 0x0f, 0x29, 0x77, 0x60); /* movapd [rdi+0x60], xmm6 */
+    uint8_t got[16], zero[16] = { 0 };
+    OK(mmu_read(m, DATA + 0x30, got, 16));
+    cr_assert_arr_eq(got, BYTES16, 16);
+    OK(mmu_read(m, DATA + 0x50, got, 16));
+    cr_assert_arr_eq(got, zero, 16);
+    OK(mmu_read(m, DATA + 0x60, got, 16));
+    cr_assert_arr_eq(got, BYTES16, 16);
+    xmm_eq(4, 0x7766554433221100, 0xffeeddccbbaa9988);
+    xmm_eq(15, 0, 0);
+}
+
+Test(cpu, pxor_por_pand_register_and_memory)
+{
+    static const uint64_t a[2] = { 0xff00ff00f0f0f0f0, 0x0123456789abcdef };
+    static const uint64_t b[2] = { 0x0ff00ff000ff00ff, 0xfedcba9876543210 };
+    OK(mmu_write(m, DATA, a, 16));
+    OK(mmu_write(m, DATA + 0x10, b, 16));
+    SET(RDI, DATA);
+    RUN_OK(0xf3, 0x0f, 0x6f, 0x07,       /* movdqu xmm0, [rdi] */
+           0x0f, 0x28, 0xc8,             /* movaps xmm1, xmm0 */
+           0x0f, 0x28, 0xd0,             /* movaps xmm2, xmm0 */
+           0x66, 0x0f, 0xef, 0x47, 0x10, /* pxor xmm0, [rdi+0x10] */
+           0x66, 0x0f, 0xeb, 0x4f, 0x10, /* por xmm1, [rdi+0x10] */
+           0x66, 0x0f, 0xdb, 0x57, 0x10, /* pand xmm2, [rdi+0x10] */
+           0xf3, 0x0f, 0x6f, 0x5f, 0x10, /* movdqu xmm3, [rdi+0x10] */
+           0x66, 0x0f, 0x6f, 0xe3,       /* movdqa xmm4, xmm3 */
+           0x0f, 0x28, 0xeb,             /* movaps xmm5, xmm3 */
+           0x66, 0x0f, 0xef, 0xdf,       /* pxor xmm3, xmm7 (zero) */
+           0x66, 0x0f, 0xeb, 0xe7,       /* por xmm4, xmm7 */
+           0x66, 0x0f, 0xdb, 0xef,       /* pand xmm5, xmm7 */
+           0x66, 0x45, 0x0f, 0xef, 0xc9); /* pxor xmm9, xmm9 */
+    xmm_eq(0, a[0] ^ b[0], a[1] ^ b[1]);
+    xmm_eq(1, a[0] | b[0], a[1] | b[1]);
+    xmm_eq(2, a[0] & b[0], a[1] & b[1]);
+    xmm_eq(3, b[0], b[1]);
+    xmm_eq(4, b[0], b[1]);
+    xmm_eq(5, 0, 0);
+    xmm_eq(9, 0, 0);
+    RUN_OK(0x66, 0x0f, 0xef, 0xc0); /* pxor xmm0, xmm0 */
+    xmm_eq(0, 0, 0);
+}
+
+Test(cpu, movq_movd_with_gprs_zero_extend)
+{
+    OK(mmu_write(m, DATA, BYTES16, 16));
+    SET(RAX, 0x1122334455667788), SET(RDX, ~0ull), SET(R13, ~0ull), SET(R10, 0xabcdef);
+    SET(RDI, DATA);
+    RUN_OK(0xf3, 0x0f, 0x6f, 0x07,       /* movdqu xmm0, [rdi] (high half set) */
+           0x66, 0x48, 0x0f, 0x6e, 0xc0, /* movq xmm0, rax */
+           0x66, 0x48, 0x0f, 0x7e, 0xc3, /* movq rbx, xmm0 */
+           0xf3, 0x0f, 0x6f, 0x0f,       /* movdqu xmm1, [rdi] */
+           0x66, 0x0f, 0x6e, 0xc8,       /* movd xmm1, eax */
+           0x66, 0x48, 0x0f, 0x7e, 0xc9, /* movq rcx, xmm1 */
+           0x66, 0x0f, 0x7e, 0xc2,       /* movd edx, xmm0 */
+           0x66, 0x41, 0x0f, 0x7e, 0xc5, /* movd r13d, xmm0 */
+           0x66, 0x4d, 0x0f, 0x6e, 0xfa); /* movq xmm15, r10 */
+    EQ(RBX, 0x1122334455667788);
+    EQ(RCX, 0x55667788);
+    EQ(RDX, 0x55667788);
+    EQ(R13, 0x55667788);
+    xmm_eq(0, 0x1122334455667788, 0);
+    xmm_eq(1, 0x55667788, 0);
+    xmm_eq(15, 0xabcdef, 0);
+}
+
+Test(cpu, movq_movd_memory_and_xmm_forms)
+{
+    OK(mmu_write(m, DATA, BYTES16, 16));
+    wr64(DATA + 0x20, ~0ull), wr64(DATA + 0x28, ~0ull);
+    SET(RDI, DATA);
+    RUN_OK(0xf3, 0x0f, 0x6f, 0x07,             /* movdqu xmm0, [rdi] */
+           0xf3, 0x0f, 0x6f, 0x0f,             /* movdqu xmm1, [rdi] */
+           0xf3, 0x0f, 0x7e, 0x4f, 0x08,       /* movq xmm1, [rdi+8] */
+           0xf3, 0x0f, 0x6f, 0x17,             /* movdqu xmm2, [rdi] */
+           0x66, 0x0f, 0x6e, 0x57, 0x04,       /* movd xmm2, [rdi+4] */
+           0xf3, 0x0f, 0x6f, 0x1f,             /* movdqu xmm3, [rdi] */
+           0xf3, 0x0f, 0x7e, 0xd8,             /* movq xmm3, xmm0 */
+           0xf3, 0x0f, 0x6f, 0x27,             /* movdqu xmm4, [rdi] */
+           0x66, 0x0f, 0xd6, 0xc4,             /* movq xmm4, xmm0 (66 0f d6) */
+           0x66, 0x0f, 0xd6, 0x4f, 0x20,       /* movq [rdi+0x20], xmm1 */
+           0x66, 0x0f, 0x7e, 0x57, 0x28,       /* movd [rdi+0x28], xmm2 */
+           0x66, 0x48, 0x0f, 0x7e, 0x47, 0x30, /* movq [rdi+0x30], xmm0 */
+           0x66, 0x48, 0x0f, 0x6e, 0x6f, 0x08); /* movq xmm5, [rdi+8] */
+    xmm_eq(1, 0xffeeddccbbaa9988, 0);
+    xmm_eq(2, 0x77665544, 0);
+    xmm_eq(3, 0x7766554433221100, 0);
+    xmm_eq(4, 0x7766554433221100, 0);
+    xmm_eq(5, 0xffeeddccbbaa9988, 0);
+    cr_assert_eq(rd64(DATA + 0x20), 0xffeeddccbbaa9988);
+    cr_assert_eq(rd64(DATA + 0x28), 0xffffffff77665544); /* movd stores 4 bytes only */
+    cr_assert_eq(rd64(DATA + 0x30), 0x7766554433221100);
+}
+
+/* writes code at CODE, then runs it with a memory digest taken in between:
+ * the exit, and whether memory stayed the same */
+static cpu_exit run_digest(const uint8_t *code, size_t n, bool *same)
+{
+    cpu_exit ex;
+    OK(mmu_write(m, CODE, code, n));
+    uint64_t dg = mmu_digest(m);
+    OK(cpu_run(c, CODE, CODE + n, 0, &ex));
+    *same = mmu_digest(m) == dg;
+    return ex;
+}
+
+/* #GP on hardware: an exception at the instruction, nothing changed */
+Test(cpu, aligned_forms_with_a_misaligned_operand_raise_an_exception)
+{
+    static const uint8_t cases[][5] = {
+        { 0x0f, 0x28, 0x07 },       /* movaps xmm0, [rdi] */
+        { 0x0f, 0x29, 0x07 },       /* movaps [rdi], xmm0 */
+        { 0x66, 0x0f, 0x6f, 0x07 }, /* movdqa xmm0, [rdi] */
+        { 0x66, 0x0f, 0x7f, 0x07 }, /* movdqa [rdi], xmm0 */
+        { 0x66, 0x0f, 0xef, 0x07 }, /* pxor xmm0, [rdi] */
+        { 0x66, 0x0f, 0xeb, 0x07 }, /* por xmm0, [rdi] */
+        { 0x66, 0x0f, 0xdb, 0x07 }, /* pand xmm0, [rdi] */
+    };
+    OK(mmu_write(m, DATA, BYTES16, 16));
+    for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
+        static const uint64_t ones[2] = { ~0ull, ~0ull };
+        OK(mmu_write(m, DATA + 0x40, ones, 16));
+        SET(RDI, DATA + 0x40);
+        RUN_OK(0xf3, 0x0f, 0x6f, 0x07); /* movdqu xmm0, [rdi]: all ones */
+        SET(RAX, 42), SET(RDI, DATA + 8);
+        uint8_t code[8] = { 0x48, 0xff, 0xc0 }; /* inc rax */
+        memcpy(code + 3, cases[i], 5);
+        bool same;
+        cr_assert_eq(run_digest(code, sizeof code, &same), CPU_EXIT_EXCEPTION, "case %u", i);
+        cr_assert(same, "case %u: memory changed", i);
+        EQ(RIP, CODE + 3);
+        EQ(RAX, 43);
+        xmm_eq(0, ~0ull, ~0ull);
+    }
+}
+
+Test(cpu, sse_faults_change_nothing)
+{
+    static const uint64_t ones[2] = { ~0ull, ~0ull };
+    OK(mmu_write(m, DATA, ones, 16));
+    SET(RDI, DATA);
+    RUN_OK(0xf3, 0x0f, 0x6f, 0x07); /* movdqu xmm0, [rdi] */
+    SET(RSI, DATA + 0x2000 - 8);    /* the last 8 bytes of DATA, then unmapped */
+    bool same;
+    cr_assert_eq(run_digest((const uint8_t[]){ 0xf3, 0x0f, 0x6f, 0x06 }, 4, &same), /* movdqu xmm0, [rsi] */
+                 CPU_EXIT_MEM_FAULT);
+    cpu_fault f;
+    cpu_last_fault(c, &f);
+    cr_assert_eq(f.err, MMU_ERR_READ_UNMAPPED);
+    cr_assert_eq(f.addr, DATA + 0x2000);
+    cr_assert_eq(f.size, 16);
+    cr_assert_eq(f.rip, CODE);
+    xmm_eq(0, ~0ull, ~0ull);
+    cr_assert_eq(run_digest((const uint8_t[]){ 0x0f, 0x11, 0x06 }, 3, &same), /* movups [rsi], xmm0 */
+                 CPU_EXIT_MEM_FAULT);
+    cr_assert(same, "a partial store landed");
+    cpu_last_fault(c, &f);
+    cr_assert_eq(f.err, MMU_ERR_WRITE_UNMAPPED);
+    cr_assert_eq(f.addr, DATA + 0x2000);
+    cr_assert_eq(f.size, 16);
+    OK(mmu_protect(m, DATA, 0x1000, MMU_PROT_READ));
+    cr_assert_eq(run_digest((const uint8_t[]){ 0x66, 0x0f, 0xd6, 0x07 }, 4, &same), /* movq [rdi], xmm0 */
+                 CPU_EXIT_MEM_FAULT);
+    cr_assert(same);
+    cpu_last_fault(c, &f);
+    cr_assert_eq(f.err, MMU_ERR_WRITE_PROT);
+    cr_assert_eq(f.size, 8);
+}
+
+static unsigned n_events;
+static mmu_mem_event last_event;
+
+static bool record_event(mmu_t *mm, const mmu_mem_event *ev, void *user)
+{
+    (void)mm, (void)user;
+    n_events++;
+    last_event = *ev;
+    return false;
+}
+
+Test(cpu, sse_accesses_are_guest_accesses_seen_by_hooks)
+{
+    OK(mmu_write(m, DATA + 0x100, BYTES16, 16));
+    OK(mmu_hook_add(m, MMU_HOOK_MEM_READ | MMU_HOOK_MEM_WRITE, record_event, NULL, DATA + 0x100, DATA + 0x1ff,
+                    NULL));
+    SET(RDI, DATA + 0x100);
+    n_events = 0;
+    RUN_OK(0x0f, 0x28, 0x07); /* movaps xmm0, [rdi] */
+    cr_assert_eq(n_events, 1);
+    cr_assert_eq(last_event.type, MMU_HOOK_MEM_READ);
+    cr_assert_eq(last_event.addr, DATA + 0x100);
+    cr_assert_eq(last_event.size, 16);
+    RUN_OK(0x0f, 0x29, 0x47, 0x10); /* movaps [rdi+0x10], xmm0 */
+    cr_assert_eq(n_events, 2);
+    cr_assert_eq(last_event.type, MMU_HOOK_MEM_WRITE);
+    cr_assert_eq(last_event.size, 16);
+    cr_assert_eq(last_event.value, 0x7766554433221100);
+}
+
+Test(cpu, unsupported_sse_forms_are_invalid)
+{
+    static const uint8_t cases[][5] = {
+        { 0x0f, 0xef, 0xc1 },       /* pxor mm0, mm1 (MMX) */
+        { 0x0f, 0x6e, 0xc0 },       /* movd mm0, eax (MMX) */
+        { 0xf2, 0x0f, 0x10, 0x07 }, /* movsd xmm0, [rdi] */
+        { 0xf0, 0x66, 0x0f, 0xef, 0x07 }, /* lock pxor */
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint8_t code[8];
+        memcpy(code, cases[i], 5);
+        cpu_exit ex;
+        OK(mmu_write(m, CODE, code, sizeof code));
+        SET(RDI, DATA);
+        OK(cpu_run(c, CODE, 0, 0, &ex));
+        cr_assert_eq(ex, CPU_EXIT_INSN_INVALID, "case %u", i);
+        EQ(RIP, CODE);
+    }
+}
+
+/* ------------------------------------------------------ instruction count */
+
+static bool handle_syscall(cpu_t *cc, void *user)
+{
+    (void)cc, (void)user;
+    return true;
+}
+
+Test(cpu, insn_count_counts_completed_instructions_only)
+{
+    cpu_t *c2;
+    OK(cpu_open(m, &c2));
+    cr_assert_eq(cpu_insn_count(c2), 0);
+    cr_assert_eq(cpu_insn_count(NULL), 0);
+    cpu_close(c2);
+    cr_assert_eq(cpu_insn_count(c), 0);
+    RUN_OK(0x90, 0x48, 0xff, 0xc0, 0x90); /* nop; inc rax; nop */
+    cr_assert_eq(cpu_insn_count(c), 3);
+    cr_assert_eq(RUN(0x90, 0xf4), CPU_EXIT_HLT); /* nop; hlt: both complete */
+    cr_assert_eq(cpu_insn_count(c), 5);
+    cr_assert_eq(RUN(0x90, 0xcc), CPU_EXIT_EXCEPTION); /* nop; int3 */
+    cr_assert_eq(cpu_insn_count(c), 6);
+    SET(RSI, 0x50000);
+    cr_assert_eq(RUN(0x90, 0x48, 0x8b, 0x06), CPU_EXIT_MEM_FAULT); /* nop; mov rax, [rsi] */
+    cr_assert_eq(cpu_insn_count(c), 7);
+    cr_assert_eq(RUN(0x90, 0x0f, 0x0b), CPU_EXIT_INSN_INVALID); /* nop; ud2 */
+    cr_assert_eq(cpu_insn_count(c), 8);
+    SET(RCX, 0);
+    cr_assert_eq(RUN(0x90, 0x48, 0xf7, 0xf1), CPU_EXIT_EXCEPTION); /* nop; div rcx: #DE */
+    cr_assert_eq(cpu_insn_count(c), 9);
+    SET(RDI, DATA + 8);
+    cr_assert_eq(RUN(0x90, 0x0f, 0x28, 0x07), CPU_EXIT_EXCEPTION); /* nop; movaps xmm0, [rdi]: #GP */
+    cr_assert_eq(cpu_insn_count(c), 10);
+    cr_assert_eq(RUN(0x90, 0x0f, 0x05), CPU_EXIT_EXCEPTION); /* nop; syscall (unhandled) */
+    cr_assert_eq(cpu_insn_count(c), 11);
+    OK(cpu_hook_syscall(c, handle_syscall, NULL, NULL));
+    RUN_OK(0x90, 0x0f, 0x05); /* nop; syscall (handled) */
+    cr_assert_eq(cpu_insn_count(c), 13);
+    /* a count-limited run counts what it ran */
+    static const uint8_t loop[] = { 0x48, 0xff, 0xc0, /* top: inc rax */
+                                    0xeb, 0xfb };     /* jmp top */
+    OK(mmu_write(m, CODE, loop, sizeof loop));
+    cpu_exit ex;
+    OK(cpu_run(c, CODE, UINT64_MAX, 1000, &ex));
+    cr_assert_eq(ex, CPU_EXIT_COUNT);
+    cr_assert_eq(cpu_insn_count(c), 1013);
 }
 
 /* -------------------------------------------------------------- stack ops */

@@ -108,7 +108,9 @@ MMU_API mmu_err cpu_hook_syscall(cpu_t *c, cpu_syscall_hook_fn fn, void *user, m
  * Errors: MMU_ERR_ARG, MMU_ERR_NOTFOUND. */
 MMU_API mmu_err cpu_hook_del(cpu_t *c, mmu_hook_id id);
 
-/* Register context, for "restore, run, restore" loops with mmu snapshots. */
+/* Register context, for "restore, run, restore" loops with mmu snapshots.
+ * It holds the registers of cpu_reg only: the XMM registers are not part of
+ * it (nor of save/restore), so that the layout stays as it was. */
 typedef struct cpu_context {
     uint64_t regs[CPU_REG_COUNT];
 } cpu_context;
@@ -118,6 +120,13 @@ MMU_API void cpu_context_save(const cpu_t *c, cpu_context *out);
 
 /* Loads all registers from *ctx. */
 MMU_API void cpu_context_restore(cpu_t *c, const cpu_context *ctx);
+
+/* Instructions completed since cpu_open, over all cpu_run calls. An
+ * instruction that faults, is invalid or raises an exception (the exit
+ * leaves RIP at it) does not count; hlt and handled syscalls do. Updated
+ * when cpu_run returns: a hook inside a run sees the count at its start.
+ * NULL reads 0. */
+MMU_API uint64_t cpu_insn_count(const cpu_t *c);
 
 #ifdef __cplusplus
 }
