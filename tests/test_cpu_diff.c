@@ -3,8 +3,11 @@
  *
  * Random programs from the supported subset (random operands, sizes,
  * flags, memory operands into a scratch area, branches, calls, string
- * instructions) run on both from the same registers and memory; all GPRs,
- * RIP, the defined RFLAGS bits, the exit kind and the memory must agree.
+ * instructions, SSE moves and logic) run on both from the same registers
+ * and memory; all GPRs, XMM registers, RIP, the defined RFLAGS bits, the
+ * exit kind and the memory must agree. The interpreter has no XMM accessor:
+ * a prologue loads its XMM registers and an epilogue stores them, run from
+ * a code area of its own before and after the program.
  * The generator tracks which flags are undefined (per the SDM) and keeps
  * them out of both the comparison and of later flag readers.
  *
@@ -32,6 +35,8 @@
 #define R15_VAL (SCRATCH + 0x800) /* memory base register, never written */
 #define FS_VAL SCRATCH
 #define GS_VAL (SCRATCH + 0x1000)
+#define XMM_CODE 0x50000ull /* softmmu only: XMM prologue / epilogue and their data */
+#define XMM_DATA 0x52000ull
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
 
@@ -138,6 +143,7 @@ typedef struct insn {
     rmop     rm;
     uint64_t immv;
     unsigned imm_size;
+    uint8_t  mpfx;           /* SSE mandatory prefix (66, f3), before REX */
 } insn;
 
 static bool needs_rex8(unsigned r)
@@ -179,6 +185,8 @@ static void emit(gen *g, const insn *ins)
         b(g, 0x67);
     if (in->size == 2)
         b(g, 0x66);
+    if (in->mpfx)
+        b(g, in->mpfx);
     unsigned rex = 0;
     if (in->size == 8 && !in->no_w)
         rex |= 8;
@@ -614,6 +622,47 @@ static void t_string(gen *g)
         flags_write(g, ALLF, 0);
 }
 
+/* a memory operand for SSE; aligned forms (#GP otherwise, which Unicorn
+ * does not model) get a 16-byte aligned one: not the r14-indexed form */
+static rmop sse_mem(gen *g, bool aligned, unsigned size)
+{
+    rmop m = pick_mem(g, size);
+    if (aligned) {
+        m.kind = m.kind == M_BI ? M_B8 : m.kind;
+        m.disp &= ~15;
+    }
+    return m;
+}
+
+/* pxor por pand; movaps movapd movdqa; movups movupd movdqu; movd / movq */
+static void t_sse(gen *g)
+{
+    static const uint8_t logic[] = { 0xef, 0xeb, 0xdb }, pfx[] = { 0, 0x66, 0xf3 };
+    static const uint8_t aload[] = { 0x28, 0x28, 0x6f }, astore[] = { 0x29, 0x29, 0x7f };
+    static const uint8_t uload[] = { 0x10, 0x10, 0x6f }, ustore[] = { 0x11, 0x11, 0x7f };
+    unsigned k = rn(g, 5), v = rn(g, 3);
+    bool mem = rn(g, 2), st = rn(g, 2);
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f }, .regf = rn(g, 16), .regf_is_reg = true };
+    in.rm = reg_op(rn(g, 16));
+    if (k == 0) { /* 66 0f ef/eb/db: xmm, xmm/m128 */
+        in.mpfx = 0x66, in.op[1] = logic[v];
+        in.rm = mem ? sse_mem(g, true, 16) : in.rm;
+    } else if (k == 1) { /* 0f 28/29, 66 0f 28/29, 66 0f 6f/7f */
+        in.mpfx = v ? 0x66 : 0, in.op[1] = st ? astore[v] : aload[v];
+        in.rm = mem ? sse_mem(g, true, 16) : in.rm;
+    } else if (k == 2) { /* 0f 10/11, 66 0f 10/11, f3 0f 6f/7f */
+        in.mpfx = pfx[v], in.op[1] = st ? ustore[v] : uload[v];
+        in.rm = mem ? sse_mem(g, false, 16) : in.rm;
+    } else if (k == 3) { /* 66 [REX.W] 0f 6e/7e: movd/movq xmm <-> r/m32/64 */
+        in.mpfx = 0x66, in.size = rn(g, 2) ? 8 : 4, in.op[1] = st ? 0x7e : 0x6e;
+        in.rm = mem ? sse_mem(g, false, in.size) : reg_op(st ? WRITABLE[rn(g, sizeof WRITABLE)] : rn(g, 16));
+    } else { /* f3 0f 7e: movq xmm, xmm/m64; 66 0f d6: movq xmm/m64, xmm */
+        in.mpfx = st ? 0x66 : 0xf3, in.op[1] = st ? 0xd6 : 0x7e;
+        in.rm = mem ? sse_mem(g, false, 8) : in.rm;
+    }
+    emit(g, &in);
+}
+
 static void t_simple(gen *g); /* an instruction that is safe to skip or repeat */
 
 /* an instruction generated into tmp, to be placed at guest address at */
@@ -748,7 +797,7 @@ static void (*const TEMPLATES[])(gen *) = {
     t_alu, t_alu, t_alu, t_alu, t_test, t_mov, t_mov, t_mov, t_unary, t_unary, t_muldiv, t_imul,
     t_shift, t_shift, t_shift, t_shd, t_ext, t_lea, t_push_pop, t_push_pop, t_xchg, t_bswap,
     t_cmov_set, t_cmov_set, t_bt, t_bsx, t_misc, t_string, t_jcc, t_jcc, t_call, t_indirect, t_loop,
-    t_leave, t_jrcxz,
+    t_leave, t_jrcxz, t_sse, t_sse, t_sse,
 };
 
 static void gen_program(gen *g, uint64_t seed, unsigned n_insns)
@@ -764,6 +813,7 @@ static void gen_program(gen *g, uint64_t seed, unsigned n_insns)
 
 typedef struct state {
     uint64_t regs[18]; /* 16 GPRs, RIP, RFLAGS */
+    uint64_t xmm[16][2]; /* [0] the low quadword */
     uint8_t  scratch[SCRATCH_SIZE], stack[STACK_SIZE];
     int      exit;     /* 0 end reached, 1 exception, 2 fault, 3 other, 4 invalid */
 } state;
@@ -788,6 +838,8 @@ static void init_state(state *s, uint64_t seed)
         s->scratch[i] = (uint8_t)rnd(&r);
     for (size_t i = 0; i < STACK_SIZE; i++)
         s->stack[i] = (uint8_t)rnd(&r);
+    for (int i = 0; i < 16; i++)
+        s->xmm[i][0] = rnd(&r), s->xmm[i][1] = rn(&r, 4) ? rnd(&r) : 0;
 }
 
 static void run_unicorn(const gen *g, const state *in, state *out)
@@ -805,15 +857,47 @@ static void run_unicorn(const gen *g, const state *in, state *out)
     uint64_t fs = FS_VAL, gs = GS_VAL;
     uc_reg_write(uc, UC_X86_REG_FS_BASE, &fs);
     uc_reg_write(uc, UC_X86_REG_GS_BASE, &gs);
+    for (int i = 0; i < 16; i++)
+        uc_reg_write(uc, UC_X86_REG_XMM0 + i, in->xmm[i]);
     uc_err err = uc_emu_start(uc, CODE_ADDR, CODE_ADDR + g->n, 0, 100000);
     for (int i = 0; i < 18; i++)
         uc_reg_read(uc, UC_REGS[i], &out->regs[i]);
+    for (int i = 0; i < 16; i++)
+        uc_reg_read(uc, UC_X86_REG_XMM0 + i, out->xmm[i]);
     uc_mem_read(uc, SCRATCH, out->scratch, SCRATCH_SIZE);
     uc_mem_read(uc, STACK, out->stack, STACK_SIZE);
     bool fault = err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_FETCH_UNMAPPED
                  || err == UC_ERR_READ_PROT || err == UC_ERR_WRITE_PROT || err == UC_ERR_FETCH_PROT;
     out->exit = err == UC_ERR_OK ? 0 : err == UC_ERR_EXCEPTION ? 1 : fault ? 2 : err == UC_ERR_INSN_INVALID ? 4 : 3;
     uc_close(uc);
+}
+
+/* movdqu between each XMM register and XMM_DATA + 16 * n: f3 [44] 0f 6f/7f
+ * modrm(reg n, sib) 25 disp32 */
+static size_t xmm_code(uint8_t *p, bool store)
+{
+    size_t n = 0;
+    for (unsigned r = 0; r < 16; r++) {
+        uint32_t at = (uint32_t)(XMM_DATA + 16 * r);
+        p[n++] = 0xf3;
+        if (r >= 8)
+            p[n++] = 0x44;
+        p[n++] = 0x0f, p[n++] = store ? 0x7f : 0x6f, p[n++] = (uint8_t)(0x04 | (r & 7) << 3), p[n++] = 0x25;
+        memcpy(p + n, &at, 4);
+        n += 4;
+    }
+    return n;
+}
+
+/* runs the XMM prologue (load) or epilogue (store) */
+static void xmm_transfer(cpu_t *c, mmu_t *m, bool store)
+{
+    uint8_t code[16 * 10];
+    size_t n = xmm_code(code, store);
+    cpu_exit ex;
+    OK(mmu_write(m, XMM_CODE, code, n));
+    OK(cpu_run(c, XMM_CODE, XMM_CODE + n, 0, &ex));
+    cr_assert_eq(ex, CPU_EXIT_UNTIL);
 }
 
 static void run_softmmu(const gen *g, const state *in, state *out)
@@ -827,7 +911,11 @@ static void run_softmmu(const gen *g, const state *in, state *out)
     OK(mmu_write(m, CODE_ADDR, g->code, g->n));
     OK(mmu_write(m, SCRATCH, in->scratch, SCRATCH_SIZE));
     OK(mmu_write(m, STACK, in->stack, STACK_SIZE));
+    OK(mmu_map(m, XMM_CODE, 0x1000, MMU_PROT_READ | MMU_PROT_EXEC, "xmm code"));
+    OK(mmu_map(m, XMM_DATA, 0x1000, MMU_PROT_READ | MMU_PROT_WRITE, "xmm data"));
+    OK(mmu_write(m, XMM_DATA, in->xmm, sizeof in->xmm)); /* little-endian host */
     OK(cpu_open(m, &c));
+    xmm_transfer(c, m, false);
     for (int i = 0; i < 18; i++)
         cpu_reg_write(c, (cpu_reg)i, in->regs[i]);
     cpu_reg_write(c, CPU_FS_BASE, FS_VAL);
@@ -836,6 +924,8 @@ static void run_softmmu(const gen *g, const state *in, state *out)
     OK(cpu_run(c, CODE_ADDR, CODE_ADDR + g->n, 100000, &ex));
     for (int i = 0; i < 18; i++)
         out->regs[i] = cpu_reg_read(c, (cpu_reg)i);
+    xmm_transfer(c, m, true);
+    OK(mmu_read(m, XMM_DATA, out->xmm, sizeof out->xmm));
     OK(mmu_read(m, SCRATCH, out->scratch, SCRATCH_SIZE));
     OK(mmu_read(m, STACK, out->stack, STACK_SIZE));
     out->exit = ex == CPU_EXIT_UNTIL ? 0 : ex == CPU_EXIT_EXCEPTION ? 1 : ex == CPU_EXIT_MEM_FAULT ? 2
@@ -886,6 +976,7 @@ static bool compare(uint64_t seed, const gen *g, const state *a, const state *u)
             x &= flag_mask, y &= flag_mask;
         bad |= x != y;
     }
+    bad |= memcmp(a->xmm, u->xmm, sizeof a->xmm) != 0;
     bad |= memcmp(a->scratch, u->scratch, SCRATCH_SIZE) != 0 || memcmp(a->stack, u->stack, STACK_SIZE) != 0;
     if (!bad)
         return true;
@@ -896,6 +987,10 @@ static bool compare(uint64_t seed, const gen *g, const state *a, const state *u)
         if (a->regs[i] != u->regs[i])
             fprintf(stderr, "  %-6s softmmu %#18lx unicorn %#18lx\n", NAMES[i], (unsigned long)a->regs[i],
                     (unsigned long)u->regs[i]);
+    for (int i = 0; i < 16; i++)
+        if (memcmp(a->xmm[i], u->xmm[i], 16))
+            fprintf(stderr, "  xmm%-3d softmmu %016lx:%016lx unicorn %016lx:%016lx\n", i, (unsigned long)a->xmm[i][1],
+                    (unsigned long)a->xmm[i][0], (unsigned long)u->xmm[i][1], (unsigned long)u->xmm[i][0]);
     for (size_t i = 0; i < SCRATCH_SIZE; i++)
         if (a->scratch[i] != u->scratch[i]) {
             fprintf(stderr, "  memory %#lx: softmmu %02x unicorn %02x\n", (unsigned long)(SCRATCH + i), a->scratch[i],
