@@ -23,7 +23,6 @@ static const char usage_text[] =
     "  --trace           print each instruction (address and disassembly) to stderr\n"
     "  --mapinfo         print the memory map (Qiling's layout) to stderr at exit\n"
     "  --stats           print instruction, TLB and fault counts to stderr at exit\n"
-    "                    (instructions are counted by a code hook, which costs time)\n"
     "  --demand-paging   map stack and heap pages only when the program touches them\n"
     "  --count N         stop after N instructions (exit status 124)\n"
     "  --base ADDR       load address of a static-pie program (default 0x555555554000)\n"
@@ -181,6 +180,7 @@ static cpu_exit run_guest(run_t *r)
         }
         cpu_exit why = CPU_EXIT_STOPPED;
         mmu_err err = cpu_run(r->c, cpu_reg_read(r->c, CPU_RIP), 0, left, &why);
+        r->insns = cpu_insn_count(r->c); /* completed ones: a faulting instruction is not */
         if (err != MMU_OK) {
             run_msg("the interpreter failed: %s", mmu_strerror(err));
             return CPU_EXIT_EXCEPTION;

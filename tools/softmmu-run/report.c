@@ -57,22 +57,18 @@ int rpt_disasm(run_t *r, uint64_t addr, char *buf, size_t cap)
 static void on_code(cpu_t *c, uint64_t addr, unsigned size, void *user)
 {
     run_t *r = user;
+    char line[160];
     (void)c, (void)size;
-    r->insns++;
-    if (r->o.trace) {
-        char line[160];
-        rpt_disasm(r, addr, line, sizeof line);
-        fprintf(stderr, "0x%016" PRIx64 ": %s\n", addr, line);
-    }
+    rpt_disasm(r, addr, line, sizeof line);
+    fprintf(stderr, "0x%016" PRIx64 ": %s\n", addr, line);
 }
 
 bool rpt_init(run_t *r)
 {
     r->cs_ok = cs_open(CS_ARCH_X86, CS_MODE_64, &r->cs) == CS_ERR_OK;
-    if (!r->o.trace && !r->o.stats && !r->o.count)
-        return true; /* no hook: the interpreter runs at full speed */
-    if (r->o.trace)
-        setvbuf(stderr, NULL, _IOFBF, 1 << 16); /* flushed before each guest write */
+    if (!r->o.trace)
+        return true; /* no hook: --stats and --count use cpu_insn_count, at full speed */
+    setvbuf(stderr, NULL, _IOFBF, 1 << 16); /* flushed before each guest write */
     mmu_err err = cpu_hook_code(r->c, on_code, r, 1, 0, NULL);
     return err == MMU_OK ? true : run_fail(r, "cannot add the code hook: %s", mmu_strerror(err));
 }
