@@ -331,8 +331,9 @@ static void prot_rows(void)
 
 void bench_map(void)
 {
-    static const uint32_t full[] = { 10, 10000, 1000000 }, quick[] = { 10, 1000, 10000 };
-    for (size_t i = 0; i < 3; i++)
-        map_row(bench.quick ? quick[i] : full[i]);
+    static const uint32_t full[] = { 10, 1000, 10000, 1000000 }, quick[] = { 10, 1000, 10000 };
+    const uint32_t *n = bench.quick ? quick : full;
+    for (size_t i = 0; i < (bench.quick ? 3u : 4u); i++)
+        map_row(n[i]);
     prot_rows();
 }
