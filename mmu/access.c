@@ -396,12 +396,34 @@ static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t si
     }
 }
 
+/* The common miss: a plain RAM page, no hooks, within one page, allowed.
+ * One walk, a fill, a copy; everything else takes the general path below. */
+static bool quick_miss(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
+{
+    static const uint64_t need[3] = { MMU_PROT_READ, MMU_PROT_WRITE, MMU_PROT_EXEC };
+    if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > PAGE_SIZE - (addr & PAGE_MASK))
+        return false;
+    uint64_t pte = walk(m, addr >> PAGE_BITS);
+    uint64_t bad = PTE_MMIO | (k == MMU_ACCESS_WRITE ? PTE_CODE | PTE_TRACK : 0);
+    if (!(pte & PTE_VALID) || !(pte & need[k]) || (pte & bad))
+        return false;
+    uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
+    if (k == MMU_ACCESS_WRITE)
+        memcpy(host, buf, size);
+    else
+        memcpy(buf, host, size);
+    tlb_fill(m, addr & ~PAGE_MASK, pte);
+    return true;
+}
+
 static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
 {
+    m->tlb_misses++;
+    if (quick_miss(m, k, addr, buf, size))
+        return MMU_OK;
     uint64_t value = 0, last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
     if (k == MMU_ACCESS_WRITE)
         memcpy(&value, buf, size < 8 ? size : 8);
-    m->tlb_misses++;
     if (m->n_access_hooks[k]) {
         mmu_mem_event ev = { 1u << k, addr, (unsigned)size, value };
         run_hooks(m, &ev, addr, last, false);

@@ -460,14 +460,14 @@ MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsign
             if (err_ != MMU_OK)                                                                       \
                 return err_;                                                                          \
         }                                                                                             \
-        *out = f->big_endian ? bswap(v) : v;                                                          \
+        *out = __builtin_expect(f->big_endian, 0) ? bswap(v) : v;                                     \
         return MMU_OK;                                                                                \
     }                                                                                                 \
     static inline mmu_err mmu_store_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t value)            \
     {                                                                                                 \
         mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
         mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
-        if (f->big_endian)                                                                            \
+        if (__builtin_expect(f->big_endian, 0))                                                       \
             value = bswap(value);                                                                     \
         if (__builtin_expect(e->tag_write == MMU_TAG_(addr, bits / 8), 1)) {                          \
             f->tlb_hits++;                                                                            \
