@@ -100,6 +100,9 @@ typedef struct bench_row {
 /* Prints a finished row (table line or JSON object). */
 void bench_emit(const bench_row *r);
 
+/* Measures jobs[0..2] (ours, baseline, peer) into r's figures, then prints r. */
+void bench_measure_emit(bench_row *r, const bench_job jobs[3]);
+
 /* -------------------------------------------------------------- groups */
 
 void bench_tlb(void);      /* guest loads/stores, bulk copies, TLB misses */

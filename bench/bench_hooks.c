@@ -162,10 +162,7 @@ static void fault_row(void)
 #ifdef HAVE_UNICORN
     jobs[2].fn = uc_demand;
 #endif
-    double out[3];
-    bench_measure(jobs, 3, out);
-    r.ours = out[0], r.base = out[1], r.peer = out[2];
-    bench_emit(&r);
+    bench_measure_emit(&r, jobs);
 }
 
 /* --------------------------------------------------------------- group */

@@ -153,10 +153,7 @@ static void map_row(uint32_t n)
     if (c.gap)
         jobs[2] = uc_regions(&c, n);
 #endif
-    double out[3];
-    bench_measure(jobs, 3, out);
-    r.ours = out[0], r.base = out[1], r.peer = out[2];
-    bench_emit(&r);
+    bench_measure_emit(&r, jobs);
 #ifdef HAVE_UNICORN
     if (c.uc)
         uc_close(c.uc);
@@ -294,10 +291,7 @@ static void prot_row(prot_ctx *c, bool split)
 #ifdef HAVE_UNICORN
     jobs[2].fn = split ? uc_split : uc_toggle;
 #endif
-    double out[3];
-    bench_measure(jobs, 3, out);
-    r.ours = out[0], r.base = out[1], r.peer = out[2];
-    bench_emit(&r);
+    bench_measure_emit(&r, jobs);
 }
 
 static void prot_rows(void)

@@ -131,10 +131,7 @@ static void rand_row(const char *name, uint64_t span, unsigned tlb, double targe
     bool ok = c.l.off && c.l.m && host;
     bench_job jobs[3] = { { ok ? bench_loads_mmu : NULL, &c }, { ok ? native_rand : NULL, &c },
                           peer_job(&c, span) };
-    double out[3];
-    bench_measure(jobs, 3, out);
-    r.ours = out[0], r.base = out[1], r.peer = out[2];
-    bench_emit(&r);
+    bench_measure_emit(&r, jobs);
     peer_close(&c);
     mmu_close(c.l.m);
     bench_host_free(host, span);
@@ -283,10 +280,7 @@ static void seq_row(seq_ctx *c, const seq_kind *k)
 #endif
     bench_job jobs[3] = { { c->m ? k->ours : NULL, c }, { c->host ? k->native : NULL, c },
                           { peer ? k->peer : NULL, c } };
-    double out[3];
-    bench_measure(jobs, 3, out);
-    r.ours = out[0], r.base = out[1], r.peer = out[2];
-    bench_emit(&r);
+    bench_measure_emit(&r, jobs);
 }
 
 static void seq_rows(void)
@@ -392,10 +386,7 @@ static void bulk_row(bulk_ctx *c, bool write)
     if (c->uc)
         jobs[2].fn = write ? uc_bulk_write : uc_bulk_read;
 #endif
-    double out[3];
-    bench_measure(jobs, 3, out);
-    r.ours = out[0], r.base = out[1], r.peer = out[2];
-    bench_emit(&r);
+    bench_measure_emit(&r, jobs);
 }
 
 static void bulk_rows(void)
