@@ -1,7 +1,8 @@
 /*
  * test_badinput.c - the bad-input catalogue of tests/BADINPUT.md: for each
- * public call of the core (lifetime, mapping, host access, guest access,
- * hooks, map info, statistics), each class of bad argument gets its
+ * public call (MMU lifetime, mapping, host access, strings, search, guest
+ * access, hooks, map info, snapshots, statistics, and the CPU), each class
+ * of bad argument gets its
  * documented error, leaves out-parameters alone and changes no state (the
  * digest of a populated MMU is compared before and after).
  * One Test per table row; the test name is the row.
@@ -9,7 +10,10 @@
 #include "alloc_test.h"
 #include "core_util.h"
 
+#include <softmmu/cpu.h>
+
 static mmu_t *m;
+static cpu_t *cpu; /* opened by the CPU tests, closed before the MMU */
 static uint8_t ptrbuf[0x2000] __attribute__((aligned(4096)));
 
 static uint64_t dev_rd(void *u, uint64_t off, unsigned size) { (void)u, (void)size; return off; }
@@ -35,6 +39,7 @@ static void setup(void)
 static void teardown(void)
 {
     mmu_alloc_fail_after(-1);
+    cpu_close(cpu);
     mmu_close(m);
 }
 
@@ -445,4 +450,540 @@ Test(bad, get_stats_null_handle_or_out)
     mmu_get_stats(NULL, &s);
     cr_assert_eq(s.regions, 0x5a5a5a5a5a5a5a5a, "stats written for a NULL handle");
     mmu_get_stats(m, NULL);
+}
+
+/* ------------------------------------------------------------- strings */
+
+/* the pattern RAM at 0x10000 holds its first NUL at offset 99 and none in
+ * [0x13ff0, 0x14000), so a string there runs into the unmapped 0x14000 */
+static void read_string_fails(mmu_t *mm, uint64_t addr, char *buf, size_t cap, mmu_err want)
+{
+    char copy[128];
+    size_t len = 42;
+    if (buf)
+        memcpy(copy, buf, cap);
+    ERR(mmu_read_string(mm, addr, buf, cap, &len), want);
+    cr_assert_eq(len, 42, "out_len touched");
+    if (buf)
+        cr_assert_arr_eq(buf, copy, cap, "buf touched");
+}
+
+Test(bad, read_string_null_handle_buffer_or_cap_zero)
+{
+    char buf[16];
+    memset(buf, 0x5a, sizeof buf);
+    read_string_fails(NULL, 0x10000, buf, sizeof buf, MMU_ERR_ARG);
+    read_string_fails(m, 0x10000, NULL, 16, MMU_ERR_ARG);
+    read_string_fails(m, 0x10000, buf, 0, MMU_ERR_ARG);
+}
+Test(bad, read_string_no_nul_within_cap)
+{
+    char buf[100];
+    memset(buf, 0x5a, sizeof buf);
+    read_string_fails(m, 0x10000, buf, 99, MMU_ERR_NOTFOUND); /* 99 bytes, no room for the NUL */
+    read_string_fails(m, 0x10000, buf, 1, MMU_ERR_NOTFOUND);
+    size_t len = 0;
+    OK(mmu_read_string(m, 0x10000, buf, 100, &len)); /* one more byte fits it */
+    cr_assert_eq(len, 99);
+}
+Test(bad, read_string_runs_into_unmapped)
+{
+    char buf[100];
+    memset(buf, 0x5a, sizeof buf);
+    read_string_fails(m, 0x13ff0, buf, sizeof buf, MMU_ERR_READ_UNMAPPED);
+    read_string_fails(m, 0x50000, buf, sizeof buf, MMU_ERR_READ_UNMAPPED);
+}
+Test(bad, write_string_null_handle_or_string)
+{
+    ERR(mmu_write_string(NULL, 0x10000, "x"), MMU_ERR_ARG);
+    UNCH(mmu_write_string(m, 0x10000, NULL), MMU_ERR_ARG);
+}
+Test(bad, write_string_unmapped)
+{
+    UNCH(mmu_write_string(m, 0x13ffc, "abcd"), MMU_ERR_WRITE_UNMAPPED); /* the NUL lands on 0x14000 */
+    UNCH(mmu_write_string(m, 0x50000, ""), MMU_ERR_WRITE_UNMAPPED);
+}
+
+/* -------------------------------------------------------------- search */
+
+static void compile_fails(const char *hex, mmu_err want)
+{
+    mmu_pattern *p = (mmu_pattern *)(uintptr_t)0x1234;
+    ERR(mmu_pattern_compile(hex, &p), want);
+    cr_assert_eq(p, (mmu_pattern *)(uintptr_t)0x1234, "out-param touched for \"%s\"", hex ? hex : "(null)");
+}
+
+Test(bad, pattern_compile_null_hex_or_out)
+{
+    compile_fails(NULL, MMU_ERR_ARG);
+    ERR(mmu_pattern_compile("4F 53", NULL), MMU_ERR_ARG);
+}
+Test(bad, pattern_compile_empty)
+{
+    compile_fails("", MMU_ERR_ARG);
+    compile_fails("   ", MMU_ERR_ARG);
+}
+Test(bad, pattern_compile_bad_syntax)
+{
+    compile_fails("4F 5", MMU_ERR_ARG);           /* odd nibble count */
+    compile_fails("4F5", MMU_ERR_ARG);
+    compile_fails("( 0F | 1A", MMU_ERR_ARG);      /* unclosed group */
+    compile_fails("( 0F | 1A 2B )", MMU_ERR_ARG); /* unequal-length alternatives */
+    compile_fails("4G", MMU_ERR_ARG);             /* bad char */
+    compile_fails("4F ~", MMU_ERR_ARG);           /* lone ~ */
+    compile_fails("~", MMU_ERR_ARG);
+}
+Test(bad, pattern_compile_allocation_fails)
+{
+    mmu_alloc_fail_after(0);
+    compile_fails("4F ?? ( 0F | 1A )", MMU_ERR_NOMEM);
+}
+Test(bad, pattern_free_null_is_a_no_op) { mmu_pattern_free(NULL); }
+
+/* out[] and *out_count keep their sentinels */
+#define SEARCH_FAILS(call, want)                                                          \
+    do {                                                                                  \
+        UNCH(call, want);                                                                 \
+        cr_assert_eq(cnt, 42, "out_count touched");                                       \
+        cr_assert_eq(hits[0], 42, "out touched");                                         \
+    } while (0)
+
+Test(bad, search_null_handle_or_needle)
+{
+    uint64_t hits[4] = { 42 };
+    size_t cnt = 42;
+    ERR(mmu_search(NULL, "\x03", 1, 0, 0, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search(m, NULL, 1, 0, 0, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    cr_assert_eq(cnt, 42);
+}
+Test(bad, search_len_zero) { uint64_t hits[4] = { 42 }; size_t cnt = 42;
+    SEARCH_FAILS(mmu_search(m, "\x03", 0, 0, 0, 0, hits, 4, &cnt), MMU_ERR_ARG); }
+Test(bad, search_begin_not_below_end)
+{
+    uint64_t hits[4] = { 42 };
+    size_t cnt = 42;
+    SEARCH_FAILS(mmu_search(m, "\x03", 1, 0x12000, 0x12000, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search(m, "\x03", 1, 0x13000, 0x12000, 0, hits, 4, &cnt), MMU_ERR_ARG);
+}
+Test(bad, search_out_null_with_max_out)
+{
+    uint64_t hits[4] = { 42 };
+    size_t cnt = 42;
+    SEARCH_FAILS(mmu_search(m, "\x03", 1, 0, 0, 0, NULL, 4, &cnt), MMU_ERR_ARG);
+}
+Test(bad, search_unknown_flags)
+{
+    uint64_t hits[4] = { 42 };
+    size_t cnt = 42;
+    SEARCH_FAILS(mmu_search(m, "\x03", 1, 0, 0, 2, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search(m, "\x03", 1, 0, 0, MMU_SEARCH_CROSS | (1u << 31), hits, 4, &cnt), MMU_ERR_ARG);
+}
+
+Test(bad, search_pattern_bad_arguments)
+{
+    uint64_t hits[4] = { 42 };
+    size_t cnt = 42;
+    mmu_pattern *p;
+    OK(mmu_pattern_compile("03 ?2", &p));
+    ERR(mmu_search_pattern(NULL, p, 0, 0, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search_pattern(m, NULL, 0, 0, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search_pattern(m, p, 0x12000, 0x12000, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search_pattern(m, p, 0x13000, 0x12000, 0, hits, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search_pattern(m, p, 0, 0, 0, NULL, 4, &cnt), MMU_ERR_ARG);
+    SEARCH_FAILS(mmu_search_pattern(m, p, 0, 0, 4, hits, 4, &cnt), MMU_ERR_ARG);
+    cr_assert_eq(cnt, 42);
+    mmu_pattern_free(p);
+}
+
+/* ------------------------------------------------------------ map info */
+
+Test(bad, format_mapinfo_null_handle_or_buffer)
+{
+    char buf[16];
+    size_t len = 42;
+    memset(buf, 0x5a, sizeof buf);
+    ERR(mmu_format_mapinfo(NULL, buf, sizeof buf, &len), MMU_ERR_ARG);
+    ERR(mmu_format_mapinfo(m, NULL, 16, &len), MMU_ERR_ARG);
+    cr_assert_eq(len, 42, "out_len touched");
+    cr_assert_eq(buf[0], 0x5a, "buf touched");
+}
+Test(bad, format_mapinfo_buffer_too_small)
+{
+    static char big[8192], buf[8192];
+    size_t need = 0, len = 42;
+    OK(mmu_format_mapinfo(m, big, sizeof big, &need));
+    cr_assert_gt(need, 0);
+    memset(buf, 0x5a, sizeof buf);
+    size_t caps[] = { 1, need / 2, need }; /* need: no room for the NUL */
+    for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
+        len = 42;
+        ERR(mmu_format_mapinfo(m, buf, caps[i], &len), MMU_ERR_ARG);
+        cr_assert_eq(len, need, "cap %zu: out_len %zu, want the length needed %zu", caps[i], len, need);
+        for (size_t k = 0; k < sizeof buf; k++)
+            cr_assert_eq(buf[k], 0x5a, "cap %zu: buf[%zu] touched", caps[i], k);
+    }
+    len = 42;
+    ERR(mmu_format_mapinfo(m, NULL, 0, &len), MMU_ERR_ARG); /* a size query */
+    cr_assert_eq(len, need);
+    ERR(mmu_format_mapinfo(m, buf, 1, NULL), MMU_ERR_ARG);
+    cr_assert_eq(buf[0], 0x5a);
+}
+
+static void lib_base_fails(const mmu_t *mm, const char *name, mmu_err want)
+{
+    uint64_t out = 42;
+    ERR(mmu_lib_base(mm, name, &out), want);
+    cr_assert_eq(out, 42, "out-param touched");
+}
+
+Test(bad, lib_base_null_arguments)
+{
+    lib_base_fails(NULL, "ram", MMU_ERR_ARG);
+    lib_base_fails(m, NULL, MMU_ERR_ARG);
+    ERR(mmu_lib_base(m, "ram", NULL), MMU_ERR_ARG);
+}
+Test(bad, lib_base_not_found)
+{
+    lib_base_fails(m, "libc.so.6", MMU_ERR_NOTFOUND);
+    lib_base_fails(m, "ra", MMU_ERR_NOTFOUND);  /* not a prefix match */
+    lib_base_fails(m, "RAM", MMU_ERR_NOTFOUND); /* case-sensitive */
+    lib_base_fails(m, "", MMU_ERR_NOTFOUND);
+}
+
+/* ----------------------------------------------------------- snapshots */
+
+Test(bad, snapshot_save_null_handle_or_out)
+{
+    mmu_snapshot *s = (mmu_snapshot *)(uintptr_t)0x1234;
+    ERR(mmu_snapshot_save(NULL, &s), MMU_ERR_ARG);
+    UNCH(mmu_snapshot_save(m, NULL), MMU_ERR_ARG);
+    cr_assert_eq(s, (mmu_snapshot *)(uintptr_t)0x1234, "out-param touched");
+}
+Test(bad, snapshot_save_allocation_fails)
+{
+    mmu_snapshot *s = (mmu_snapshot *)(uintptr_t)0x1234;
+    mmu_alloc_fail_after(0);
+    UNCH(mmu_snapshot_save(m, &s), MMU_ERR_NOMEM);
+    cr_assert_eq(s, (mmu_snapshot *)(uintptr_t)0x1234, "out-param touched");
+}
+Test(bad, snapshot_restore_null_handle_or_snapshot)
+{
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    OK(mmu_write(m, 0x10000, "changed", 7)); /* so a restore would show */
+    ERR(mmu_snapshot_restore(NULL, s), MMU_ERR_ARG);
+    UNCH(mmu_snapshot_restore(m, NULL), MMU_ERR_ARG);
+    mmu_snapshot_free(s);
+}
+Test(bad, snapshot_restore_beyond_a_smaller_address_space)
+{
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s)); /* holds the last page of the 64-bit space */
+    mmu_t *m32 = open_bits(32);
+    OK(mmu_map(m32, 0x10000, 0x1000, MMU_PROT_ALL, "small"));
+    fill_pattern(m32, 0x10000, 0x1000, 5);
+    ERR_UNCHANGED(m32, mmu_snapshot_restore(m32, s), MMU_ERR_ARG);
+    EXPECT_MAP(m32, RG(0x10000, 0x11000, MMU_PROT_ALL, "small"));
+    mmu_close(m32);
+    mmu_snapshot_free(s);
+}
+Test(bad, snapshot_free_null_is_a_no_op) { mmu_snapshot_free(NULL); }
+
+/* the populated MMU without its device, whose snapshots can be written */
+static mmu_snapshot *save_without_mmio(void)
+{
+    mmu_snapshot *s;
+    OK(mmu_unmap(m, 0x40000, 0x1000));
+    OK(mmu_snapshot_save(m, &s));
+    return s;
+}
+
+Test(bad, snapshot_write_null_arguments)
+{
+    mmu_snapshot *s = save_without_mmio();
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    ERR(mmu_snapshot_write(NULL, f), MMU_ERR_ARG);
+    ERR(mmu_snapshot_write(s, NULL), MMU_ERR_ARG);
+    cr_assert_eq(ftell(f), 0, "bytes written");
+    fclose(f);
+    mmu_snapshot_free(s);
+}
+Test(bad, snapshot_write_with_mmio)
+{
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    ERR(mmu_snapshot_write(s, f), MMU_ERR_ARG);
+    fflush(f);
+    fseek(f, 0, SEEK_END);
+    cr_assert_eq(ftell(f), 0, "bytes written");
+    fclose(f);
+    mmu_snapshot_free(s);
+}
+Test(bad, snapshot_write_error)
+{
+    mmu_snapshot *s = save_without_mmio();
+    FILE *f = fopen("/dev/full", "wb");
+    if (!f)
+        cr_skip_test("no /dev/full");
+    ERR(mmu_snapshot_write(s, f), MMU_ERR_CORRUPT);
+    fclose(f);
+    mmu_snapshot_free(s);
+}
+
+static void snapshot_read_fails(FILE *f, mmu_err want)
+{
+    mmu_snapshot *s = (mmu_snapshot *)(uintptr_t)0x1234;
+    ERR(mmu_snapshot_read(f, &s), want);
+    cr_assert_eq(s, (mmu_snapshot *)(uintptr_t)0x1234, "out-param touched");
+}
+
+/* a tmpfile holding n bytes of data, rewound */
+static FILE *file_of(const void *data, size_t n)
+{
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    rewind(f);
+    return f;
+}
+
+Test(bad, snapshot_read_null_arguments)
+{
+    FILE *f = file_of("x", 1);
+    snapshot_read_fails(NULL, MMU_ERR_ARG);
+    ERR(mmu_snapshot_read(f, NULL), MMU_ERR_ARG);
+    fclose(f);
+}
+Test(bad, snapshot_read_garbage_or_truncated)
+{
+    static char junk[5000];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 7 + 1);
+    FILE *f = file_of(junk, sizeof junk);
+    snapshot_read_fails(f, MMU_ERR_CORRUPT);
+    fclose(f);
+    f = file_of("", 0);
+    snapshot_read_fails(f, MMU_ERR_CORRUPT);
+    fclose(f);
+    f = file_of("SMMUSNAP\x01\0\0\0", 12); /* a header cut short */
+    snapshot_read_fails(f, MMU_ERR_CORRUPT);
+    fclose(f);
+}
+Test(bad, snapshot_read_bit_flip)
+{
+    mmu_snapshot *s = save_without_mmio();
+    char *data = NULL;
+    size_t n = 0;
+    FILE *mf = open_memstream(&data, &n);
+    OK(mmu_snapshot_write(s, mf));
+    fclose(mf);
+    mmu_snapshot_free(s);
+    cr_assert_gt(n, 64);
+    size_t at[] = { 3, 9, 12, 40, n / 2, n - 1 }; /* magic, version, flags, region, page, trailer */
+    for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+        data[at[i]] ^= 0x10;
+        FILE *f = file_of(data, n);
+        snapshot_read_fails(f, MMU_ERR_CORRUPT);
+        fclose(f);
+        data[at[i]] ^= 0x10;
+    }
+    free(data);
+}
+
+/* ------------------------------------------------------------------ CPU */
+
+/* the call fails with want and changes neither the MMU nor a register */
+#define CPU_UNCH(call, want)                                                              \
+    do {                                                                                  \
+        cpu_context rb_, ra_;                                                             \
+        cpu_context_save(cpu, &rb_);                                                      \
+        UNCH(call, want);                                                                 \
+        cpu_context_save(cpu, &ra_);                                                      \
+        cr_assert(memcmp(&rb_, &ra_, sizeof rb_) == 0, "%s changed the registers", #call); \
+    } while (0)
+
+/* a CPU on the populated MMU, every register set to a distinct value and
+ * the stack pointer at sp */
+static void open_cpu(uint64_t sp)
+{
+    OK(cpu_open(m, &cpu));
+    for (unsigned r = 0; r < CPU_REG_COUNT; r++)
+        cpu_reg_write(cpu, (cpu_reg)r, UINT64_C(0x1111111111111111) * (r % 15 + 1));
+    cpu_reg_write(cpu, CPU_RSP, sp);
+}
+
+static void cpu_open_fails(mmu_t *mm, mmu_err want)
+{
+    cpu_t *out = (cpu_t *)(uintptr_t)0x1234;
+    ERR(cpu_open(mm, &out), want);
+    cr_assert_eq(out, (cpu_t *)(uintptr_t)0x1234, "out-param touched");
+}
+
+Test(bad, cpu_open_null_handle_or_out)
+{
+    cpu_open_fails(NULL, MMU_ERR_ARG);
+    UNCH(cpu_open(m, NULL), MMU_ERR_ARG);
+}
+Test(bad, cpu_open_big_endian_mmu)
+{
+    mmu_t *be = NULL;
+    OK(mmu_open(&(mmu_config){ .big_endian = true }, &be));
+    OK(mmu_map(be, 0x1000, 0x1000, MMU_PROT_ALL, NULL));
+    uint64_t d = mmu_digest(be);
+    cpu_open_fails(be, MMU_ERR_ARG);
+    cr_assert_eq(mmu_digest(be), d);
+    mmu_close(be);
+}
+Test(bad, cpu_open_allocation_fails)
+{
+    mmu_alloc_fail_after(0);
+    uint64_t d = mmu_digest(m);
+    cpu_open_fails(m, MMU_ERR_NOMEM);
+    cr_assert_eq(mmu_digest(m), d);
+}
+Test(bad, cpu_close_null_is_a_no_op)
+{
+    cpu_close(NULL);
+    cr_assert_eq(cpu_insn_count(NULL), 0);
+}
+
+Test(bad, stack_ops_null_cpu_or_out)
+{
+    uint64_t v = 42;
+    open_cpu(0x12800);
+    ERR(cpu_stack_push(NULL, 1, &v), MMU_ERR_ARG);
+    ERR(cpu_stack_pop(NULL, &v), MMU_ERR_ARG);
+    ERR(cpu_stack_read(NULL, 0, &v), MMU_ERR_ARG);
+    ERR(cpu_stack_write(NULL, 0, 1), MMU_ERR_ARG);
+    CPU_UNCH(cpu_stack_pop(cpu, NULL), MMU_ERR_ARG);
+    CPU_UNCH(cpu_stack_read(cpu, 0, NULL), MMU_ERR_ARG);
+    cr_assert_eq(v, 42, "out-param touched");
+}
+Test(bad, stack_push_unmapped)
+{
+    uint64_t sp = 42;
+    open_cpu(0x10000); /* the slot below is unmapped */
+    CPU_UNCH(cpu_stack_push(cpu, 1, &sp), MMU_ERR_WRITE_UNMAPPED);
+    CPU_UNCH(cpu_stack_push(cpu, 1, NULL), MMU_ERR_WRITE_UNMAPPED);
+    cr_assert_eq(sp, 42, "out_new_sp touched");
+    cpu_reg_write(cpu, CPU_RSP, 0x50008);
+    CPU_UNCH(cpu_stack_push(cpu, 1, &sp), MMU_ERR_WRITE_UNMAPPED);
+    cr_assert_eq(sp, 42, "out_new_sp touched");
+}
+Test(bad, stack_pop_unmapped)
+{
+    uint64_t v = 42;
+    open_cpu(0x13ffc); /* the word runs into the unmapped 0x14000 */
+    CPU_UNCH(cpu_stack_pop(cpu, &v), MMU_ERR_READ_UNMAPPED);
+    cpu_reg_write(cpu, CPU_RSP, 0x50000);
+    CPU_UNCH(cpu_stack_pop(cpu, &v), MMU_ERR_READ_UNMAPPED);
+    cr_assert_eq(v, 42, "out-param touched");
+}
+Test(bad, stack_read_and_write_unmapped)
+{
+    uint64_t v = 42;
+    open_cpu(0x13000);
+    CPU_UNCH(cpu_stack_read(cpu, 0x1000, &v), MMU_ERR_READ_UNMAPPED);
+    CPU_UNCH(cpu_stack_read(cpu, -0x3008, &v), MMU_ERR_READ_UNMAPPED);
+    CPU_UNCH(cpu_stack_write(cpu, 0xffc, 1), MMU_ERR_WRITE_UNMAPPED);
+    CPU_UNCH(cpu_stack_write(cpu, -0x3008, 1), MMU_ERR_WRITE_UNMAPPED);
+    cr_assert_eq(v, 42, "out-param touched");
+}
+
+/* nop; hlt at 0x12000 (RAM, rwx) */
+static void put_nop_hlt(void) { OK(mmu_write(m, 0x12000, "\x90\xf4", 2)); }
+
+Test(bad, run_null_cpu)
+{
+    cpu_exit ex = (cpu_exit)42;
+    ERR(cpu_run(NULL, 0x12000, 0, 0, &ex), MMU_ERR_ARG);
+    cr_assert_eq(ex, (cpu_exit)42, "out_exit touched");
+}
+
+static struct {
+    int      calls;
+    mmu_err  err;
+    cpu_exit ex;
+    bool     regs_same, mem_same;
+} nested;
+
+static void nested_run_hook(cpu_t *c, uint64_t addr, unsigned size, void *u)
+{
+    (void)addr, (void)size, (void)u;
+    cpu_context before, after;
+    cpu_context_save(c, &before);
+    uint64_t d = mmu_digest(cpu_mmu(c));
+    nested.ex = (cpu_exit)42;
+    nested.err = cpu_run(c, 0x12000, 0, 1, &nested.ex);
+    cpu_context_save(c, &after);
+    nested.regs_same = !memcmp(&before, &after, sizeof before);
+    nested.mem_same = mmu_digest(cpu_mmu(c)) == d;
+    nested.calls++;
+}
+
+Test(bad, run_nested_from_a_hook)
+{
+    cpu_exit ex;
+    put_nop_hlt();
+    open_cpu(0x12800);
+    OK(cpu_hook_code(cpu, nested_run_hook, NULL, 0x12000, 0x12000, NULL));
+    OK(cpu_run(cpu, 0x12000, 0, 0, &ex));
+    cr_assert_eq(ex, CPU_EXIT_HLT, "the outer run went on");
+    cr_assert_eq(cpu_reg_read(cpu, CPU_RIP), 0x12002);
+    cr_assert_eq(nested.calls, 1);
+    ERR(nested.err, MMU_ERR_ARG);
+    cr_assert_eq(nested.ex, (cpu_exit)42, "out_exit touched");
+    cr_assert(nested.regs_same, "the nested call changed the registers");
+    cr_assert(nested.mem_same, "the nested call changed the MMU");
+}
+
+static void code_hook(cpu_t *c, uint64_t a, unsigned s, void *u) { (void)c, (void)a, (void)s, (void)u; }
+static bool sys_hook(cpu_t *c, void *u) { (void)c, (void)u; return false; }
+
+Test(bad, hook_code_and_syscall_null_cpu_or_fn)
+{
+    mmu_hook_id id = 42;
+    open_cpu(0x12800);
+    ERR(cpu_hook_code(NULL, code_hook, NULL, 1, 0, &id), MMU_ERR_ARG);
+    ERR(cpu_hook_syscall(NULL, sys_hook, NULL, &id), MMU_ERR_ARG);
+    CPU_UNCH(cpu_hook_code(cpu, NULL, NULL, 1, 0, &id), MMU_ERR_ARG);
+    CPU_UNCH(cpu_hook_syscall(cpu, NULL, NULL, &id), MMU_ERR_ARG);
+    cr_assert_eq(id, 42, "out_id touched");
+}
+Test(bad, cpu_hook_del_null_cpu) { ERR(cpu_hook_del(NULL, 1), MMU_ERR_ARG); }
+Test(bad, cpu_hook_del_unknown_or_deleted_id)
+{
+    mmu_hook_id mid, cid, sid;
+    open_cpu(0x12800);
+    CPU_UNCH(cpu_hook_del(cpu, 0), MMU_ERR_NOTFOUND);
+    CPU_UNCH(cpu_hook_del(cpu, 0xffffffffffffffff), MMU_ERR_NOTFOUND);
+    OK(cpu_hook_code(cpu, code_hook, NULL, 1, 0, &cid));
+    OK(cpu_hook_syscall(cpu, sys_hook, NULL, &sid));
+    OK(cpu_hook_del(cpu, cid));
+    OK(cpu_hook_del(cpu, sid));
+    CPU_UNCH(cpu_hook_del(cpu, cid), MMU_ERR_NOTFOUND);
+    CPU_UNCH(cpu_hook_del(cpu, sid), MMU_ERR_NOTFOUND);
+    /* an MMU hook is not a CPU hook: it stays */
+    OK(mmu_hook_add(m, MMU_HOOK_MEM_READ, hook_fn, NULL, 1, 0, &mid));
+    CPU_UNCH(cpu_hook_del(cpu, mid), MMU_ERR_NOTFOUND);
+    OK(mmu_hook_del(m, mid));
+}
+
+Test(bad, reg_read_and_write_out_of_range)
+{
+    cpu_context before, after;
+    open_cpu(0x12800);
+    cpu_context_save(cpu, &before);
+    uint64_t d = mmu_digest(m);
+    cpu_reg bad[] = { CPU_REG_COUNT, (cpu_reg)(CPU_REG_COUNT + 1), (cpu_reg)1000, (cpu_reg)-1 };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(cpu_reg_read(cpu, bad[i]), 0, "register %d read non-zero", (int)bad[i]);
+        cpu_reg_write(cpu, bad[i], 0xdeadbeef);
+    }
+    cpu_context_save(cpu, &after);
+    cr_assert(memcmp(&before, &after, sizeof before) == 0, "an out-of-range write changed a register");
+    cr_assert_eq(mmu_digest(m), d);
 }
