@@ -376,8 +376,8 @@ MMU_API mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out);
 /* Makes the MMU exactly as at save time: regions made later are removed,
  * perms, labels and MMIO put back, contents restored; mmu_digest equals the
  * one at save time. Hooks are kept. Costs O(pages changed) when s is the
- * latest snapshot of m. Errors: MMU_ERR_ARG, MMU_ERR_NOMEM (then the MMU is
- * unchanged). */
+ * latest snapshot of m. Errors: MMU_ERR_ARG (NULL, or a saved region lies
+ * outside m's address space), MMU_ERR_NOMEM; the MMU is unchanged on error. */
 MMU_API mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *s);
 
 /* Frees a snapshot. NULL is a no-op. */
