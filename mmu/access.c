@@ -325,10 +325,24 @@ static void tlb_fill(mmu_t *m, uint64_t page, uint64_t pte)
     e->addend = (uintptr_t)PTE_HOST(pte) - (uintptr_t)page;
 }
 
+/* access kind k needs the page permission bit 1 << k */
+_Static_assert(MMU_PROT_READ == 1 << MMU_ACCESS_READ && MMU_PROT_WRITE == 1 << MMU_ACCESS_WRITE
+                   && MMU_PROT_EXEC == 1 << MMU_ACCESS_FETCH,
+               "access kinds and protection bits must line up");
+#define PROT_OF(k) (1u << (k))
+
+/* a guest access moves data from the host page for reads and fetches, to it for writes */
+static void copy_kind(mmu_access k, uint8_t *host, uint8_t *buf, size_t n)
+{
+    if (k == MMU_ACCESS_WRITE)
+        memcpy(host, buf, n);
+    else
+        memcpy(buf, host, n);
+}
+
 static bool page_allows(mmu_t *m, mmu_access k, uint64_t page, uint64_t pte)
 {
-    bool ok = k == MMU_ACCESS_READ ? pte & MMU_PROT_READ : k == MMU_ACCESS_WRITE ? pte & MMU_PROT_WRITE
-                                                                               : pte & MMU_PROT_EXEC;
+    bool ok = pte & PROT_OF(k);
     if (ok && (pte & PTE_MMIO)) {
         mmio_dev *dev = dev_at(m, page);
         ok = k == MMU_ACCESS_READ ? dev->rd != NULL : k == MMU_ACCESS_WRITE ? dev->wr != NULL : false;
@@ -400,18 +414,13 @@ static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t si
  * One walk, a fill, a copy; everything else takes the general path below. */
 static bool quick_miss(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
 {
-    static const uint64_t need[3] = { MMU_PROT_READ, MMU_PROT_WRITE, MMU_PROT_EXEC };
     if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > PAGE_SIZE - (addr & PAGE_MASK))
         return false;
     uint64_t pte = walk(m, addr >> PAGE_BITS);
     uint64_t bad = PTE_MMIO | (k == MMU_ACCESS_WRITE ? PTE_CODE | PTE_TRACK : 0);
-    if (!(pte & PTE_VALID) || !(pte & need[k]) || (pte & bad))
+    if (!(pte & PTE_VALID) || !(pte & PROT_OF(k)) || (pte & bad))
         return false;
-    uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
-    if (k == MMU_ACCESS_WRITE)
-        memcpy(host, buf, size);
-    else
-        memcpy(buf, host, size);
+    copy_kind(k, PTE_HOST(pte) + (addr & PAGE_MASK), buf, size);
     tlb_fill(m, addr & ~PAGE_MASK, pte);
     return true;
 }
@@ -457,40 +466,32 @@ static uint8_t *tlb_hit(mmu_t *m, mmu_access k, uint64_t addr, size_t size)
     return (uint8_t *)(uintptr_t)(addr + e->addend);
 }
 
-mmu_err mmu_load(mmu_t *m, uint64_t addr, void *dst, size_t size)
+/* mmu_load/store/fetch: a one-page TLB hit copies here, the rest is guest_access */
+static mmu_err bulk_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, size_t size)
 {
-    if (!m || (!dst && size))
+    if (!m || (!buf && size))
         return MMU_ERR_ARG;
-    uint8_t *host = tlb_hit(m, MMU_ACCESS_READ, addr, size);
+    uint8_t *host = tlb_hit(m, k, addr, size);
     if (host) {
-        memcpy(dst, host, size);
+        copy_kind(k, host, buf, size);
         return MMU_OK;
     }
-    return size ? guest_access(m, MMU_ACCESS_READ, addr, dst, size) : MMU_OK;
+    return size ? guest_access(m, k, addr, buf, size) : MMU_OK;
+}
+
+mmu_err mmu_load(mmu_t *m, uint64_t addr, void *dst, size_t size)
+{
+    return bulk_access(m, MMU_ACCESS_READ, addr, dst, size);
 }
 
 mmu_err mmu_store(mmu_t *m, uint64_t addr, const void *src, size_t size)
 {
-    if (!m || (!src && size))
-        return MMU_ERR_ARG;
-    uint8_t *host = tlb_hit(m, MMU_ACCESS_WRITE, addr, size);
-    if (host) {
-        memcpy(host, src, size);
-        return MMU_OK;
-    }
-    return size ? guest_access(m, MMU_ACCESS_WRITE, addr, (uint8_t *)(uintptr_t)src, size) : MMU_OK;
+    return bulk_access(m, MMU_ACCESS_WRITE, addr, (uint8_t *)(uintptr_t)src, size);
 }
 
 mmu_err mmu_fetch(mmu_t *m, uint64_t addr, void *dst, size_t size)
 {
-    if (!m || (!dst && size))
-        return MMU_ERR_ARG;
-    uint8_t *host = tlb_hit(m, MMU_ACCESS_FETCH, addr, size);
-    if (host) {
-        memcpy(dst, host, size);
-        return MMU_OK;
-    }
-    return size ? guest_access(m, MMU_ACCESS_FETCH, addr, dst, size) : MMU_OK;
+    return bulk_access(m, MMU_ACCESS_FETCH, addr, dst, size);
 }
 
 mmu_err mmu_load_slow_(mmu_t *m, uint64_t addr, void *dst, unsigned size)
