@@ -225,7 +225,7 @@ Test(stale, hook_on_another_page_keeps_this_page_fast)
     OK(mmu_map(m, P, 0x2000, MMU_PROT_ALL, NULL));
     OK(mmu_hook_add(m, MMU_HOOK_MEM_READ | MMU_HOOK_MEM_WRITE, count_fn, &calls, P + 0x1000, P + 0x1fff, NULL));
     warm_load(P);
-    uint64_t hits = stats_of(m).tlb_hits, v;
+    uint64_t hits = stats_of(m).tlb_hits, v = 0;
     OK(mmu_load_u64(m, P + 8, &v));
     OK(mmu_store_u64(m, P + 8, v));
     cr_assert_eq(stats_of(m).tlb_hits, hits + 2);
