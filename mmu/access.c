@@ -269,14 +269,10 @@ mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, u
 {
     if (!m || !fn || types == 0 || (types & ~(unsigned)(MMU_HOOK_MEM_INVALID | 7)))
         return MMU_ERR_ARG;
-    if (m->n_hooks == m->cap_hooks) {
-        size_t cap = m->cap_hooks ? m->cap_hooks * 2 : 8;
-        hook *h = mmu_realloc(m->hooks, cap * sizeof *h);
-        if (!h)
-            return MMU_ERR_NOMEM;
-        m->hooks = h;
-        m->cap_hooks = cap;
-    }
+    hook *grown = mmu_grow(m->hooks, &m->cap_hooks, m->n_hooks, sizeof *grown, 8);
+    if (!grown)
+        return MMU_ERR_NOMEM;
+    m->hooks = grown;
     hook *h = &m->hooks[m->n_hooks++];
     *h = (hook){ m->next_hook_id++, types, fn, user, begin, end, false };
     for (unsigned k = 0; k < 3; k++)

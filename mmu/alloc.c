@@ -39,6 +39,17 @@ void mmu_free(void *p)
     free(p);
 }
 
+void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return arr;
+    size_t c = *cap ? *cap * 2 : first;
+    void *p = mmu_realloc(arr, c * elem);
+    if (p)
+        *cap = c;
+    return p;
+}
+
 /* ------------------------------------------------------------ guest RAM */
 /*
  * Small mappings come from slabs: big anonymous reservations carved into

@@ -183,6 +183,10 @@ void *mmu_malloc(size_t n);
 void *mmu_calloc(size_t n, size_t size);
 void *mmu_realloc(void *p, size_t n);
 void  mmu_free(void *p);
+/* Room for element n of a growing array of *cap elements: when full, doubles
+ * it (first: the first capacity). Returns the array, maybe moved, or NULL
+ * on failure with arr and *cap unchanged. */
+void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first) MUST_CHECK;
 /* guest RAM: anonymous, lazily committed host pages */
 void *host_pages_alloc(uint64_t size);
 void  host_pages_free(void *p, uint64_t size);

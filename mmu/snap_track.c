@@ -77,14 +77,10 @@ mmu_err snap_reserve(mmu_snapshot *s)
 {
     if ((s->tab_used + 1) * 4 > s->tab_cap * 3 && grow_tab(s)) /* load <= 3/4 */
         return MMU_ERR_NOMEM;
-    if (s->n_dirty == s->cap_dirty) {
-        size_t cap = s->cap_dirty ? s->cap_dirty * 2 : 16;
-        uint64_t *d = mmu_realloc(s->dirty, cap * sizeof *d);
-        if (!d)
-            return MMU_ERR_NOMEM;
-        s->dirty = d;
-        s->cap_dirty = cap;
-    }
+    uint64_t *d = mmu_grow(s->dirty, &s->cap_dirty, s->n_dirty, sizeof *d, 16);
+    if (!d)
+        return MMU_ERR_NOMEM;
+    s->dirty = d;
     return MMU_OK;
 }
 

@@ -47,14 +47,10 @@ mmu_err snap_state_reserve(mmu_t *m)
         st->arena = a;
         m->snap = st; /* with nothing attached it only clears PTE_TRACK lazily */
     }
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 4;
-        mmu_snapshot **l = mmu_realloc(st->list, cap * sizeof *l);
-        if (!l)
-            return MMU_ERR_NOMEM;
-        st->list = l;
-        st->cap = cap;
-    }
+    mmu_snapshot **l = mmu_grow(st->list, &st->cap, st->n, sizeof *l, 4);
+    if (!l)
+        return MMU_ERR_NOMEM;
+    st->list = l;
     return MMU_OK;
 }
 
