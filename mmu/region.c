@@ -137,18 +137,26 @@ region *ri_next(const region_index *ri, const region *r)
     return r->last == UINT64_MAX ? NULL : ri_ceil(ri, r->last + 1);
 }
 
-static region *ri_prev(const region_index *ri, uint64_t start)
+/* The regions just before and just after start, in one walk (start may be
+ * a region in the tree, or the start of one about to be inserted). */
+static void neighbours(const region_index *ri, uint64_t start, region **pred, region **succ)
 {
-    region *best = NULL;
+    *pred = *succ = NULL;
     for (region *n = ri->root; n;) {
         if (n->start < start) {
-            best = n;
+            *pred = n;
             n = n->right;
-        } else {
+        } else if (n->start > start) {
+            *succ = n;
             n = n->left;
+        } else { /* start itself: its neighbours lie in its subtrees, if any */
+            for (region *l = n->left; l; l = l->right)
+                *pred = l;
+            for (region *r = n->right; r; r = r->left)
+                *succ = r;
+            return;
         }
     }
-    return best;
 }
 
 static void set_gap(region *r, const region *pred)
@@ -158,13 +166,14 @@ static void set_gap(region *r, const region *pred)
 
 void ri_insert(region_index *ri, region *r)
 {
+    region *pred, *succ;
+    neighbours(ri, r->start, &pred, &succ);
     r->left = r->right = NULL;
     r->height = 1;
-    set_gap(r, ri_prev(ri, r->start));
+    set_gap(r, pred);
     r->max_gap = r->gap;
     ri->root = insert(ri->root, r);
     ri->count++;
-    region *succ = ri_next(ri, r);
     if (succ) {
         set_gap(succ, r);
         refresh(ri->root, succ->start);
@@ -173,7 +182,8 @@ void ri_insert(region_index *ri, region *r)
 
 void ri_remove(region_index *ri, region *r)
 {
-    region *pred = ri_prev(ri, r->start), *succ = ri_next(ri, r);
+    region *pred, *succ;
+    neighbours(ri, r->start, &pred, &succ);
     ri->root = tree_remove(ri->root, r);
     ri->count--;
     if (succ) {
