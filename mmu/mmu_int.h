@@ -118,7 +118,6 @@ void    ri_remove(region_index *ri, region *r);          /* does not free r */
  * [a, a+size) free, below limit (2^addr_bits). */
 bool    ri_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned __int128 hi_excl,
                      uint64_t align, unsigned __int128 space_end, uint64_t *out);
-void    ri_free_all(region_index *ri, void (*fn)(region *, void *), void *ctx);
 
 /* ---------------------------------------------------------------- hooks */
 typedef struct hook {

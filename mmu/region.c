@@ -245,20 +245,3 @@ bool ri_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned _
     *out = c.found;
     return true;
 }
-
-static void free_tree(region *n, void (*fn)(region *, void *), void *ctx)
-{
-    while (n) {
-        free_tree(n->left, fn, ctx);
-        region *right = n->right;
-        fn(n, ctx);
-        n = right;
-    }
-}
-
-void ri_free_all(region_index *ri, void (*fn)(region *, void *), void *ctx)
-{
-    free_tree(ri->root, fn, ctx);
-    ri->root = NULL;
-    ri->count = 0;
-}
