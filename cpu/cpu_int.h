@@ -12,10 +12,7 @@
 
 #include <capstone/capstone.h>
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define NOINLINE __attribute__((noinline))
-#define MUST_CHECK __attribute__((warn_unused_result))
+#include "compiler.h"
 
 /* register slots: the cpu_reg numbering, then a slot that always reads 0
  * (absent base/index/segment of a memory operand) */

@@ -16,7 +16,6 @@
 
 #include "exec.h"
 
-#define PAGE 0x1000ull
 #define MAX_INSN 15
 
 /* --------------------------------------------------------------- registers */
@@ -633,8 +632,8 @@ static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
     view v = { .ci = ci, .x = &ci->detail->x86 };
     *d = (dinsn){ .addr = ci->address, .len = (uint8_t)ci->size, .base = SLOT_ZERO,
                   .index = SLOT_ZERO, .seg = SLOT_ZERO };
-    bool crosses = ((ci->address ^ (ci->address + ci->size - 1)) & ~(PAGE - 1)) != 0;
-    d->page = crosses ? 1 : ci->address & ~(PAGE - 1);
+    bool crosses = ((ci->address ^ (ci->address + ci->size - 1)) & ~(MMU_PAGE_SIZE - 1)) != 0;
+    d->page = crosses ? 1 : ci->address & ~(MMU_PAGE_SIZE - 1);
     if (is_string(v.x)) {
         d->fn = dec_string(&v, d);
     } else {
@@ -684,7 +683,7 @@ static void invalid_at(dinsn *d, uint64_t addr, unsigned len)
 {
     *d = (dinsn){ .fn = exec_invalid, .addr = addr, .len = (uint8_t)len, .base = SLOT_ZERO,
                   .index = SLOT_ZERO, .seg = SLOT_ZERO };
-    d->page = ((addr ^ (addr + len - 1)) & ~(PAGE - 1)) ? 1 : addr & ~(PAGE - 1);
+    d->page = ((addr ^ (addr + len - 1)) & ~(MMU_PAGE_SIZE - 1)) ? 1 : addr & ~(MMU_PAGE_SIZE - 1);
 }
 
 /* The first instruction of a block: fetched for real. Only the bytes up to
@@ -693,7 +692,7 @@ static void invalid_at(dinsn *d, uint64_t addr, unsigned len)
 static bool first_insn(cpu_t *c, uint64_t addr, dinsn *d, bool *ends)
 {
     uint8_t buf[MAX_INSN];
-    size_t avail = PAGE - (addr & (PAGE - 1));
+    size_t avail = MMU_PAGE_SIZE - (addr & (MMU_PAGE_SIZE - 1));
     avail = avail < MAX_INSN ? avail : MAX_INSN;
     mmu_err err = mmu_fetch(c->mmu, addr, buf, avail);
     if (err)
@@ -721,16 +720,16 @@ static unsigned read_ahead(cpu_t *c, uint64_t pos, unsigned n)
 {
     uint8_t buf[BLOCK_MAX * 4];
     while (n < BLOCK_MAX) {
-        size_t len = PAGE - (pos & (PAGE - 1));
+        size_t len = MMU_PAGE_SIZE - (pos & (MMU_PAGE_SIZE - 1));
         len = len < sizeof buf ? len : sizeof buf;
-        if ((pos & (PAGE - 1)) == 0 || mmu_read(c->mmu, pos, buf, len))
+        if ((pos & (MMU_PAGE_SIZE - 1)) == 0 || mmu_read(c->mmu, pos, buf, len))
             return n;
         const uint8_t *p = buf;
         size_t left = len;
         uint64_t at = pos;
         bool ends = false;
         /* keep MAX_INSN bytes in hand unless the page ends in this buffer */
-        while (n < BLOCK_MAX && (left >= MAX_INSN || at + left == ((pos | (PAGE - 1)) + 1))) {
+        while (n < BLOCK_MAX && (left >= MAX_INSN || at + left == ((pos | (MMU_PAGE_SIZE - 1)) + 1))) {
             if (!cs_disasm_iter(c->cs, &p, &left, &at, c->ci) || !translate(c->ci, &c->tmp[n], &ends))
                 return n;
             n++;

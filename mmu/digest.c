@@ -28,8 +28,8 @@ uint64_t mmu_digest(mmu_t *m)
         if (r->kind == REG_MMIO)
             continue;
         /* page by page through the page table: pages may move (snapshots) */
-        for (uint64_t a = r->start;; a += PAGE_SIZE) {
-            XXH3_64bits_update(&st, PTE_HOST(*pt_find(&m->pt, a >> PAGE_BITS)), PAGE_SIZE);
+        for (uint64_t a = r->start;; a += MMU_PAGE_SIZE) {
+            XXH3_64bits_update(&st, PTE_HOST(*pt_find(&m->pt, a >> MMU_PAGE_BITS)), MMU_PAGE_SIZE);
             if (a + PAGE_MASK == r->last)
                 break;
         }

@@ -8,15 +8,12 @@
 
 #include <stdlib.h>
 
-#define PAGE_BITS 12
-#define PAGE_SIZE ((uint64_t)1 << PAGE_BITS)
-#define PAGE_MASK (PAGE_SIZE - 1)
+#include "alloc.h"
+#include "compiler.h"
+
+#define PAGE_MASK (MMU_PAGE_SIZE - 1)
 #define TLB_INVALID UINT64_MAX /* a tag no access can match */
 
-#define NOINLINE __attribute__((noinline))
-#define MUST_CHECK __attribute__((warn_unused_result))
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /*
  * Page-table entry: host address of the page (page-aligned) | flags.
@@ -176,18 +173,8 @@ mmu_err snap_before_write(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 mmu_err snap_before_unmap(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 void    snap_detach_all(mmu_t *m); /* from mmu_close */
 
-/* alloc.c: every allocation of the library goes through these, so tests can
- * make the Nth one fail */
-void *mmu_malloc(size_t n);
-void *mmu_calloc(size_t n, size_t size);
-void *mmu_realloc(void *p, size_t n);
-void  mmu_free(void *p);
-/* Room for element n of a growing array of *cap elements: when full, doubles
- * it (first: the first capacity). Returns the array, maybe moved, or NULL
- * on failure with arr and *cap unchanged. */
-void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first) MUST_CHECK;
-/* guest RAM: anonymous, lazily committed host pages */
-void *host_pages_alloc(uint64_t size);
-void  host_pages_free(void *p, uint64_t size);
+/* ram.c: guest RAM: anonymous, lazily committed host pages */
+void *ram_alloc(uint64_t size);
+void  ram_free(void *p, uint64_t size);
 
 #endif

@@ -26,7 +26,7 @@
 
 typedef struct page_copy {
     uint64_t refs;
-    uint8_t  data[PAGE_SIZE];
+    uint8_t  data[MMU_PAGE_SIZE];
 } page_copy;
 
 /* shared stand-in for a copy of an all-zero page: never counted or freed */
