@@ -16,7 +16,7 @@ mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size)
     return MMU_OK;
 }
 
-region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l)
+region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, struct label *l)
 {
     region *r = sm_calloc(1, sizeof *r);
     if (!r)
@@ -37,7 +37,7 @@ static uint64_t region_pages(const region *r)
 void region_destroy(mmu_t *m, region *r, bool release_host)
 {
     (void)m;
-    if (release_host && r->kind == REG_RAM)
+    if (release_host && r->kind == RGN_RAM)
         ram_free(r->host, region_pages(r) << MMU_PAGE_BITS);
     if (r->dev && --r->dev->refs == 0)
         sm_free(r->dev);
@@ -48,7 +48,7 @@ void region_destroy(mmu_t *m, region *r, bool release_host)
 static uint64_t page_pte(const region *r, uint64_t i)
 {
     uint64_t flags = PTE_VALID | r->perms;
-    if (r->kind == REG_MMIO)
+    if (r->kind == RGN_MMIO)
         return flags | PTE_MMIO;
     return (uint64_t)(uintptr_t)(r->host + (i << MMU_PAGE_BITS)) | flags;
 }
@@ -77,7 +77,7 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
         return MMU_ERR_ARG;
     if (!mmu_is_available(m, addr, size))
         return MMU_ERR_MAPPED;
-    mlabel *l = label_new(text, dflt);
+    struct label *l = label_new(text, dflt);
     region *r = l ? region_new(addr, addr + (size - 1), perms, kind, l) : NULL;
     if (!r) {
         label_unref(l);
@@ -85,7 +85,7 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
     }
     r->host = host;
     r->dev = dev;
-    if (kind == REG_RAM && !(r->host = ram_alloc(size))) {
+    if (kind == RGN_RAM && !(r->host = ram_alloc(size))) {
         err = MMU_ERR_NOMEM;
     } else {
         err = map_region(m, r);
@@ -99,14 +99,14 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
 
 mmu_err mmu_map(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, const char *label)
 {
-    return map_common(m, addr, size, perms, REG_RAM, NULL, NULL, label, "[mapped]");
+    return map_common(m, addr, size, perms, RGN_RAM, NULL, NULL, label, "[mapped]");
 }
 
 mmu_err mmu_map_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, void *host, const char *label)
 {
     if (!host || ((uintptr_t)host & PAGE_MASK))
         return MMU_ERR_ARG;
-    return map_common(m, addr, size, perms, REG_PTR, host, NULL, label, "[mapped]");
+    return map_common(m, addr, size, perms, RGN_PTR, host, NULL, label, "[mapped]");
 }
 
 mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd, mmu_mmio_write_fn wr,
@@ -117,7 +117,7 @@ mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd
         return MMU_ERR_NOMEM;
     *dev = (mmio_dev){ .refs = 1, .rd = rd, .wr = wr, .user = user, .base = addr };
     unsigned perms = (rd ? MMU_PROT_READ : 0) | (wr ? MMU_PROT_WRITE : 0);
-    mmu_err err = map_common(m, addr, size, perms, REG_MMIO, NULL, dev, label, "[mmio]");
+    mmu_err err = map_common(m, addr, size, perms, RGN_MMIO, NULL, dev, label, "[mmio]");
     if (err)
         sm_free(dev);
     return err;
@@ -277,7 +277,7 @@ mmu_err mmu_set_label(mmu_t *m, uint64_t addr, uint64_t size, const char *text)
     mmu_err err = widen_check(m, addr, size, &a, &last);
     if (err)
         return err;
-    mlabel *l = label_new(text, "[mapped]");
+    struct label *l = label_new(text, "[mapped]");
     if (!l)
         return MMU_ERR_NOMEM;
     if ((err = carve(m, a, last))) {
@@ -362,7 +362,7 @@ static void collect(const region *n, mmu_region *out, size_t max, size_t *i)
         collect(n->left, out, max, i);
         if (*i == max)
             return;
-        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == REG_MMIO };
+        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == RGN_MMIO };
         n = n->right;
     }
 }

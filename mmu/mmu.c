@@ -154,14 +154,14 @@ void tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n)
 
 /* --------------------------------------------------------------- labels */
 
-mlabel *label_new(const char *s, const char *dflt)
+struct label *label_new(const char *s, const char *dflt)
 {
     if (!s || !*s)
         s = dflt;
     size_t len = strlen(s);
     if (len > UINT32_MAX)
         return NULL;
-    mlabel *l = sm_malloc(sizeof *l + len + 1);
+    struct label *l = sm_malloc(sizeof *l + len + 1);
     if (!l)
         return NULL;
     l->refs = 1;
@@ -170,13 +170,13 @@ mlabel *label_new(const char *s, const char *dflt)
     return l;
 }
 
-mlabel *label_ref(mlabel *l)
+struct label *label_ref(struct label *l)
 {
     l->refs++;
     return l;
 }
 
-void label_unref(mlabel *l)
+void label_unref(struct label *l)
 {
     if (l && --l->refs == 0)
         sm_free(l);
@@ -190,7 +190,7 @@ static size_t region_meta(const region *n)
 {
     size_t bytes = 0;
     for (; n; n = n->right)
-        bytes += region_meta(n->left) + sizeof *n + (sizeof(mlabel) + n->label->len + 1) / n->label->refs;
+        bytes += region_meta(n->left) + sizeof *n + (sizeof(struct label) + n->label->len + 1) / n->label->refs;
     return bytes;
 }
 

@@ -59,15 +59,15 @@ void    pt_set(pt *t, uint64_t vpn, uint64_t pte);
 size_t  pt_meta_bytes(const pt *t);
 
 /* --------------------------------------------------------------- labels */
-typedef struct label {
+struct label {
     uint32_t refs;
     uint32_t len;
     char     s[];
-} mlabel;
+};
 
-mlabel *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
-mlabel *label_ref(mlabel *l);
-void   label_unref(mlabel *l);
+struct label *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
+struct label *label_ref(struct label *l);
+void   label_unref(struct label *l);
 
 /* ---------------------------------------------------------------- MMIO */
 typedef struct mmio_dev {
@@ -79,7 +79,7 @@ typedef struct mmio_dev {
 } mmio_dev;
 
 /* --------------------------------------------------------- region index */
-enum { REG_RAM, REG_PTR, REG_MMIO };
+enum { RGN_RAM, RGN_PTR, RGN_MMIO };
 
 /* One map entry. Kept in an AVL tree ordered by start, each node knowing the
  * gap between its predecessor's end and its own start, and the largest gap
@@ -93,9 +93,9 @@ typedef struct region {
     uint64_t       last;    /* inclusive: a region may end at 2^64 */
     unsigned       perms;
     unsigned       kind;    /* REG_* */
-    mlabel        *label;
+    struct label        *label;
     uint8_t       *host;    /* host address of start (RAM, PTR) */
-    mmio_dev      *dev;     /* REG_MMIO */
+    mmio_dev      *dev;     /* RGN_MMIO */
 } region;
 
 typedef struct region_index {
@@ -156,7 +156,7 @@ void    tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n);
 /* Validates a page-aligned range: size > 0, no wrap, inside the space. */
 mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size) MUST_CHECK;
 /* Region bookkeeping used by map.c and snapshot.c. */
-region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l);
+region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, struct label *l);
 void    region_destroy(mmu_t *m, region *r, bool release_host);
 bool    region_split(mmu_t *m, uint64_t addr, region *node); /* node: spare for the right part */
 mmu_err map_region(mmu_t *m, region *r) MUST_CHECK; /* r checked free; sets PTEs */

@@ -125,7 +125,7 @@ static void search_range(hunt *h, uint64_t a, uint64_t z)
 static region *extend(const region_index *ri, region *r, uint64_t hi)
 {
     region *n;
-    while (r->last < hi && (n = ri_next(ri, r)) && n->start == r->last + 1 && n->kind != REG_MMIO)
+    while (r->last < hi && (n = ri_next(ri, r)) && n->start == r->last + 1 && n->kind != RGN_MMIO)
         r = n;
     return r;
 }
@@ -134,7 +134,7 @@ static void search_all(hunt *h, uint64_t lo, uint64_t hi, bool cross)
 {
     const region_index *ri = &h->m->ri;
     for (region *r = ri_ceil(ri, lo); r && r->start <= hi; r = ri_next(ri, r)) {
-        if (r->kind == REG_MMIO) /* reading a device has side effects */
+        if (r->kind == RGN_MMIO) /* reading a device has side effects */
             continue;
         uint64_t a = r->start > lo ? r->start : lo;
         if (cross)

@@ -122,7 +122,7 @@ static void visit_table(writer *w, const mmu_snapshot *s, const snap_rec *rc, ui
 /* visits the non-zero pages of rc in ascending order; scratch: see above */
 static void visit_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *scratch, uint64_t *count)
 {
-    if (rc->kind == REG_RAM && !rc->host) {
+    if (rc->kind == RGN_RAM && !rc->host) {
         visit_table(w, s, rc, scratch, count);
         return;
     }
@@ -149,7 +149,7 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
     if (!s || !f)
         return MMU_ERR_ARG;
     for (size_t i = 0; i < s->n_recs; i++)
-        if (s->recs[i].kind == REG_MMIO)
+        if (s->recs[i].kind == RGN_MMIO)
             return MMU_ERR_ARG;
     uint64_t pages = 0, *scratch = sm_malloc((s->tab_used ? s->tab_used : 1) * sizeof *scratch);
     if (!scratch)
@@ -328,9 +328,9 @@ static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
 
 /* ---------------------------------------------------------------- build */
 
-static mlabel *label_of(const frec *fr)
+static struct label *label_of(const frec *fr)
 {
-    mlabel *l = sm_malloc(sizeof *l + fr->len + 1);
+    struct label *l = sm_malloc(sizeof *l + fr->len + 1);
     if (!l)
         return NULL;
     l->refs = 1;
@@ -347,10 +347,10 @@ static mmu_err build_regions(mmu_snapshot *s, reader *r, uint64_t n)
     for (uint64_t i = 0; i < n; i++) {
         frec fr;
         (void)get_region(r, &fr, NULL); /* checked already */
-        mlabel *l = label_of(&fr);
+        struct label *l = label_of(&fr);
         if (!l)
             return MMU_ERR_NOMEM;
-        s->recs[i] = (snap_rec){ .start = fr.start, .last = fr.last, .perms = fr.perms, .kind = REG_RAM, .label = l };
+        s->recs[i] = (snap_rec){ .start = fr.start, .last = fr.last, .perms = fr.perms, .kind = RGN_RAM, .label = l };
         s->n_recs++;
     }
     return MMU_OK;

@@ -41,7 +41,7 @@ typedef struct snap_ent {
 typedef struct snap_rec {
     uint64_t start, last; /* inclusive, as region */
     unsigned perms, kind; /* REG_*; a PTR region read from a file is RAM */
-    mlabel  *label;       /* a reference */
+    struct label  *label;       /* a reference */
     uint8_t *host;        /* RAM: host of start while clean pages live there (NULL: zeros); PTR: caller's buffer */
     uint8_t *data;        /* PTR: contents copied at save */
     mmio_dev dev;         /* MMIO: device (refs unused) */

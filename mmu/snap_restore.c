@@ -46,7 +46,7 @@ static bool same_kind(const region *r, const snap_rec *rc)
 {
     if (r->kind != rc->kind)
         return false;
-    if (r->kind != REG_MMIO)
+    if (r->kind != RGN_MMIO)
         return true;
     const mmio_dev *d = r->dev;
     return d->rd == rc->dev.rd && d->wr == rc->dev.wr && d->user == rc->dev.user && d->base == rc->dev.base;
@@ -59,13 +59,13 @@ static bool same_kind(const region *r, const snap_rec *rc)
  * Adds to *splits the cuts needed at its two ends. */
 static bool reusable(const mmu_t *m, const snap_rec *rc, size_t *splits)
 {
-    if (rc->kind == REG_RAM && rc->unmapped)
+    if (rc->kind == RGN_RAM && rc->unmapped)
         return false; /* merging distinct host allocations would free them wrongly */
     region *r = ri_find(&m->ri, rc->start);
     if (!r || !same_kind(r, rc))
         return false;
     uint8_t *host = r->host ? r->host + (rc->start - r->start) : NULL;
-    if (rc->kind == REG_PTR && host != rc->host)
+    if (rc->kind == RGN_PTR && host != rc->host)
         return false; /* not the caller's buffer saved */
     size_t cuts = r->start < rc->start;
     while (r->last < rc->last) {
@@ -184,10 +184,10 @@ static mmu_err fill_ram(const mmu_snapshot *s, region *r, const snap_rec *rc)
 
 static mmu_err make(const plan *p, const snap_rec *rc, region **out)
 {
-    bool mmio = rc->kind == REG_MMIO;
+    bool mmio = rc->kind == RGN_MMIO;
     /* labels are shared only within one MMU (refcounts are not atomic) */
-    mlabel *l = p->incr ? label_ref(rc->label) : label_new(rc->label->s, "[mapped]");
-    region *r = l ? region_new(rc->start, rc->last, rc->perms, mmio ? REG_MMIO : REG_RAM, l) : NULL;
+    struct label *l = p->incr ? label_ref(rc->label) : label_new(rc->label->s, "[mapped]");
+    region *r = l ? region_new(rc->start, rc->last, rc->perms, mmio ? RGN_MMIO : RGN_RAM, l) : NULL;
     if (!r) {
         label_unref(l);
         return MMU_ERR_NOMEM;
@@ -271,7 +271,7 @@ static void set_pte_perms(plan *p, const region *r, unsigned perms)
     p->reshaped = true;
 }
 
-static bool same_label(const mlabel *a, const mlabel *b)
+static bool same_label(const struct label *a, const struct label *b)
 {
     return a == b || (a->len == b->len && memcmp(a->s, b->s, a->len) == 0);
 }
@@ -297,9 +297,9 @@ static void merge(plan *p, snap_rec *rc)
         label_unref(first->label);
         first->label = label_ref(rc->label);
     }
-    if (rc->kind == REG_RAM)
+    if (rc->kind == RGN_RAM)
         rc->host = first->host; /* a rebuilt region may sit in new memory */
-    else if (rc->kind == REG_PTR)
+    else if (rc->kind == RGN_PTR)
         memcpy(rc->host, rc->data, (size_t)(rc->last - rc->start + 1));
 }
 
@@ -312,9 +312,9 @@ static void insert(plan *p, size_t i)
     (void)err;
     if (p->incr || p->attach) {
         uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
-        for (uint64_t k = 0; r->kind == REG_RAM && k < n; k++)
+        for (uint64_t k = 0; r->kind == RGN_RAM && k < n; k++)
             *pt_find(&p->m->pt, vpn + k) |= PTE_TRACK; /* clean for s again */
-        if (p->s->recs[i].kind == REG_RAM)
+        if (p->s->recs[i].kind == RGN_RAM)
             p->s->recs[i].host = r->host;
     }
     unpin(&p->m->pt, r);

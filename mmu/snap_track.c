@@ -125,7 +125,7 @@ const snap_rec *snap_rec_at(const mmu_snapshot *s, uint64_t addr)
 const uint8_t *snap_page_src(const mmu_snapshot *s, const snap_rec *rc, uint64_t vpn)
 {
     uint64_t off = (vpn << MMU_PAGE_BITS) - rc->start;
-    if (rc->kind == REG_PTR)
+    if (rc->kind == RGN_PTR)
         return rc->data + off;
     const snap_ent *e = snap_lookup(s, vpn);
     if (e)
@@ -142,7 +142,7 @@ static int wants(const mmu_snapshot *s, uint64_t vpn)
     if (e)
         return !e->dirty;
     const snap_rec *rc = snap_rec_at(s, vpn << MMU_PAGE_BITS);
-    return rc && rc->kind == REG_RAM ? 2 : 0;
+    return rc && rc->kind == RGN_RAM ? 2 : 0;
 }
 
 /* reserves room in every snapshot that wants vpn; tells whether one needs a copy */
@@ -199,7 +199,7 @@ mmu_err snap_note_range(mmu_t *m, uint64_t first, uint64_t last, const mmu_snaps
         return MMU_OK;
     mark_unmapped(m->snap, first, last, skip);
     for (region *r = ri_ceil(&m->ri, first); r && r->start <= last; r = ri_next(&m->ri, r)) {
-        if (r->kind != REG_RAM)
+        if (r->kind != RGN_RAM)
             continue; /* PTR and MMIO pages are never tracked */
         uint64_t a = r->start > first ? r->start : first, b = r->last < last ? r->last : last;
         for (uint64_t vpn = a >> MMU_PAGE_BITS; vpn <= b >> MMU_PAGE_BITS; vpn++) {

@@ -103,7 +103,7 @@ static bool needed(const mmu_snapstate *st, const region *r)
     for (size_t i = 0; i < st->n; i++) {
         const mmu_snapshot *s = st->list[i];
         for (size_t k = snap_rec_ceil(s, r->start); k < s->n_recs && s->recs[k].start <= r->last; k++)
-            if (s->recs[k].kind == REG_RAM)
+            if (s->recs[k].kind == RGN_RAM)
                 return true;
     }
     return false;
@@ -115,7 +115,7 @@ static void take_ram(mmu_t *m, snap_arena *a)
     region *r = ri_first(&m->ri);
     while (r) {
         region *next = ri_next(&m->ri, r);
-        if (r->kind == REG_RAM && needed(m->snap, r)) {
+        if (r->kind == RGN_RAM && needed(m->snap, r)) {
             ri_remove(&m->ri, r);
             unmap_pages(m, r->start >> MMU_PAGE_BITS, ((r->last - r->start) >> MMU_PAGE_BITS) + 1);
             r->right = a->list;
@@ -155,9 +155,9 @@ void snap_detach_all(mmu_t *m)
 static mmu_err capture(const region *r, snap_rec *rc)
 {
     *rc = (snap_rec){ .start = r->start, .last = r->last, .perms = r->perms, .kind = r->kind, .host = r->host };
-    if (r->kind == REG_MMIO)
+    if (r->kind == RGN_MMIO)
         rc->dev = (mmio_dev){ 0, r->dev->rd, r->dev->wr, r->dev->user, r->dev->base };
-    if (r->kind == REG_PTR) {
+    if (r->kind == RGN_PTR) {
         uint64_t size = r->last - r->start + 1;
         if (size > SIZE_MAX || !(rc->data = sm_malloc((size_t)size)))
             return MMU_ERR_NOMEM;
@@ -186,7 +186,7 @@ static void track_all(mmu_t *m, const mmu_snapshot *s)
 {
     for (size_t i = 0; i < s->n_recs; i++) {
         const snap_rec *rc = &s->recs[i];
-        if (rc->kind != REG_RAM)
+        if (rc->kind != RGN_RAM)
             continue;
         uint64_t vpn = rc->start >> MMU_PAGE_BITS, n = snap_rec_pages(rc);
         for (uint64_t k = 0; k < n; k++)
