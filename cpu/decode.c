@@ -12,9 +12,7 @@
  * page, read ahead with mmu_read: the run loop re-checks the fetch of each
  * of them against the TLB before running it.
  */
-#include "cpu_int.h"
-
-#include "exec.h"
+#include "decode.h"
 
 #define MAX_INSN 15
 
@@ -41,32 +39,7 @@ static const reginfo REGS[X86_REG_ENDING] = {
 
 /* --------------------------------------------------------------- operands */
 
-enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM }; /* OP_XMM: slot is the XMM number */
 
-typedef struct opnd {
-    uint8_t  kind, size, slot, shift;
-    x86_reg  reg;
-    uint64_t imm;
-} opnd;
-
-/* the instruction seen through its operands */
-typedef struct view {
-    const cs_insn *ci;
-    const cs_x86  *x;
-    unsigned       n;      /* operand count */
-    opnd           op[4];
-    bool           ends;   /* the block ends after this instruction */
-} view;
-
-static unsigned size_idx(unsigned size)
-{
-    return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-}
-
-static bool size_ok(unsigned size)
-{
-    return size == 1 || size == 2 || size == 4 || size == 8;
-}
 
 /* memory operand -> d; false for what we do not model */
 static bool set_mem(dinsn *d, const cs_x86 *x, const cs_x86_op *o)
@@ -154,16 +127,9 @@ static int form2(const view *v)
     return -1;
 }
 
-static uint64_t imm_of(const view *v, unsigned i, unsigned size)
-{
-    return v->op[i].imm & MASK(size * 8);
-}
 
 /* ---------------------------------------------------------- families */
 
-/* A decoder checks the operand forms and picks the handler; NULL = not in
- * the subset. arg tells variants apart (ALU op, condition code ...). */
-typedef exec_fn (*dec_fn)(view *v, dinsn *d, unsigned arg);
 
 /* arg: ALU_* or ALU_N for mov */
 static exec_fn dec_alu(view *v, dinsn *d, unsigned op)
@@ -398,16 +364,6 @@ static exec_fn dec_simple(view *v, dinsn *d, unsigned arg)
 
 /* ---------------------------------------------------------------- SSE */
 
-/* the XMM operand i, or false */
-static bool xmm_at(const view *v, unsigned i)
-{
-    return v->op[i].kind == OP_XMM;
-}
-
-static bool mem_at(const view *v, unsigned i, unsigned size)
-{
-    return v->op[i].kind == OP_MEM && v->op[i].size == size;
-}
 
 /* pxor por pand xmm, xmm/m128; arg XL_* */
 static exec_fn dec_xlogic(view *v, dinsn *d, unsigned op)
