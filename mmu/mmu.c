@@ -112,75 +112,8 @@ uint64_t mmu_code_generation(const mmu_t *m)
     return m ? m->fast.code_gen : 0;
 }
 
-void code_changed(mmu_t *m)
-{
-    m->fast.code_gen++;
-}
 
-/* ------------------------------------------------------------------ TLB */
 
-static void tlb_clear(mmu_tlb_entry_ *e)
-{
-    e->tag_read = e->tag_write = e->tag_fetch = TLB_INVALID;
-    e->addend = 0;
-}
-
-void tlb_flush_all(mmu_t *m)
-{
-    for (uint64_t i = 0; i <= m->fast.tlb_mask; i++)
-        tlb_clear(&m->fast.tlb[i]);
-    m->tlb_flushes++;
-}
-
-/* the entry caching a page, if any, holds its page address in some tag */
-static bool holds(const mmu_tlb_entry_ *e, uint64_t page)
-{
-    return e->tag_read == page || e->tag_write == page || e->tag_fetch == page;
-}
-
-void tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n)
-{
-    if (n > m->fast.tlb_mask + 1) { /* more pages than entries: cheaper to clear them all */
-        tlb_flush_all(m);
-        return;
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t page = (vpn + i) << MMU_PAGE_BITS;
-        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
-        if (holds(e, page))
-            tlb_clear(e);
-    }
-}
-
-/* --------------------------------------------------------------- labels */
-
-struct label *label_new(const char *s, const char *dflt)
-{
-    if (!s || !*s)
-        s = dflt;
-    size_t len = strlen(s);
-    if (len > UINT32_MAX)
-        return NULL;
-    struct label *l = sm_malloc(sizeof *l + len + 1);
-    if (!l)
-        return NULL;
-    l->refs = 1;
-    l->len = (uint32_t)len;
-    memcpy(l->s, s, len + 1);
-    return l;
-}
-
-struct label *label_ref(struct label *l)
-{
-    l->refs++;
-    return l;
-}
-
-void label_unref(struct label *l)
-{
-    if (l && --l->refs == 0)
-        sm_free(l);
-}
 
 /* ----------------------------------------------------------- statistics */
 
