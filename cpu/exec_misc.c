@@ -277,23 +277,43 @@ exec_fn dec_rcx(view *v, dinsn *d, unsigned right)
 
 /* ------------------------------------------------------------------ enter */
 
-/* enter size, level (64-bit operand size): push rbp, copy level-1 frame
- * pointers from the old frame, push the new frame pointer. Loads come
- * first and stores go lowest address first, so a fault (the stack grows
- * down into unmapped pages) happens before anything changes. */
+#define ENTER_MAX 33 /* pushes: rbp, 30 copied frame pointers, the new one */
+
+/* the 8 bytes loaded from a as the pushes so far left them: those below
+ * top that enter has pushed (from lo up) come from its buffer */
+static uint64_t pushed_overlay(uint64_t v, uint64_t a, const uint8_t *buf, uint64_t lo, uint64_t top)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        uint64_t at = a + i;
+        if (at - lo < top - lo)
+            v = (v & ~(0xffull << 8 * i)) | (uint64_t)buf[at - (top - ENTER_MAX * 8)] << 8 * i;
+    }
+    return v;
+}
+
+/* enter size, level (64-bit operand size): push rbp, push level-1 frame
+ * pointers read from the old frame (reads that hit what enter pushed see
+ * it, as with sequential pushes), push the new frame pointer. The pushes
+ * go to a buffer first and to memory last, lowest address first, so a
+ * fault (the stack grows down into unmapped pages) changes nothing. */
 static dinsn *enter(cpu_t *c, dinsn *d)
 {
-    uint64_t rbp = c->regs[CPU_RBP], rsp = c->regs[CPU_RSP], frame = rsp - 8, vals[33];
+    uint64_t rbp = c->regs[CPU_RBP], rsp = c->regs[CPU_RSP], frame = rsp - 8;
+    uint8_t buf[ENTER_MAX * 8]; /* the bytes of [rsp - 8 * ENTER_MAX, rsp) */
     unsigned level = d->variant & 31, n = 0;
-    vals[n++] = rbp;
+    memcpy(buf + (ENTER_MAX - ++n) * 8, &rbp, 8);
     for (unsigned i = 1; i < level; i++) {
         LOAD(rbp - 8 * i, 64, fp);
-        vals[n++] = fp;
+        fp = pushed_overlay(fp, rbp - 8 * i, buf, rsp - 8 * n, rsp);
+        memcpy(buf + (ENTER_MAX - ++n) * 8, &fp, 8);
     }
     if (level)
-        vals[n++] = frame;
-    for (unsigned k = n; k-- > 0;)
-        STORE(rsp - 8 * (k + 1), 64, vals[k]);
+        memcpy(buf + (ENTER_MAX - ++n) * 8, &frame, 8);
+    for (unsigned k = n; k-- > 0;) {
+        uint64_t v;
+        memcpy(&v, buf + (ENTER_MAX - 1 - k) * 8, 8);
+        STORE(rsp - 8 * (k + 1), 64, v);
+    }
     c->regs[CPU_RBP] = frame;
     c->regs[CPU_RSP] = rsp - 8 * n - d->imm;
     return d->next;
