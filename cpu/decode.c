@@ -519,6 +519,9 @@ static const decoder DECODERS[X86_INS_ENDING] = {
      * (exec_sse_int.c, exec_sse_mov.c, exec_misc.c) */
 #define XINT_DEC(id, name, form) [X86_INS_##id] = { dec_xint, XI_##id },
     XINT_OPS(XINT_DEC)
+#if SOFTMMU_SSSE3
+    XSSSE3_OPS(XINT_DEC)
+#endif
 #undef XINT_DEC
     [X86_INS_MOVAPS] = { dec_xmov, 1 }, [X86_INS_MOVAPD] = { dec_xmov, 1 }, [X86_INS_MOVDQA] = { dec_xmov, 1 },
     [X86_INS_MOVUPS] = { dec_xmov, 0 }, [X86_INS_MOVUPD] = { dec_xmov, 0 }, [X86_INS_MOVDQU] = { dec_xmov, 0 },

@@ -99,8 +99,23 @@ enum { XF_BIN, XF_IMM, XF_SHIFT, XF_SHIFTI, XF_ALIAS };
     X(PSRLD, psrld, XF_SHIFT) X(PSRLQ, psrlq, XF_SHIFT) X(PSRAW, psraw, XF_SHIFT)              \
     X(PSRAD, psrad, XF_SHIFT) X(PSLLDQ, pslldq, XF_SHIFTI) X(PSRLDQ, psrldq, XF_SHIFTI)
 
+/* SSSE3 (66 0f 38 / 3a): implemented, executed and reported by cpuid only
+ * with SOFTMMU_SSSE3 (CMake option), since the model must not report it
+ * before SSE3, whose float half lives elsewhere */
+#define XSSSE3_OPS(X)                                                                          \
+    X(PSHUFB, pshufb, XF_BIN) X(PHADDW, phaddw, XF_BIN) X(PHADDD, phaddd, XF_BIN)              \
+    X(PHADDSW, phaddsw, XF_BIN) X(PMADDUBSW, pmaddubsw, XF_BIN) X(PHSUBW, phsubw, XF_BIN)      \
+    X(PHSUBD, phsubd, XF_BIN) X(PHSUBSW, phsubsw, XF_BIN) X(PSIGNB, psignb, XF_BIN)            \
+    X(PSIGNW, psignw, XF_BIN) X(PSIGND, psignd, XF_BIN) X(PMULHRSW, pmulhrsw, XF_BIN)          \
+    X(PABSB, pabsb, XF_BIN) X(PABSW, pabsw, XF_BIN) X(PABSD, pabsd, XF_BIN)                    \
+    X(PALIGNR, palignr, XF_IMM)
+
+#ifndef SOFTMMU_SSSE3
+#define SOFTMMU_SSSE3 0
+#endif
+
 #define XINT_ENUM(id, name, form) XI_##id,
-enum { XINT_OPS(XINT_ENUM) XI_N };
+enum { XINT_OPS(XINT_ENUM) XSSSE3_OPS(XINT_ENUM) XI_N };
 #undef XINT_ENUM
 
 exec_fn dec_xint(view *v, dinsn *d, unsigned op);      /* arg XI_* */

@@ -239,6 +239,71 @@ OP(psrldq)
     *a = r;
 }
 
+/* ------------------------------------------------------------------ SSSE3 */
+
+/* bytes of a picked by the low nibbles of b; a set top bit gives 0 */
+OP(pshufb)
+{
+    UNUSED_IMM;
+    xv r;
+    LANES(16, r.b[i] = (b->b[i] & 0x80) ? 0 : a->b[b->b[i] & 15]);
+    *a = r;
+}
+
+/* horizontal pairs x, y: the destination's into the low half, the
+ * source's into the high half */
+#define HORIZ(name, lane, n, expr)                                                             \
+    OP(name)                                                                                   \
+    {                                                                                          \
+        UNUSED_IMM;                                                                            \
+        xv r;                                                                                  \
+        for (unsigned i = 0; i < n; i++) {                                                     \
+            const xv *s = i < n / 2 ? a : b;                                                   \
+            int64_t x = s->lane[2 * (i % (n / 2))], y = s->lane[2 * (i % (n / 2)) + 1];        \
+            r.lane[i] = (expr);                                                                \
+        }                                                                                      \
+        *a = r;                                                                                \
+    }
+HORIZ(phaddw, sw, 8, (int16_t)(x + y))
+HORIZ(phaddd, sd, 4, (int32_t)(uint32_t)(x + y))
+HORIZ(phaddsw, sw, 8, (int16_t)sat_s16((int)(x + y)))
+HORIZ(phsubw, sw, 8, (int16_t)(x - y))
+HORIZ(phsubd, sd, 4, (int32_t)(uint32_t)(x - y))
+HORIZ(phsubsw, sw, 8, (int16_t)sat_s16((int)(x - y)))
+
+/* unsigned bytes of a times signed bytes of b, pairs summed, saturated */
+OP(pmaddubsw)
+{
+    UNUSED_IMM;
+    xv r;
+    LANES(8, r.sw[i] = (int16_t)sat_s16(a->b[2 * i] * b->sb[2 * i] + a->b[2 * i + 1] * b->sb[2 * i + 1]));
+    *a = r;
+}
+
+/* the product's bits 30..15, rounded */
+OP(pmulhrsw) { UNUSED_IMM; LANES(8, a->sw[i] = (int16_t)((((a->sw[i] * b->sw[i]) >> 14) + 1) >> 1)); }
+
+#define PSIGN(name, lane, n, type)                                                             \
+    OP(name) { UNUSED_IMM; LANES(n, a->lane[i] = b->lane[i] < 0 ? (type)(0u - (unsigned)a->lane[i]) : b->lane[i] ? a->lane[i] : 0); }
+PSIGN(psignb, sb, 16, int8_t)
+PSIGN(psignw, sw, 8, int16_t)
+PSIGN(psignd, sd, 4, int32_t)
+
+/* the absolute value of the source; the minimum stays as it is */
+OP(pabsb) { UNUSED_IMM; LANES(16, a->b[i] = (uint8_t)(b->sb[i] < 0 ? -b->sb[i] : b->sb[i])); }
+OP(pabsw) { UNUSED_IMM; LANES(8, a->w[i] = (uint16_t)(b->sw[i] < 0 ? -b->sw[i] : b->sw[i])); }
+OP(pabsd) { UNUSED_IMM; LANES(4, a->d[i] = b->sd[i] < 0 ? 0u - (uint32_t)b->sd[i] : (uint32_t)b->sd[i]); }
+
+/* the 32 bytes a:b (a high) shifted right by imm bytes, the low 16 kept */
+OP(palignr)
+{
+    uint8_t t[32];
+    xv r;
+    memcpy(t, b->b, 16), memcpy(t + 16, a->b, 16);
+    LANES(16, r.b[i] = i + imm < 32 ? t[i + imm] : 0);
+    *a = r;
+}
+
 /* --------------------------------------------------------- handler table */
 
 /* XF_ALIAS entries reuse another entry's handlers (andps is pand) */
@@ -251,6 +316,9 @@ OP(psrldq)
 #define HANDLERS_XF_ALIAS(name)
 #define GEN(id, name, form) HANDLERS_##form(name)
 XINT_OPS(GEN)
+#if SOFTMMU_SSSE3
+XSSSE3_OPS(GEN)
+#endif
 #undef GEN
 
 #define ROW_XF_BIN(name) { name##_x, name##_m, NULL }
@@ -259,11 +327,15 @@ XINT_OPS(GEN)
 #define ROW_XF_SHIFTI(name) { NULL, NULL, name##_i }
 #define ROW_XF_ALIAS(name) ROW_XF_BIN(name)
 #define ROW(id, name, form) [XI_##id] = ROW_##form(name),
+#if SOFTMMU_SSSE3
+static const exec_fn XINT[XI_N][3] = { XINT_OPS(ROW) XSSSE3_OPS(ROW) };
+#else
 static const exec_fn XINT[XI_N][3] = { XINT_OPS(ROW) };
+#endif
 #undef ROW
 
 #define FORM(id, name, form) [XI_##id] = form,
-static const uint8_t XINT_FORM[XI_N] = { XINT_OPS(FORM) };
+static const uint8_t XINT_FORM[XI_N] = { XINT_OPS(FORM) XSSSE3_OPS(FORM) };
 #undef FORM
 
 /* xmm, xmm/m128 [, imm8] or, for the shifts, xmm, imm8 */

@@ -804,9 +804,40 @@ static void t_xstore(gen *g)
     g->simd++;
 }
 
+#if SOFTMMU_SSSE3
+/* SSSE3: 66 0f 38 xx xmm, xmm/m128, and palignr 66 0f 3a 0f ib */
+static void t_ssse3(gen *g)
+{
+    static const uint8_t opc[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                   0x09, 0x0a, 0x0b, 0x1c, 0x1d, 0x1e, 0x0f };
+    unsigned k = rn(g, sizeof opc);
+    bool align = k == sizeof opc - 1;
+    insn in = { .size = 16, .n_op = 3, .op = { 0x0f, align ? 0x3a : 0x38, opc[k] }, .mpfx = 0x66,
+                .regf = rn(g, 16), .regf_is_reg = true, .rm = reg_op(rn(g, 16)) };
+    if (rn(g, 3) == 0)
+        in.rm = sse_mem(g, true, 16);
+    /* Unicorn 2.0.1 gets phadd and phsub wrong with the same register as
+     * both operands (it reads the destination after writing part of it);
+     * test_cpu_isa checks that case against the host CPU */
+    bool horizontal = (opc[k] >= 1 && opc[k] <= 3) || (opc[k] >= 5 && opc[k] <= 7);
+    if (horizontal && in.rm.kind == M_REG && in.rm.reg == in.regf)
+        in.rm.reg = (in.regf + 1) & 15;
+    if (align)
+        in.immv = rn(g, 4) ? rn(g, 34) : rn(g, 256), in.imm_size = 1;
+    emit(g, &in);
+    g->simd++;
+}
+#else
+static void t_ssse3(gen *g)
+{
+    t_xint(g);
+}
+#endif
+
 static void t_simd(gen *g)
 {
-    switch (rn(g, 12)) {
+    switch (rn(g, 14)) {
+    case 12: case 13: t_ssse3(g); break;
     case 0: t_xshift_imm(g); break;
     case 1: case 2: t_xmov_part(g); break;
     case 3: t_xgpr(g); break;
