@@ -521,6 +521,7 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     XINT_OPS(XINT_DEC)
 #if SOFTMMU_SSSE3
     XSSSE3_OPS(XINT_DEC)
+    [X86_INS_MOVDDUP] = { dec_movddup, 0 }, [X86_INS_LDDQU] = { dec_xmov, 0 },
 #endif
 #undef XINT_DEC
     [X86_INS_MOVAPS] = { dec_xmov, 1 }, [X86_INS_MOVAPD] = { dec_xmov, 1 }, [X86_INS_MOVDQA] = { dec_xmov, 1 },

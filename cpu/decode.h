@@ -99,10 +99,12 @@ enum { XF_BIN, XF_IMM, XF_SHIFT, XF_SHIFTI, XF_ALIAS };
     X(PSRLD, psrld, XF_SHIFT) X(PSRLQ, psrlq, XF_SHIFT) X(PSRAW, psraw, XF_SHIFT)              \
     X(PSRAD, psrad, XF_SHIFT) X(PSLLDQ, pslldq, XF_SHIFTI) X(PSRLDQ, psrldq, XF_SHIFTI)
 
-/* SSSE3 (66 0f 38 / 3a): implemented, executed and reported by cpuid only
- * with SOFTMMU_SSSE3 (CMake option), since the model must not report it
- * before SSE3, whose float half lives elsewhere */
+/* SSSE3 (66 0f 38 / 3a) and the moves of SSE3: executed and reported by
+ * cpuid only with SOFTMMU_SSSE3 (CMake option), since the model must not
+ * report SSSE3 before SSE3 is complete (haddps/hsubps/addsubps and
+ * fisttp live in the float and x87 files) */
 #define XSSSE3_OPS(X)                                                                          \
+    X(MOVSHDUP, movshdup, XF_BIN) X(MOVSLDUP, movsldup, XF_BIN)                                \
     X(PSHUFB, pshufb, XF_BIN) X(PHADDW, phaddw, XF_BIN) X(PHADDD, phaddd, XF_BIN)              \
     X(PHADDSW, phaddsw, XF_BIN) X(PMADDUBSW, pmaddubsw, XF_BIN) X(PHSUBW, phsubw, XF_BIN)      \
     X(PHSUBD, phsubd, XF_BIN) X(PHSUBSW, phsubsw, XF_BIN) X(PSIGNB, psignb, XF_BIN)            \
@@ -130,6 +132,7 @@ exec_fn dec_movnt(view *v, dinsn *d, unsigned arg);    /* movntdq/ps/pd, movnti 
 exec_fn dec_maskmov(view *v, dinsn *d, unsigned arg);  /* maskmovdqu */
 exec_fn dec_pinsrw(view *v, dinsn *d, unsigned arg);
 exec_fn dec_pextrw(view *v, dinsn *d, unsigned arg);
+exec_fn dec_movddup(view *v, dinsn *d, unsigned arg);  /* SSE3, with SOFTMMU_SSSE3 */
 /* the integer tail (exec_misc.c) */
 enum { MISC_CPUID, MISC_RDTSC, MISC_RDTSCP, MISC_NOP };
 exec_fn dec_misc(view *v, dinsn *d, unsigned arg);     /* operand-free; arg MISC_* */

@@ -22,7 +22,7 @@
  *               ebx:edx:ecx           "SoftMMUx8664" (vendor)
  *   1           eax       0x00000601   family 6, model 0, stepping 1
  *               ebx       0x00010800   clflush line 64 bytes, 1 logical CPU, APIC id 0
- *               ecx       0x00802000   CX16 (13), POPCNT (23); SSSE3 (9) with SOFTMMU_SSSE3
+ *               ecx       0x00802000   CX16 (13), POPCNT (23); SSE3 (0), SSSE3 (9) with SOFTMMU_SSSE3
  *               edx       0x07088111   FPU (0), TSC (4), CX8 (8), CMOV (15), CLFSH (19),
  *                                      FXSR (24), SSE (25), SSE2 (26)
  *   2-6, 8-0xd            0            no cache descriptors, no XSAVE state (0xd)
@@ -53,7 +53,7 @@ typedef struct cpuid_row {
 } cpuid_row;
 
 static const cpuid_row CPUID_ROWS[] = {
-    { 1, { 0x00000601, 0x00010800, 0x00802000 | (SOFTMMU_SSSE3 ? 1u << 9 : 0), 0x07088111 } },
+    { 1, { 0x00000601, 0x00010800, 0x00802000 | (SOFTMMU_SSSE3 ? 1u << 9 | 1u : 0), 0x07088111 } },
     { 0x80000000, { CPUID_MAX_EXT, 0, 0, 0 } },
     { 0x80000001, { 0, 0, 0x00000021, 0x28100800 } },
     { 0x80000005, { 0, 0, 0x20080140, 0x20080140 } },

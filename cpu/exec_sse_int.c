@@ -239,7 +239,22 @@ OP(psrldq)
     *a = r;
 }
 
-/* ------------------------------------------------------------------ SSSE3 */
+/* ----------------------------------------------------------- SSE3, SSSE3 */
+
+/* the odd (movshdup) or even (movsldup) dwords of the source, twice */
+OP(movshdup)
+{
+    UNUSED_IMM;
+    xv r = { .d = { b->d[1], b->d[1], b->d[3], b->d[3] } };
+    *a = r;
+}
+
+OP(movsldup)
+{
+    UNUSED_IMM;
+    xv r = { .d = { b->d[0], b->d[0], b->d[2], b->d[2] } };
+    *a = r;
+}
 
 /* bytes of a picked by the low nibbles of b; a set top bit gives 0 */
 OP(pshufb)

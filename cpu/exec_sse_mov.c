@@ -3,7 +3,8 @@
  * not), movd/movq, movss/movsd, the half-register moves (movlps movhps
  * movlpd movhpd movhlps movlhps), sign masks (movmskps movmskpd pmovmskb),
  * pinsrw/pextrw, the non-temporal stores (movntdq movntps movntpd movnti,
- * plain stores here) and maskmovdqu.
+ * plain stores here) and maskmovdqu; with SOFTMMU_SSSE3, SSE3's movddup
+ * and lddqu (a movdqu).
  *
  * Memory goes through mmu_load / mmu_store (the guest path: permissions,
  * hooks, faults). As elsewhere a faulting instruction changes nothing:
@@ -346,4 +347,31 @@ exec_fn dec_maskmov(view *v, dinsn *d, unsigned arg)
     d->addr32 = v->x->addr_size == 4;
     d->seg = v->x->prefix[1] == 0x64 ? CPU_FS_BASE : v->x->prefix[1] == 0x65 ? CPU_GS_BASE : SLOT_ZERO;
     return maskmovdqu;
+}
+
+/* ------------------------------------------------------------------ movddup */
+
+/* the low quadword of xmm/m64 into both halves */
+static dinsn *movddup_r(cpu_t *c, dinsn *d)
+{
+    uint64_t v = c->xmm[d->reg1][0];
+    c->xmm[d->reg0][0] = v, c->xmm[d->reg0][1] = v;
+    return d->next;
+}
+
+static dinsn *movddup_m(cpu_t *c, dinsn *d)
+{
+    uint64_t a = ea(c, d);
+    LOAD(a, 64, v);
+    c->xmm[d->reg0][0] = v, c->xmm[d->reg0][1] = v;
+    return d->next;
+}
+
+exec_fn dec_movddup(view *v, dinsn *d, unsigned arg)
+{
+    (void)arg;
+    if (v->n != 2 || !xmm_at(v, 0))
+        return NULL;
+    d->reg0 = v->op[0].slot, d->reg1 = v->op[1].slot;
+    return xmm_at(v, 1) ? movddup_r : mem_at(v, 1, 8) ? movddup_m : NULL;
 }

@@ -827,8 +827,27 @@ static void t_ssse3(gen *g)
     emit(g, &in);
     g->simd++;
 }
+
+/* SSE3's moves: movddup (f2 0f 12, m64), movshdup / movsldup (f3 0f 16 /
+ * 12, aligned m128), lddqu (f2 0f f0, any m128) */
+static void t_sse3_mov(gen *g)
+{
+    static const uint8_t pfx[] = { 0xf2, 0xf3, 0xf3, 0xf2 }, opc[] = { 0x12, 0x16, 0x12, 0xf0 };
+    unsigned k = rn(g, 4);
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f, opc[k] }, .mpfx = pfx[k], .regf = rn(g, 16),
+                .regf_is_reg = true, .rm = reg_op(rn(g, 16)) };
+    if (k == 3 || rn(g, 3) == 0)
+        in.rm = k == 0 ? sse_mem(g, false, 8) : sse_mem(g, k != 3, 16);
+    emit(g, &in);
+    g->simd++;
+}
 #else
 static void t_ssse3(gen *g)
+{
+    t_xint(g);
+}
+
+static void t_sse3_mov(gen *g)
 {
     t_xint(g);
 }
@@ -836,8 +855,9 @@ static void t_ssse3(gen *g)
 
 static void t_simd(gen *g)
 {
-    switch (rn(g, 14)) {
+    switch (rn(g, 15)) {
     case 12: case 13: t_ssse3(g); break;
+    case 14: t_sse3_mov(g); break;
     case 0: t_xshift_imm(g); break;
     case 1: case 2: t_xmov_part(g); break;
     case 3: t_xgpr(g); break;

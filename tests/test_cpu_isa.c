@@ -109,7 +109,7 @@ Test(isa, cpuid_reports_the_documented_model)
     cpuid(1, r);
     cr_assert_eq(r[0], 0x601);
 #if SOFTMMU_SSSE3
-    cr_assert_eq(r[2], (1u << 9) | (1u << 13) | (1u << 23), "ecx: SSSE3 CX16 POPCNT only");
+    cr_assert_eq(r[2], 1u | (1u << 9) | (1u << 13) | (1u << 23), "ecx: SSE3 SSSE3 CX16 POPCNT only");
 #else
     cr_assert_eq(r[2], (1u << 13) | (1u << 23), "ecx: CX16 POPCNT only (no SSE3, no XSAVE/OSXSAVE, no AVX)");
 #endif
@@ -145,8 +145,9 @@ Test(isa, reported_features_run_and_others_are_invalid)
     static const uint8_t absent[][6] = {
 #if !SOFTMMU_SSSE3
         { 0x66, 0x0f, 0x38, 0x00, 0xc1 }, /* pshufb xmm0, xmm1 (SSSE3) */
-#endif
         { 0xf2, 0x0f, 0xf0, 0x07 },       /* lddqu xmm0, [rdi] (SSE3) */
+#endif
+        { 0x66, 0x0f, 0x38, 0x10, 0xc1 }, /* pblendvb xmm0, xmm1 (SSE4.1) */
         { 0x0f, 0x38, 0xf0, 0x07 },       /* movbe eax, [rdi] */
         { 0x0f, 0xc7, 0xf0 },             /* rdrand eax */
         { 0x0f, 0x01, 0xd0 },             /* xgetbv */
