@@ -136,6 +136,7 @@ struct cpu {
     /* XMM0..15, [0] the low quadword; zero at open. Not in cpu_context,
      * whose public layout predates them. */
     uint64_t xmm[16][2];
+    uint32_t mxcsr; /* SSE control and status: MXCSR_DEFAULT at open (fpu.h) */
 
     csh      cs;
     cs_insn *ci;

@@ -60,4 +60,13 @@ static inline bool mem_at(const view *v, unsigned i, unsigned size)
     return v->op[i].kind == OP_MEM && v->op[i].size == size;
 }
 
+/* ------------------------------------------- SSE floating point (exec_sse_fp.c) */
+/* arg: SSE_ARG(FOP_* operation, memory operand size) - see exec_sse_fp.c */
+exec_fn dec_sse_fp(view *v, dinsn *d, unsigned arg);     /* xmm, xmm/mem (and cmp imm8) */
+exec_fn dec_sse_cvtsi(view *v, dinsn *d, unsigned arg);  /* cvtsi2ss/sd xmm, r/m32/64 */
+exec_fn dec_sse_cvt2si(view *v, dinsn *d, unsigned arg); /* cvt(t)s?2si r32/64, xmm/mem */
+exec_fn dec_sse_comis(view *v, dinsn *d, unsigned arg);  /* (u)comiss/sd xmm, xmm/mem */
+exec_fn dec_sse_mxcsr(view *v, dinsn *d, unsigned store); /* ldmxcsr / stmxcsr m32 */
+#define SSE_ARG(op, msize) ((op) | (msize) << 8)
+
 #endif
