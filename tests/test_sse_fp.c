@@ -58,83 +58,8 @@ typedef struct st {
 
 static uint64_t rng;
 
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return rng;
-}
-
-static unsigned rn(unsigned n)
-{
-    return (unsigned)(rnd() % n);
-}
-
-static uint32_t f32_edge(void)
-{
-    static const uint32_t k[] = { 0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001,
-                                  0x7fbfffff, 0x00000001, 0x007fffff, 0x80400000, 0x00800000, 0x7f7fffff,
-                                  0xff7fffff, 0x3f800000, 0xbf800000, 0x4f000000, 0xcf000000, 0x4effffff,
-                                  0x5f000000, 0xdf000000, 0x5effffff, 0x3f000000, 0x3fc00000, 0x40200000,
-                                  0xbfc00000, 0x00800001, 0x0c000000, 0x72000000, 0x33800000 };
-    uint32_t v = k[rn(sizeof k / sizeof *k)];
-    switch (rn(4)) {
-    case 0: return v;
-    case 1: return v ^ (uint32_t)rn(4);                                      /* one ulp around */
-    case 2: return (uint32_t)rnd();                                          /* anything */
-    default: return (rn(2) << 31) | (rn(2) ? rn(48) : 230 + rn(25)) << 23 | (uint32_t)(rnd() & 0x7fffff); /* tiny, huge */
-    }
-}
-
-static uint64_t f64_edge(void)
-{
-    static const uint64_t k[] = { 0, 1ull << 63, 0x7ff0000000000000, 0xfff0000000000000, 0x7ff8000000000000,
-                                  0xfff8000000000000, 0x7ff0000000000001, 0x7ff7ffffffffffff, 1,
-                                  0x000fffffffffffff, 0x0010000000000000, 0x7fefffffffffffff,
-                                  0x3ff0000000000000, 0xbff0000000000000, 0x41e0000000000000,
-                                  0xc1e0000000000000, 0x41dfffffffc00000, 0x41dfffffffe00000, 0x43e0000000000000,
-                                  0xc3e0000000000000, 0x43dfffffffffffff, 0x3fe0000000000000, 0x3ff8000000000000,
-                                  0x47efffffe0000000, 0x36a0000000000000, 0x3810000000000000, 0x380fffffffffffff,
-                                  0x4340000000000001 };
-    uint64_t v = k[rn(sizeof k / sizeof *k)];
-    switch (rn(4)) {
-    case 0: return v;
-    case 1: return v ^ rn(4);
-    case 2: return rnd();
-    default: { /* near the float32 range ends and the float64 ones */
-        static const unsigned e[] = { 0x36a, 0x380, 0x381, 0x47e, 0x47f, 0x001, 0x7fe, 0x3ff, 0x41e, 0x43e };
-        uint64_t ex = e[rn(10)] + rn(3) - 1;
-        return (uint64_t)rn(2) << 63 | ex << 52 | (rnd() & 0xfffffffffffff);
-    }
-    }
-}
-
-static uint64_t int_edge(void)
-{
-    static const uint64_t k[] = { 0, 1, ~0ull, 0x80000000, 0x7fffffff, 0x8000000000000000, 0x7fffffffffffffff,
-                                  0x1000001, 0x20000000000001, 0xffffffff, 0x7fffffc0, 0x7fffffffffffff80 };
-    return rn(2) ? k[rn(sizeof k / sizeof *k)] ^ rn(2) : rnd() >> rn(64);
-}
-
-/* an XMM value: float lanes, double lanes or integer lanes */
-static void xmm_edge(uint64_t x[2])
-{
-    for (int h = 0; h < 2; h++) {
-        unsigned k = rn(3);
-        if (k == 0)
-            x[h] = f32_edge() | (uint64_t)f32_edge() << 32;
-        else if (k == 1)
-            x[h] = f64_edge();
-        else
-            x[h] = (uint32_t)int_edge() | int_edge() << 32;
-    }
-}
-
-/* mostly all exceptions masked; otherwise a random subset unmasked */
-static uint32_t mxcsr_edge(void)
-{
-    uint32_t m = (uint32_t)rn(4) << 13 | (rn(3) ? 0 : 0x8000) | (rn(3) ? 0 : 0x40) | (rn(4) ? 0 : rn(64));
-    return m | (rn(5) ? 0x1f80 : (uint32_t)rn(64) << 7);
-}
+#define EDGE (&rng)
+#include "fp_edge.h"
 
 /* --------------------------------------------------------- generator */
 
@@ -203,31 +128,31 @@ static void emit(prog *p, const enc *e, bool w, unsigned reg, int rm, int disp, 
 /* a memory displacement from r15 (= mem + 128) for size bytes; mostly aligned */
 static int disp_for(unsigned size)
 {
-    int d = (int)rn(256 - size) - 128;
-    if (rn(40))
+    int d = (int)fe_rn(EDGE, 256 - size) - 128;
+    if (fe_rn(EDGE, 40))
         d &= ~(int)(size - 1);
     return d;
 }
 
 static void gen_insn(prog *p)
 {
-    const enc *e = &ENCS[rn(N_ENCS)];
-    bool mem = rn(3) == 0, w = rn(2);
-    int rm = mem ? -1 : (int)rn(16), disp = disp_for(e->msize), imm = -1;
-    unsigned reg = rn(16);
+    const enc *e = &ENCS[fe_rn(EDGE, N_ENCS)];
+    bool mem = fe_rn(EDGE, 3) == 0, w = fe_rn(EDGE, 2);
+    int rm = mem ? -1 : (int)fe_rn(EDGE, 16), disp = disp_for(e->msize), imm = -1;
+    unsigned reg = fe_rn(EDGE, 16);
     switch (e->kind) {
-    case K_CMP: imm = rn(4) ? (int)rn(8) : (int)rn(256); break;
-    case K_XI: rm = mem ? -1 : GPRS[rn(sizeof GPRS)], disp = disp_for(w ? 8 : 4); break;
-    case K_IX: reg = GPRS[rn(sizeof GPRS)]; break;
+    case K_CMP: imm = fe_rn(EDGE, 4) ? (int)fe_rn(EDGE, 8) : (int)fe_rn(EDGE, 256); break;
+    case K_XI: rm = mem ? -1 : GPRS[fe_rn(EDGE, sizeof GPRS)], disp = disp_for(w ? 8 : 4); break;
+    case K_IX: reg = GPRS[fe_rn(EDGE, sizeof GPRS)]; break;
     case K_MX: /* /2 ldmxcsr, /3 stmxcsr */
-        reg = 2 + rn(2), rm = -1, disp = disp_for(4), w = false;
+        reg = 2 + fe_rn(EDGE, 2), rm = -1, disp = disp_for(4), w = false;
         if (reg == 2)
             p->ld_disp[p->n_ld++] = disp;
         break;
     default: break;
     }
     if (e->kind != K_XI && e->kind != K_IX)
-        w = w && rn(8) == 0; /* a REX.W the instruction ignores */
+        w = w && fe_rn(EDGE, 8) == 0; /* a REX.W the instruction ignores */
     emit(p, e, w, reg, rm, disp, imm);
 }
 
@@ -255,16 +180,16 @@ static void gen_state(st *s)
 {
     memset(s, 0, sizeof *s);
     for (int i = 0; i < 16; i++)
-        xmm_edge(s->xmm[i]);
+        fe_xmm(EDGE, s->xmm[i]);
     for (int i = 0; i < 16; i++)
-        s->gpr[i] = int_edge();
-    s->rflags = 0x202 | (rnd() & 0x8d5);
-    s->mxcsr = mxcsr_edge();
+        s->gpr[i] = fe_int(EDGE);
+    s->rflags = 0x202 | (fe_rnd(EDGE) & 0x8d5);
+    s->mxcsr = fe_mxcsr(EDGE);
     for (int i = 0; i < 256; i += 16) {
-        xmm_edge((uint64_t *)(void *)(s->mem + i));
-        if (rn(4) == 0) { /* a valid MXCSR for ldmxcsr, now and then with a reserved bit */
-            uint32_t m = mxcsr_edge() | (rn(20) ? 0 : 1u << (18 + rn(14))); /* not bit 17: see below */
-            memcpy(s->mem + i + 4 * rn(4), &m, 4);
+        fe_xmm(EDGE, (uint64_t *)(void *)(s->mem + i));
+        if (fe_rn(EDGE, 4) == 0) { /* a valid MXCSR for ldmxcsr, now and then with a reserved bit */
+            uint32_t m = fe_mxcsr(EDGE) | (fe_rn(EDGE, 20) ? 0 : 1u << (18 + fe_rn(EDGE, 14))); /* not bit 17: see below */
+            memcpy(s->mem + i + 4 * fe_rn(EDGE, 4), &m, 4);
         }
     }
 }
@@ -506,7 +431,7 @@ Test(sse_fp, random_programs_match_the_host_cpu, .init = setup, .fini = teardown
     unsigned long i;
     for (i = 0; i < n && bad < 5; i++) {
         rng = (seed0 + i) * 0x9e3779b97f4a7c15ull + 1;
-        gen_prog(&pg, 1 + rn(MAX_INSNS));
+        gen_prog(&pg, 1 + fe_rn(EDGE, MAX_INSNS));
         gen_state(&in);
         clear_mm_bits(&pg, &in);
         int sig = run_native(&pg, &in, &nat);
