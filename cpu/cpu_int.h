@@ -137,6 +137,7 @@ struct cpu {
      * whose public layout predates them. */
     uint64_t xmm[16][2];
     uint32_t mxcsr; /* SSE control and status: MXCSR_DEFAULT at open (fpu.h) */
+    uint32_t host_mxcsr; /* the host's MXCSR while cpu_run runs, or FPU_HOST_UNKNOWN */
 
     csh      cs;
     cs_insn *ci;

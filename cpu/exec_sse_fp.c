@@ -48,7 +48,7 @@ static inline mmu_err load_src(cpu_t *c, uint64_t a, unsigned size, uint64_t y[2
 
 static inline dinsn *xx_done(cpu_t *c, dinsn *d, sse_io *io)
 {
-    if (UNLIKELY(!fpu_sse(d->variant, &c->mxcsr, io)))
+    if (UNLIKELY(!fpu_sse(d->variant, &c->mxcsr, &c->host_mxcsr, io)))
         return raise_xm(c, d);
     c->xmm[d->reg0][0] = io->x[0], c->xmm[d->reg0][1] = io->x[1];
     return d->next;
@@ -97,7 +97,7 @@ XI(64)
 #define IX(bits)                                                                               \
     static inline dinsn *ix_done##bits(cpu_t *c, dinsn *d, sse_io *io)                         \
     {                                                                                          \
-        if (UNLIKELY(!fpu_sse(d->variant, &c->mxcsr, io)))                                     \
+        if (UNLIKELY(!fpu_sse(d->variant, &c->mxcsr, &c->host_mxcsr, io)))                                     \
             return raise_xm(c, d);                                                             \
         put_reg(c, d->reg0, 0, bits, io->i);                                                   \
         return d->next;                                                                        \
@@ -127,7 +127,7 @@ IX(64)
 /* ZF, PF, CF from the compare; OF, SF, AF cleared */
 static inline dinsn *fl_done(cpu_t *c, dinsn *d, sse_io *io)
 {
-    if (UNLIKELY(!fpu_sse(d->variant, &c->mxcsr, io)))
+    if (UNLIKELY(!fpu_sse(d->variant, &c->mxcsr, &c->host_mxcsr, io)))
         return raise_xm(c, d);
     flags_set(c, io->i);
     return d->next;

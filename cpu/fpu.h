@@ -83,11 +83,24 @@ enum { FPU_SSE_OPS(FPU_SSE_ENUM) FPU_SSE_CMPS(FPU_SSE_CMP_ENUM) FOP_N };
 #undef FPU_SSE_ENUM
 #undef FPU_SSE_CMP_ENUM
 
-/* Runs operation op (FOP_*) on io under *mxcsr. true: done, io holds the
- * result and the raised flags are in *mxcsr. false: #XM - io's results are
- * to be dropped (the destination keeps its value) and *mxcsr holds the flags
- * hardware reports with the exception. */
-bool fpu_sse(unsigned op, uint32_t *mxcsr, sse_io *io);
+/* The host's own MXCSR, cached by the caller (struct cpu's host_mxcsr):
+ * FPU_HOST_UNKNOWN makes fpu_sse read it. An operation runs under the
+ * guest's mode and puts the host's MXCSR back - except on the fast path,
+ * when the host's control bits are the guest's already: the operation
+ * then runs bare and may leave exception flags in the host's MXCSR
+ * (FPU_HOST_DIRTY), until fpu_host_release puts it back. cpu_run releases
+ * before it returns and before its code and syscall hooks. XXX: an MMU
+ * hook (called from a guest memory access) may see those flags set. */
+#define FPU_HOST_UNKNOWN 0xffffffffu /* no MXCSR has bits 16-31 set */
+#define FPU_HOST_DIRTY 0x40000000u   /* the host's MXCSR may hold guest flags */
+uint32_t fpu_host_mxcsr(void);
+void     fpu_host_release(uint32_t *host);
+
+/* Runs operation op (FOP_*) on io under *mxcsr, restoring *host after. true:
+ * done, io holds the result and the raised flags are in *mxcsr. false: #XM
+ * - io's results are to be dropped (the destination keeps its value) and
+ * *mxcsr holds the flags hardware reports with the exception. */
+bool fpu_sse(unsigned op, uint32_t *mxcsr, uint32_t *host, sse_io *io);
 
 /* ldmxcsr's check: false (#GP) when a reserved bit is set */
 static inline bool fpu_mxcsr_ok(uint32_t v)

@@ -10,6 +10,7 @@
  */
 #include "exec.h"
 #include "alloc.h"
+#include "fpu.h"
 
 /* ------------------------------------------------------------ lazy flags */
 
@@ -165,6 +166,7 @@ bool exec_syscall_hooks(cpu_t *c)
 {
     size_t n = c->n_hooks;
     bool handled = false;
+    fpu_host_release(&c->host_mxcsr); /* the hook sees the host's own MXCSR */
     c->hook_depth++;
     for (size_t i = 0; i < n && !handled; i++) {
         chook h = c->hooks[i];
@@ -338,6 +340,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *e
                 EXIT(CPU_EXIT_STOPPED);
             if (!hooked) {
                 c->regs[CPU_RIP] = d->addr;
+                fpu_host_release(&c->host_mxcsr); /* the hook sees the host's own MXCSR */
                 if (LIKELY(c->solo.fn.code != NULL)) {
                     if (in_range(&c->solo, d->addr))
                         c->solo.fn.code(c, d->addr, d->len, c->solo.user);
@@ -379,9 +382,11 @@ mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_ex
     c->exit_req = 0;
     c->link = NULL;
     c->fault = (cpu_fault){ 0 };
+    c->host_mxcsr = FPU_HOST_UNKNOWN; /* read at the first SSE float instruction */
     mmu_err err = MMU_OK;
     uint64_t budget = count ? count : UINT64_MAX, left = budget;
     cpu_exit why = run_loop(c, until, &left, &err);
+    fpu_host_release(&c->host_mxcsr);
     c->insns += budget - left;
     c->running = false;
     c->attn &= ~(unsigned)ATTN_STOP;
