@@ -287,7 +287,7 @@ static void loadstore_rows(void)
 {
     uint64_t n = BENCH_SIZE(2000000, 20000);
     prog g = { "cpu.loadstore", loadstore_code, sizeof loadstore_code, LOADSTORE_END, DATA_ADDR, 64 * KiB,
-               { { CPU_RSI, DATA_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0x1234 } }, 7 * n, CPU_RCX, 0, false };
+               { { CPU_RSI, DATA_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0x1234 } }, 7 * n, CPU_RCX, 0, false, NULL, 0 };
     if (bench_want(g.name))
         cpu_row(&g, "mov/add/mov/add/and/dec/jnz loop", GOAL_RATIO_GE, 1);
     g.name = "cpu.loadstore.hook";
@@ -302,7 +302,7 @@ static void sieve_row(void)
     uint64_t n = BENCH_SIZE(256 * KiB, 16 * KiB), insns;
     uint64_t primes = sieve_model(n, &insns);
     prog g = { "cpu.sieve", sieve_code, sizeof sieve_code, SIEVE_END, SIEVE_ADDR, n,
-               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false };
+               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false, NULL, 0 };
     char desc[64];
     snprintf(desc, sizeof desc, "sieve of Eratosthenes below %" PRIu64, n);
     if (bench_want(g.name))
