@@ -28,7 +28,7 @@ mmu_err cpu_open(mmu_t *m, cpu_t **out)
     c->gen = mmu_code_generation(m);
     c->regs[CPU_RFLAGS] = FL_FIXED;
     flags_set(c, 0);
-    c->mxcsr = MXCSR_DEFAULT;
+    c->mxcsr = FPU_MXCSR_INIT;
     *out = c;
     return MMU_OK;
 }

@@ -117,13 +117,14 @@ struct cpu {
     unsigned    n_code_hooks;
     hook_entry  solo; /* the code hook when there is exactly one (solo.fn set) */
 
+    /* the host's MXCSR while cpu_run runs, or FPU_HOST_UNKNOWN (fpu.h) */
+    uint32_t host_mxcsr;
     /* completed instructions since cpu_open (cpu_insn_count) */
     uint64_t insns;
     /* XMM0..15, [0] the low quadword; zero at open. Not in cpu_context,
      * whose public layout predates them. */
     uint64_t xmm[16][2];
-    uint32_t mxcsr; /* SSE control and status: MXCSR_DEFAULT at open (fpu.h) */
-    uint32_t host_mxcsr; /* the host's MXCSR while cpu_run runs, or FPU_HOST_UNKNOWN */
+    uint32_t mxcsr;   /* 0x1f80 at open */
 
     csh      cs;
     cs_insn *ci;

@@ -1,16 +1,19 @@
 /*
- * fpu.h - floating-point semantics of the interpreter, in one place: the
- * SSE section (fpu_sse.c) and the x87 section (fpu_x87.c). Handlers never
- * compute a float themselves; they call in here.
+ * fpu.h - floating-point semantics in one place. Each family runs the
+ * guest's operation on the host FPU under the guest's control state
+ * (rounding, precision, masks), so results, flags and special cases are the
+ * hardware's by construction; handlers only move operands and state. This
+ * needs an x86-64 host (CMakeLists.txt checks).
  */
 #ifndef SOFTMMU_FPU_H
 #define SOFTMMU_FPU_H
 
-#include <stdbool.h>
-#include <stdint.h>
+#include "cpu_int.h"
 
-/* ================================================================== SSE
- *
+/* ------------------------------------------------------------------ SSE */
+/* fpu_sse.c: the SSE section (MXCSR, scalar and packed arithmetic). */
+
+/*
  * An SSE float instruction runs as the same instruction on the host, under
  * the guest's MXCSR (rounding, FTZ, DAZ) with every exception masked, so
  * the host never traps and its results, NaNs and flags are the hardware's
@@ -21,8 +24,8 @@
  * them is unmasked). This needs an x86-64 host (CMake checks).
  */
 
-#define MXCSR_DEFAULT 0x1f80u /* all exceptions masked, round to nearest */
-#define MXCSR_WRITABLE 0xffffu /* ldmxcsr of any other bit is #GP (MXCSR_MASK with DAZ) */
+#define FPU_MXCSR_INIT  0x1f80u
+#define FPU_MXCSR_MASK  0xffffu /* MXCSR bits fxrstor accepts (DAZ included) */
 #define MXCSR_FLAGS 0x3fu     /* IE DE ZE OE UE PE */
 #define MXCSR_IE 0x01u        /* invalid operation */
 #define MXCSR_DE 0x02u        /* denormal operand */
@@ -105,9 +108,10 @@ bool fpu_sse(unsigned op, uint32_t *mxcsr, uint32_t *host, sse_io *io);
 /* ldmxcsr's check: false (#GP) when a reserved bit is set */
 static inline bool fpu_mxcsr_ok(uint32_t v)
 {
-    return (v & ~MXCSR_WRITABLE) == 0;
+    return (v & ~FPU_MXCSR_MASK) == 0;
 }
 
-/* ================================================================== x87 */
+/* ------------------------------------------------------------------ x87 */
+/* fpu_x87.c */
 
 #endif
