@@ -1297,9 +1297,7 @@ static PyObject *Memory_hook_add(MemoryObject *self, PyObject *const *args, Py_s
     PyObject *r = hook_register(self->hooks, h);
     if (!r)
         mmu_hook_del(self->m, h->id);
-    else
-        Py_INCREF(r);
-    return r;
+    return r; /* one reference in the dict, one for the caller */
 }
 
 static PyObject *Hook_remove(HookObject *self, PyObject *unused);
@@ -1955,8 +1953,6 @@ static PyObject *Cpu_hook_code(CpuObject *self, PyObject *const *args, Py_ssize_
     PyObject *r = hook_register(self->hooks, h);
     if (!r)
         cpu_hook_del(self->c, h->id);
-    else
-        Py_INCREF(r);
     return r;
 }
 
@@ -1976,8 +1972,6 @@ static PyObject *Cpu_hook_syscall(CpuObject *self, PyObject *const *args, Py_ssi
     PyObject *r = hook_register(self->hooks, h);
     if (!r)
         cpu_hook_del(self->c, h->id);
-    else
-        Py_INCREF(r);
     return r;
 }
 
