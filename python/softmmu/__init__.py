@@ -158,6 +158,10 @@ ERRORS = {c.err: c for c in _ERRORS[1:]}
 Snapshot = _softmmu.Snapshot
 Hook = _softmmu.Hook
 
+# the regex search's copy buffer, kept between calls up to this size
+_SEARCH_BUF_KEEP = 256 << 20
+_search_buf: Optional[bytearray] = None
+
 _PERMS_STR = ['---', 'r--', '-w-', 'rw-', '--x', 'r-x', '-wx', 'rwx']
 _BOX = re.compile(r'^\[.+\]\s*')
 
@@ -205,18 +209,25 @@ class Memory(_softmmu.Memory):
         ranges = self._ranges(begin, end, cross)
         if not ranges:
             return []
-        # one reusable buffer: each range is copied once with the library's
-        # memcpy-speed read, then the regex runs over a zero-copy slice of it
-        buf = bytearray(max(hi - lo for lo, hi in ranges))
-        view = memoryview(buf)
-        hits: List[int] = []
-        for lo, hi in ranges:
-            chunk = view[:hi - lo]
-            self.read_into(lo, chunk)
-            hits.extend(lo + m.start() for m in pattern.finditer(chunk))
-            chunk.release()
-        view.release()
-        return hits
+        # each range is copied once with the library's memcpy-speed read into
+        # a reused buffer (fresh pages cost a kernel fault each), then the
+        # regex runs over a zero-copy slice of it
+        global _search_buf
+        buf, _search_buf = _search_buf, None
+        need = max(hi - lo for lo, hi in ranges)
+        if buf is None or len(buf) < need:
+            buf = bytearray(need)
+        try:
+            hits: List[int] = []
+            with memoryview(buf) as view:
+                for lo, hi in ranges:
+                    with view[:hi - lo] as chunk:
+                        self.read_into(lo, chunk)
+                        hits.extend(lo + m.start() for m in pattern.finditer(chunk))
+            return hits
+        finally:
+            if len(buf) <= _SEARCH_BUF_KEEP:
+                _search_buf = buf
 
     def _ranges(self, begin: Optional[int], end: Optional[int], cross: bool) -> List[Tuple[int, int]]:
         """The clipped ranges a search scans, as Qiling computes them."""
