@@ -231,7 +231,9 @@ static int to_u64(PyObject *o, const char *name, uint64_t *out)
         if (!(idx = PyNumber_Index(o)))
             return -1;
     } else {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %s", name, "a non-integer");
+        PyObject *tname = PyType_GetName(Py_TYPE(o));
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %S", name, tname ? tname : Py_None);
+        Py_XDECREF(tname);
         return -1;
     }
     uint64_t v = PyLong_AsUnsignedLongLong(idx);
@@ -1201,6 +1203,11 @@ static PyObject *call_hook(HookObject *h, PyObject *head)
 {
     if (!head)
         return NULL;
+    if (!h->callback) { /* cleared by the collector: nothing to call */
+        Py_DECREF(head);
+        Py_INCREF(Py_False);
+        return Py_False;
+    }
     if (h->user_data) {
         Py_ssize_t n = PyTuple_Size(head);
         PyObject *full = PyTuple_New(n + 1);
