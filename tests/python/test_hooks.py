@@ -277,3 +277,19 @@ def test_many_hooks_and_events(mem):
         h.remove()
     mem.store(0x1000, b'x')
     assert counts == [20 if i % 2 == 0 else 21 for i in range(50)]
+
+
+def test_read_hook_runs_before_the_load(mem):
+    """as in Unicorn: a read hook may rewrite the memory being read"""
+    mem.map(0x1000, 0x1000)
+    mem.hook_mem_read(lambda m, *a: m.write_ptr(0x1000, 0xcafe))
+    assert mem.load(0x1000, 8) == (0xcafe).to_bytes(8, 'little')
+
+
+def test_write_hook_fires_before_unmapped_fault(mem):
+    log = []
+    mem.hook_mem_write(lambda m, a, addr, size, value: log.append((a, value)))
+    mem.hook_mem_write_invalid(lambda m, a, addr, size, value: log.append((a, value)) or False)
+    with pytest.raises(softmmu.WriteUnmappedError):
+        mem.store(0x50000, b'\x01\x02')
+    assert log[-1] == (softmmu.UC_MEM_WRITE_UNMAPPED, 0x0201)
