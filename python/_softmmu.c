@@ -921,71 +921,98 @@ static PyObject *Memory_store(MemoryObject *self, PyObject *const *args, Py_ssiz
     Py_RETURN_NONE;
 }
 
+/* A search needle: a compiled hex pattern (str) or a literal (bytes-like). */
+typedef struct {
+    mmu_pattern *pat;
+    Py_buffer    view;
+} needle_t;
+
+static int needle_get(PyObject *o, needle_t *nd)
+{
+    memset(nd, 0, sizeof *nd);
+    if (PyUnicode_Check(o)) {
+        const char *hex;
+        if (to_label(o, "needle", &hex) < 0)
+            return -1;
+        mmu_err err = mmu_pattern_compile(hex, &nd->pat);
+        if (err == MMU_ERR_ARG)
+            PyErr_Format(PyExc_ValueError, "bad hex pattern: %R", o);
+        else if (err)
+            raise_err(err);
+        return err ? -1 : 0;
+    }
+    if (PyObject_GetBuffer(o, &nd->view, PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    if (nd->view.len == 0) {
+        PyBuffer_Release(&nd->view);
+        PyErr_SetString(PyExc_ValueError, "needle must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+static void needle_release(needle_t *nd)
+{
+    mmu_pattern_free(nd->pat);
+    if (nd->view.obj)
+        PyBuffer_Release(&nd->view);
+}
+
+/* Runs the search, growing *out (first *stack of cap entries) until every
+ * match fits; *n gets the count. */
+static mmu_err search_all(mmu_t *m, const needle_t *nd, uint64_t begin, uint64_t end, unsigned flags,
+                          uint64_t **out, size_t cap, size_t *n)
+{
+    uint64_t *stack = *out;
+    for (;;) {
+        mmu_err err = nd->pat ? mmu_search_pattern(m, nd->pat, begin, end, flags, *out, cap, n)
+                              : mmu_search(m, nd->view.buf, (size_t)nd->view.len, begin, end, flags, *out, cap, n);
+        if (err || *n <= cap)
+            return err;
+        if (*out != stack)
+            free(*out);
+        cap = *n;
+        if (!(*out = malloc(cap * sizeof **out))) {
+            *out = stack;
+            return MMU_ERR_NOMEM;
+        }
+    }
+}
+
+static PyObject *u64_list(const uint64_t *v, size_t n)
+{
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *x = PyLong_FromUnsignedLongLong(v[i]);
+        if (!x || PyList_SetItem(list, (Py_ssize_t)i, x) < 0)
+            Py_CLEAR(list);
+    }
+    return list;
+}
+
 /* _search(needle, begin, end, cross) -> list: needle bytes-like (literal)
  * or str (YARA hex pattern) */
 static PyObject *Memory_search_raw(MemoryObject *self, PyObject *const *args, Py_ssize_t nargs,
                                    PyObject *kwnames)
 {
     PARSE("_search", 1, 4, "needle", "begin", "end", "cross");
-    uint64_t begin, end;
+    uint64_t begin, end, stack[64], *out = stack;
     bool cross;
+    needle_t nd;
+    size_t n = 0;
     MEM_OPEN(self);
-    if (opt_u64(a[1], "begin", 0, &begin) < 0 || opt_u64(a[2], "end", 0, &end) < 0 || to_flag(a[3], &cross) < 0)
+    if (opt_u64(a[1], "begin", 0, &begin) < 0 || opt_u64(a[2], "end", 0, &end) < 0 || to_flag(a[3], &cross) < 0 ||
+        needle_get(a[0], &nd) < 0)
         return NULL;
-    mmu_pattern *pat = NULL;
-    Py_buffer view = {0};
-    if (PyUnicode_Check(a[0])) {
-        const char *hex;
-        if (to_label(a[0], "needle", &hex) < 0)
-            return NULL;
-        mmu_err err = mmu_pattern_compile(hex, &pat);
-        if (err == MMU_ERR_ARG) {
-            PyErr_Format(PyExc_ValueError, "bad hex pattern: %R", a[0]);
-            return NULL;
-        }
-        if (err)
-            return raise_err(err);
-    } else if (PyObject_GetBuffer(a[0], &view, PyBUF_C_CONTIGUOUS) < 0) {
-        return NULL;
-    } else if (view.len == 0) {
-        PyBuffer_Release(&view);
-        PyErr_SetString(PyExc_ValueError, "needle must not be empty");
-        return NULL;
-    }
-    uint64_t stack[64], *out = stack;
-    size_t cap = 64, n = 0;
-    mmu_err err;
-    for (;;) {
-        unsigned flags = cross ? MMU_SEARCH_CROSS : 0;
-        err = pat ? mmu_search_pattern(self->m, pat, begin, end, flags, out, cap, &n)
-                  : mmu_search(self->m, view.buf, (size_t)view.len, begin, end, flags, out, cap, &n);
-        if (err || n <= cap)
-            break;
-        if (out != stack)
-            free(out);
-        cap = n;
-        if (!(out = malloc(cap * sizeof *out))) {
-            err = MMU_ERR_NOMEM;
-            break;
-        }
-    }
-    mmu_pattern_free(pat);
-    if (view.obj)
-        PyBuffer_Release(&view);
-    PyObject *list = err ? NULL : PyList_New((Py_ssize_t)n);
-    for (size_t i = 0; list && i < n; i++) {
-        PyObject *v = PyLong_FromUnsignedLongLong(out[i]);
-        if (!v || PyList_SetItem(list, (Py_ssize_t)i, v) < 0)
-            Py_CLEAR(list);
-    }
+    mmu_err err = search_all(self->m, &nd, begin, end, cross ? MMU_SEARCH_CROSS : 0, &out, 64, &n);
+    needle_release(&nd);
+    PyObject *list = err ? NULL : u64_list(out, n);
     if (out != stack)
         free(out);
-    if (err == MMU_ERR_ARG) {
+    if (err == MMU_ERR_ARG)
         PyErr_SetString(PyExc_ValueError, "search arguments do not make sense (begin >= end)");
-        return NULL;
-    }
-    if (err)
-        return raise_err(err);
+    else if (err)
+        raise_err(err);
     return list;
 }
 
