@@ -731,3 +731,30 @@ def test_subclassing():
 def test_strerror_names_the_enum():
     assert 'MMU_ERR_MAPPED' in softmmu._softmmu.strerror(3)
     assert softmmu.ERRORS['MMU_ERR_NOSPACE'] is softmmu.NoSpaceError
+
+
+def test_map_anywhere_errors(mem):
+    with pytest.raises(ValueError):
+        mem.map_anywhere(0)
+    with pytest.raises(softmmu.ArgumentError):
+        mem.map_anywhere(0x10, align=0x10)  # below the page size (Qiling then fails in Unicorn)
+    with pytest.raises(ValueError):
+        mem.map_anywhere(0x1000, maxaddr=0)
+    with pytest.raises(ValueError):
+        mem.map_anywhere(0x1000, perms=8)
+    with pytest.raises(ValueError):  # the search domain is too small (Qiling: ValueError too)
+        mem.map_anywhere(0x2000, minaddr=0x1000, maxaddr=0x2000)
+    assert mem.map_info == []
+    mem.map(0x1000, 0x2000)
+    with pytest.raises(softmmu.QlOutOfMemory):
+        mem.map_anywhere(0x1000, minaddr=0x1000, maxaddr=0x3000)
+
+
+def test_hook_mem_valid(mem):
+    mem.map(0x1000, 0x1000)
+    log = []
+    mem.hook_mem_valid(lambda m, a, *r: log.append(a))
+    mem.load(0x1000, 1)
+    mem.store(0x1000, b'x')
+    mem.fetch(0x1000, 1)
+    assert log == [softmmu.UC_MEM_READ, softmmu.UC_MEM_WRITE, softmmu.UC_MEM_FETCH]
