@@ -51,6 +51,7 @@ typedef struct {
     bool        big_endian;
     unsigned    addr_bits;
     int         busy;        /* depth of library calls that may run callbacks */
+    unsigned long busy_thread; /* the thread inside them (callbacks may let others run) */
     PyObject   *hooks;       /* dict: id -> Hook */
     mmio_dev  **devs;        /* every MMIO device ever mapped (snapshots may bring one back) */
     size_t      n_devs;
@@ -343,9 +344,26 @@ static int to_flag(PyObject *o, bool *out)
 
 /* ------------------------------------------------------------- Memory */
 
+/* Open, and not inside a library call of another thread (a callback lets
+ * other threads run; an mmu_t is for one thread at a time). */
 #define MEM_OPEN(self)                                                                                      \
     if (!(self)->m)                                                                                         \
-        return raise_closed("Memory");
+        return raise_closed("Memory");                                                                     \
+    if ((self)->busy && (self)->busy_thread != PyThread_get_thread_ident())                                \
+        return raise_other_thread();
+
+#define BUSY_ENTER(self)                                                                                    \
+    do {                                                                                                    \
+        if ((self)->busy++ == 0)                                                                            \
+            (self)->busy_thread = PyThread_get_thread_ident();                                              \
+    } while (0)
+#define BUSY_LEAVE(self) ((self)->busy--)
+
+static PyObject *raise_other_thread(void)
+{
+    PyErr_SetString(PyExc_RuntimeError, "Memory is in use by another thread (inside one of its callbacks)");
+    return NULL;
+}
 
 /* The access that ran a callback which raised: stop the running CPU too. */
 static void callback_failed(MemoryObject *mem)
@@ -698,9 +716,9 @@ static PyObject *Memory_read(MemoryObject *self, PyObject *const *args, Py_ssize
     PyObject *out = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)size);
     if (!out)
         return NULL;
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_read(self->m, addr, PyByteArray_AsString(out), size);
-    self->busy--;
+    BUSY_LEAVE(self);
     PENDING_WINS(out);
     if (err) {
         Py_DECREF(out);
@@ -720,9 +738,9 @@ static PyObject *Memory_read_into(MemoryObject *self, PyObject *const *args, Py_
     Py_buffer view;
     if (PyObject_GetBuffer(a[1], &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0)
         return NULL;
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_read(self->m, addr, view.buf, (size_t)view.len);
-    self->busy--;
+    BUSY_LEAVE(self);
     size_t len = (size_t)view.len;
     PyBuffer_Release(&view);
     PENDING_WINS(NULL);
@@ -754,9 +772,9 @@ static PyObject *Memory_write(MemoryObject *self, PyObject *const *args, Py_ssiz
     Py_buffer view;
     if (PyObject_GetBuffer(data, &view, PyBUF_C_CONTIGUOUS) < 0)
         return NULL;
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_write(self->m, addr, view.buf, (size_t)view.len);
-    self->busy--;
+    BUSY_LEAVE(self);
     size_t len = (size_t)view.len;
     PyBuffer_Release(&view);
     PENDING_WINS(NULL);
@@ -796,9 +814,9 @@ static PyObject *Memory_read_ptr(MemoryObject *self, PyObject *const *args, Py_s
             return NULL;
     }
     MEM_OPEN(self);
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_read_ptr(self->m, addr, size, sgn, &v);
-    self->busy--;
+    BUSY_LEAVE(self);
     PENDING_WINS(NULL);
     if (err)
         return raise_fault(self, err, addr, size, true);
@@ -823,9 +841,9 @@ static PyObject *Memory_write_ptr(MemoryObject *self, PyObject *const *args, Py_
     } else if (to_u64(a[1], "value", &v) < 0) {
         return NULL;
     }
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_write_ptr(self->m, addr, v, size, sgn);
-    self->busy--;
+    BUSY_LEAVE(self);
     PENDING_WINS(NULL);
     if (err == MMU_ERR_ARG) {
         PyErr_Format(PyExc_ValueError, "value does not fit in %u %s bytes", size, sgn ? "signed" : "unsigned");
@@ -853,9 +871,9 @@ static PyObject *Memory_read_cstring(MemoryObject *self, PyObject *const *args, 
     char *buf = malloc(cap);
     if (!buf)
         return PyErr_NoMemory();
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_read_string(self->m, addr, buf, cap, &len);
-    self->busy--;
+    BUSY_LEAVE(self);
     PyObject *res = err ? NULL : PyBytes_FromStringAndSize(buf, (Py_ssize_t)len);
     free(buf);
     PENDING_WINS(res);
@@ -879,9 +897,9 @@ static PyObject *guest_read(MemoryObject *self, PyObject *const *args, Py_ssize_
     PyObject *out = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)size);
     if (!out)
         return NULL;
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = (fetch ? mmu_fetch : mmu_load)(self->m, addr, PyByteArray_AsString(out), size);
-    self->busy--;
+    BUSY_LEAVE(self);
     PENDING_WINS(out);
     if (err) {
         Py_DECREF(out);
@@ -910,9 +928,9 @@ static PyObject *Memory_store(MemoryObject *self, PyObject *const *args, Py_ssiz
     Py_buffer view;
     if (PyObject_GetBuffer(a[1], &view, PyBUF_C_CONTIGUOUS) < 0)
         return NULL;
-    self->busy++;
+    BUSY_ENTER(self);
     mmu_err err = mmu_store(self->m, addr, view.buf, (size_t)view.len);
-    self->busy--;
+    BUSY_LEAVE(self);
     size_t len = (size_t)view.len;
     PyBuffer_Release(&view);
     PENDING_WINS(NULL);
@@ -1642,7 +1660,9 @@ static PyType_Spec Memory_spec = {"softmmu._softmmu.Memory", sizeof(MemoryObject
 
 #define CPU_OPEN(self)                                                                                      \
     if (!(self)->c)                                                                                         \
-        return raise_closed("Cpu");
+        return raise_closed("Cpu");                                                                        \
+    if ((self)->mem->busy && (self)->mem->busy_thread != PyThread_get_thread_ident())                      \
+        return raise_other_thread();
 
 static void cpu_shutdown(CpuObject *self)
 {
@@ -1850,11 +1870,11 @@ static PyObject *Cpu_run(CpuObject *self, PyObject *const *args, Py_ssize_t narg
     CpuObject *outer = mem->running;
     cpu_exit ex = CPU_EXIT_UNTIL;
     mem->running = self;
-    mem->busy++;
+    BUSY_ENTER(mem);
     self->running++;
     mmu_err err = cpu_run(self->c, begin, until, count, &ex);
     self->running--;
-    mem->busy--;
+    BUSY_LEAVE(mem);
     mem->running = outer;
     PENDING_WINS(NULL);
     if (err)

@@ -293,3 +293,25 @@ def test_write_hook_fires_before_unmapped_fault(mem):
     with pytest.raises(softmmu.WriteUnmappedError):
         mem.store(0x50000, b'\x01\x02')
     assert log[-1] == (softmmu.UC_MEM_WRITE_UNMAPPED, 0x0201)
+
+
+def test_other_thread_is_refused_while_inside_a_callback(mem):
+    import threading
+    mem.map(0x1000, 0x1000)
+    results = []
+
+    def other():
+        try:
+            mem.read(0x1000, 1)
+        except RuntimeError as e:
+            results.append(e)
+
+    def hook(m, *a):
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()  # releases the GIL: the other thread runs while we are inside the library
+    mem.hook_mem_read(hook)
+    mem.load(0x1000, 1)
+    assert len(results) == 1 and 'another thread' in str(results[0])
+    other()  # outside callbacks any thread may use it
+    assert len(results) == 1
