@@ -13,7 +13,7 @@
 
 #include "exec.h" /* MASK */
 
-enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM }; /* OP_XMM: slot is the XMM number */
+enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM, OP_ST }; /* OP_XMM: slot is the XMM number; OP_ST: i of ST(i) */
 
 typedef struct opnd {
     uint8_t  kind, size, slot, shift;
@@ -59,5 +59,11 @@ static inline bool mem_at(const view *v, unsigned i, unsigned size)
 {
     return v->op[i].kind == OP_MEM && v->op[i].size == size;
 }
+
+/* ------------------------------------------------------------------ x87 */
+/* exec_x87.c: every x87 escape (d8..df) by its opcode and ModRM bytes;
+ * fxsave / fxrstor (arg 0 / 1) */
+exec_fn dec_x87(view *v, dinsn *d, unsigned arg);
+exec_fn dec_fxsave(view *v, dinsn *d, unsigned arg);
 
 #endif
