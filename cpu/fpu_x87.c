@@ -95,71 +95,60 @@ void fpu_init(cpu_t *c)
     c->mxcsr = FPU_MXCSR_INIT;
 }
 
-/* the tag a register's contents give it: 0 valid, 1 zero, 2 special */
-static unsigned tag_of(const uint8_t r[10])
-{
-    uint64_t m;
-    memcpy(&m, r, 8);
-    unsigned e = (r[8] | (unsigned)r[9] << 8) & 0x7fff;
-    if (e == 0x7fff)
-        return 2;
-    if (e == 0)
-        return m ? 2 : 1;
-    return (m >> 63) ? 0 : 2; /* an unnormal is special */
-}
+/* FXSAVE and FXRSTOR run on the host too, so that what they make of the
+ * image (the abridged tags, CW's reserved bits, ES and B) is the
+ * hardware's; the fields the host fills with its own values (pointers,
+ * MXCSR, XMM) are then put right. */
 
-/* FXSAVE keeps one bit per physical register: not empty */
-static uint8_t abridged(uint16_t tw)
+/* the pointers, MXCSR and XMM of c into an FXSAVE image */
+static void fx_put(const cpu_t *c, uint8_t *fx, bool wide)
 {
-    uint8_t a = 0;
+    uint32_t mask = FPU_MXCSR_MASK;
+    memcpy(fx + 6, &c->x87_fop, 2);
+    memset(fx + 8, 0, 16);
+    memcpy(fx + 8, &c->x87_fip, wide ? 8 : 4); /* the 32-bit form: zero selectors follow */
+    memcpy(fx + 16, &c->x87_fdp, wide ? 8 : 4);
+    memcpy(fx + 24, &c->mxcsr, 4);
+    memcpy(fx + 28, &mask, 4);
     for (unsigned i = 0; i < 8; i++)
-        a |= (uint8_t)((((tw >> (2 * i)) & 3) != 3) << i);
-    return a;
-}
-
-/* and fxrstor recomputes the rest from the contents */
-static uint16_t full_tags(uint8_t a, const x87_image *x)
-{
-    unsigned top = (x->sw >> 11) & 7;
-    uint16_t tw = 0;
-    for (unsigned i = 0; i < 8; i++) {
-        unsigned t = (a >> i & 1) ? tag_of(x->st[(i - top) & 7]) : 3;
-        tw |= (uint16_t)(t << (2 * i));
-    }
-    return tw;
+        memset(fx + 32 + 16 * i + 10, 0, 6);
+    memcpy(fx + 160, c->xmm, 256); /* little-endian host: [0] is the low quadword */
 }
 
 void fpu_fxsave(const cpu_t *c, uint8_t out[416], bool wide)
 {
-    const x87_image *x = &c->x87;
-    uint8_t tw = abridged(x->tw);
-    uint32_t mask = FPU_MXCSR_MASK;
-    memset(out, 0, 416);
-    memcpy(out, &x->cw, 2);
-    memcpy(out + 2, &x->sw, 2);
-    out[4] = tw;
-    memcpy(out + 6, &c->x87_fop, 2);
-    memcpy(out + 8, &c->x87_fip, wide ? 8 : 4); /* the 32-bit form: zero selectors follow */
-    memcpy(out + 16, &c->x87_fdp, wide ? 8 : 4);
-    memcpy(out + 24, &c->mxcsr, 4);
-    memcpy(out + 28, &mask, 4);
-    for (unsigned i = 0; i < 8; i++)
-        memcpy(out + 32 + 16 * i, x->st[i], 10);
-    memcpy(out + 160, c->xmm, 256); /* little-endian host: [0] is the low quadword */
+    _Alignas(16) uint8_t fx[512];
+    uint16_t hcw;
+    __asm__ volatile("fnstcw %[hcw]\n\t"
+                     "frstor %[img]\n\t"
+                     "fxsave64 %[fx]\n\t"
+                     "fninit\n\t"
+                     "fldcw %[hcw]"
+                     : [fx] "=m"(fx), [hcw] "=m"(hcw)
+                     : [img] "m"(c->x87));
+    fx_put(c, fx, wide);
+    memcpy(out, fx, 416);
 }
 
 mmu_err fpu_fxrstor(cpu_t *c, const uint8_t in[416], bool wide)
 {
-    uint32_t mx;
+    _Alignas(16) uint8_t fx[512];
+    uint32_t mx, host_mx;
+    uint16_t hcw;
     memcpy(&mx, in + 24, 4);
     if (mx & ~FPU_MXCSR_MASK)
         return MMU_ERR_ARG;
-    x87_image *x = &c->x87;
-    memcpy(&x->cw, in, 2);
-    memcpy(&x->sw, in + 2, 2);
-    for (unsigned i = 0; i < 8; i++)
-        memcpy(x->st[i], in + 32 + 16 * i, 10);
-    x->tw = full_tags(in[4], x);
+    memcpy(fx, in, 416);
+    __asm__ volatile("stmxcsr %0" : "=m"(host_mx));
+    memcpy(fx + 24, &host_mx, 4); /* the host's MXCSR stays */
+    __asm__ volatile("fnstcw %[hcw]\n\t"
+                     "fxrstor64 %[fx]\n\t"
+                     "fnsave %[img]\n\t"
+                     "fldcw %[hcw]"
+                     : [img] "=m"(c->x87), [hcw] "=m"(hcw)
+                     : [fx] "m"(fx)
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+                       "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
     memcpy(&c->x87_fop, in + 6, 2);
     c->x87_fop &= 0x7ff;
     c->x87_fip = c->x87_fdp = 0;
