@@ -126,10 +126,13 @@ dinsn *exec_x87_store(cpu_t *c, dinsn *d)
     return d->next;
 }
 
-/* fnstsw ax: no wait, nothing else changes */
+/* fnstsw ax: no wait. The host's fnstsw m16 (dd /7) reports the status
+ * word as the hardware does (ES and B after an frstor, say). */
 dinsn *exec_x87_fnstsw_ax(cpu_t *c, dinsn *d)
 {
-    put_reg(c, CPU_RAX, 0, 16, c->x87.sw);
+    uint16_t sw;
+    fpu_x87_run(&c->x87, X87_HOST_MEM + 5 * 8 + 7, &sw, 0);
+    put_reg(c, CPU_RAX, 0, 16, sw);
     return d->next;
 }
 
