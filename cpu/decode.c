@@ -600,6 +600,9 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     [X86_INS_FXTRACT] = { dec_x87, 0 }, [X86_INS_FYL2X] = { dec_x87, 0 }, [X86_INS_FYL2XP1] = { dec_x87, 0 },
     [X86_INS_WAIT] = { dec_x87, 0 }, [X86_INS_FXSAVE] = { dec_fxsave, 0 }, [X86_INS_FXSAVE64] = { dec_fxsave, 0 },
     [X86_INS_FXRSTOR] = { dec_fxsave, 1 }, [X86_INS_FXRSTOR64] = { dec_fxsave, 1 },
+    /* reserved aliases and 8087/287 leftovers the hardware still runs (fstp1, fneni, fndisi, fnsetpm) */
+    [X86_INS_FSTPNCE] = { dec_x87, 0 }, [X86_INS_FENI8087_NOP] = { dec_x87, 0 },
+    [X86_INS_FDISI8087_NOP] = { dec_x87, 0 }, [X86_INS_FSETPM] = { dec_x87, 0 },
 };
 
 /* lock is only valid on these, with a memory destination (else #UD) */

@@ -216,7 +216,7 @@ static exec_fn dec_reg(dinsn *d, unsigned esc, unsigned modrm)
     d->imm |= esc * 64 + (modrm & 63);
     if (op == 0xdf && modrm == 0xe0)
         return exec_x87_fnstsw_ax;
-    if (op == 0xdb && (modrm == 0xe2 || modrm == 0xe3)) /* fnclex, fninit */
+    if (op == 0xdb && modrm >= 0xe0 && modrm <= 0xe4) /* fneni fndisi fnclex fninit fnsetpm */
         d->variant = X87_CTRL | X87_NOWAIT | (modrm == 0xe3 ? X87_INIT : 0);
     else if ((op == 0xda || op == 0xdb) && modrm < 0xe0) /* fcmovcc */
         d->variant = X87_FLAGS_IN;
