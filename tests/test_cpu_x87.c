@@ -787,12 +787,21 @@ static void uc_key(const prog *p, const result *h, const result *u, const char *
         snprintf(key, size, "%s %s%s", mn, what, sf);
 }
 
-/* the most frequent differences first */
+/* the most frequent differences first, then totals by what differs */
 static void uc_report(void)
 {
+    static tally by_what[64];
     qsort(uc_tally, 256, sizeof *uc_tally, by_count);
-    for (unsigned i = 0; i < 40 && uc_tally[i].n; i++)
-        fprintf(stderr, "  unicorn %-36s %u\n", uc_tally[i].key, uc_tally[i].n);
+    for (unsigned i = 0; i < 256 && uc_tally[i].n; i++) {
+        const char *what = strchr(uc_tally[i].key, ' ');
+        for (unsigned k = 0; k < uc_tally[i].n; k++)
+            count(by_what, 64, what ? what + 1 : "?");
+        if (i < 40)
+            fprintf(stderr, "  unicorn %-36s %u\n", uc_tally[i].key, uc_tally[i].n);
+    }
+    qsort(by_what, 64, sizeof *by_what, by_count);
+    for (unsigned i = 0; i < 64 && by_what[i].n; i++)
+        fprintf(stderr, "  unicorn, all instructions: %-26s %u\n", by_what[i].key, by_what[i].n);
 }
 #endif
 
