@@ -109,8 +109,9 @@ MMU_API mmu_err cpu_hook_syscall(cpu_t *c, cpu_syscall_hook_fn fn, void *user, m
 MMU_API mmu_err cpu_hook_del(cpu_t *c, mmu_hook_id id);
 
 /* Register context, for "restore, run, restore" loops with mmu snapshots.
- * It holds the registers of cpu_reg only: the XMM registers are not part of
- * it (nor of save/restore), so that the layout stays as it was. */
+ * It holds the registers of cpu_reg only: the x87, MXCSR and XMM state is
+ * not part of it (nor of save/restore), so that the layout stays as it
+ * was; cpu_fxsave / cpu_fxrstor below carry that state. */
 typedef struct cpu_context {
     uint64_t regs[CPU_REG_COUNT];
 } cpu_context;
