@@ -1,5 +1,5 @@
 /*
- * mmu.c - lifetime, configuration, errors, labels, TLB maintenance, stats.
+ * mmu.c - lifetime, configuration, errors, stats.
  */
 #include "mmu_int.h"
 

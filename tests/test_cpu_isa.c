@@ -6,63 +6,16 @@
  * results with known answers. Instructions are raw bytes with their
  * disassembly in comments.
  */
-#include "test_util.h"
-
-#include <softmmu/cpu.h>
+#include "cpu_test_util.h"
 
 #include <string.h>
 
-#define CODE 0x1000ull
-#define DATA 0x10000ull
-#define STACK 0x20000ull
-#define SP0 (STACK + 0x1000)
 #define XDUMP (DATA + 0x1f00)
 
-#define CF 0x001u
-#define PF 0x004u
-#define AF 0x010u
-#define ZF 0x040u
-#define SF 0x080u
-#define OF 0x800u
-
-static mmu_t *m;
-static cpu_t *c;
-
-static void setup(void)
-{
-    OK(mmu_open(NULL, &m));
-    OK(mmu_map(m, CODE, 0x2000, MMU_PROT_ALL, "code"));
-    OK(mmu_map(m, DATA, 0x2000, MMU_PROT_READ | MMU_PROT_WRITE, "data"));
-    OK(mmu_map(m, STACK, 0x2000, MMU_PROT_READ | MMU_PROT_WRITE, "stack"));
-    OK(cpu_open(m, &c));
-    cpu_reg_write(c, CPU_RSP, SP0);
-}
-
-static void teardown(void)
-{
-    cpu_close(c);
-    mmu_close(m);
-}
+static void setup(void) { cpu_fixture_setup(); }
+static void teardown(void) { cpu_fixture_teardown(); }
 
 TestSuite(isa, .init = setup, .fini = teardown);
-
-static cpu_exit run_n(const uint8_t *code, size_t n)
-{
-    cpu_exit ex;
-    OK(mmu_write(m, CODE, code, n));
-    OK(cpu_run(c, CODE, CODE + n, 0, &ex));
-    return ex;
-}
-
-#define RUN(...)                                                                               \
-    ({                                                                                         \
-        static const uint8_t code_[] = { __VA_ARGS__ };                                        \
-        run_n(code_, sizeof code_);                                                            \
-    })
-#define RUN_OK(...) cr_assert_eq(RUN(__VA_ARGS__), CPU_EXIT_UNTIL)
-#define REG(r) cpu_reg_read(c, CPU_##r)
-#define SET(r, v) cpu_reg_write(c, CPU_##r, (v))
-#define EQ(r, v) cr_assert_eq(REG(r), (uint64_t)(v), #r " = %#lx, want %#lx", (unsigned long)REG(r), (unsigned long)(v))
 
 /* XMM register n as two quadwords, through movdqu [XDUMP], xmmN run from
  * a second code area */

@@ -27,9 +27,10 @@
  * SOFTMMU_X87_SEED the first seed.
  */
 #define _GNU_SOURCE /* REG_RIP */
-#include "test_util.h"
-
-#include <softmmu/cpu.h>
+#define CODE 0x10000ull
+#define DATA 0x20000ull /* fxrstor image at +0, operand area around +0x500 */
+#define STACK 0x30000ull /* unmapped: x87 tests use no stack */
+#include "cpu_test_util.h"
 
 #include <capstone/capstone.h>
 #include <math.h>
@@ -41,22 +42,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 
-#define CODE 0x10000ull
-#define DATA 0x20000ull /* fxrstor image at +0, operand area around +0x500 */
 #define DATA_SIZE 0x2000u
 #define OPND 0x500u    /* r15 = DATA + OPND */
-
-/* flags */
-#define CF 0x001u
-#define PF 0x004u
-#define AF 0x010u
-#define ZF 0x040u
-#define SF 0x080u
-#define OF 0x800u
-#define ARITH (CF | PF | AF | ZF | SF | OF)
-
-static mmu_t *m;
-static cpu_t *c;
 
 static void setup(void)
 {
@@ -74,20 +61,6 @@ static void teardown(void)
 }
 
 TestSuite(x87, .init = setup, .fini = teardown);
-
-static cpu_exit run_n(const uint8_t *code, size_t n)
-{
-    cpu_exit ex;
-    OK(mmu_write(m, CODE, code, n));
-    OK(cpu_run(c, CODE, CODE + n, 0, &ex));
-    return ex;
-}
-
-#define RUN(...)                                                                           \
-    ({                                                                                     \
-        static const uint8_t code_[] = { __VA_ARGS__ };                                    \
-        run_n(code_, sizeof code_);                                                        \
-    })
 
 static uint16_t fsw(void)
 {
