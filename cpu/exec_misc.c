@@ -206,7 +206,7 @@ exec_fn dec_cmpxchg_wide(view *v, dinsn *d, unsigned arg)
 /* Rotates the (bits+1)-bit value CF:v left (rcl) by the masked count n,
  * or right. For n != 0, CF is the bit rotated out; OF (the SDM defines it
  * for n = 1 only) is MSB(r) ^ CF for rcl and MSB(r) ^ r[bits-2] for rcr,
- * the hardware formula for every count (checked natively by test_cpu),
+ * the hardware formula for every count (checked natively by test_cpu_isa),
  * even when n is a multiple of bits+1 and nothing moves. */
 static inline uint64_t rc_rot(cpu_t *c, bool right, uint64_t v, unsigned n, unsigned bits)
 {

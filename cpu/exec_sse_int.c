@@ -240,6 +240,7 @@ OP(psrldq)
 }
 
 /* ----------------------------------------------------------- SSE3, SSSE3 */
+#if SOFTMMU_SSSE3
 
 /* the odd (movshdup) or even (movsldup) dwords of the source, twice */
 OP(movshdup)
@@ -318,6 +319,8 @@ OP(palignr)
     LANES(16, r.b[i] = i + imm < 32 ? t[i + imm] : 0);
     *a = r;
 }
+
+#endif /* SOFTMMU_SSSE3 */
 
 /* --------------------------------------------------------- handler table */
 

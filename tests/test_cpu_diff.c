@@ -3,13 +3,17 @@
  *
  * Random programs from the supported subset (random operands, sizes,
  * flags, memory operands into a scratch area, branches, calls, string
- * instructions, SSE moves and logic) run on both from the same registers
- * and memory; all GPRs, XMM registers, RIP, the defined RFLAGS bits, the
+ * instructions, SSE2 packed integer, shuffles and data movement, the
+ * integer tail) run on both from the same registers and memory, XMM lanes
+ * and memory biased to integer edge values; all GPRs, XMM registers, RIP, the defined RFLAGS bits, the
  * exit kind and the memory must agree. The interpreter has no XMM accessor:
  * a prologue loads its XMM registers and an epilogue stores them, run from
  * a code area of its own before and after the program.
  * The generator tracks which flags are undefined (per the SDM) and keeps
- * them out of both the comparison and of later flag readers.
+ * them out of both the comparison and of later flag readers. Where
+ * Unicorn 2.0.1 differs from hardware (popcnt rejected, f3 0f bc run as
+ * tzcnt, rcl/rcr OF for counts above 1, phadd/phsub with one register)
+ * the generator steers clear and test_cpu_isa checks the host CPU.
  *
  * SOFTMMU_DIFF_N sets the number of programs (default 3000),
  * SOFTMMU_DIFF_SIMD_N that of the SSE-heavy ones (default 300),
@@ -886,7 +890,7 @@ static void t_rcx(gen *g)
     if (form == 1 && in.rm.kind == M_REG && in.rm.reg == RCX)
         in.rm = reg_op(RAX);
     emit(g, &in);
-    /* OF for counts above 1 is undefined in the SDM: test_cpu checks it
+    /* OF for counts above 1 is undefined in the SDM: test_cpu_isa checks it
      * against the host CPU; Unicorn computes it otherwise */
     unsigned n = cnt & (size == 8 ? 63 : 31);
     if (n > 1)
@@ -896,7 +900,7 @@ static void t_rcx(gen *g)
 }
 
 /* lzcnt tzcnt (f3 0f bd / bc). Unicorn 2.0.1 rejects popcnt whatever its
- * CPU model (test_cpu checks popcnt against the host instead), and runs
+ * CPU model (test_cpu_isa checks popcnt against the host instead), and runs
  * f3 0f bc as tzcnt, which differs from bsf (ours: no BMI1 in the model)
  * only for a zero source: tzcnt gets non-zero ones. */
 static void t_bitcount(gen *g)

@@ -441,3 +441,51 @@ Test(isa, maskmovdqu_writes_selected_bytes_only)
                                       0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0x10 };
     cr_assert_arr_eq(got, want, 16);
 }
+
+/* a faulting instruction changes nothing: memory (digest), the XMM
+ * destination and the GPRs, for loads and stores of every width */
+Test(isa, sse_and_tail_faults_change_nothing)
+{
+    static const uint8_t cases[][6] = {
+        { 0x66, 0x0f, 0xfc, 0x06 },             /* paddb xmm0, [rsi] */
+        { 0x66, 0x0f, 0x70, 0x06, 0x1b },       /* pshufd xmm0, [rsi], 0x1b */
+        { 0x0f, 0x16, 0x06 },                   /* movhps xmm0, [rsi] */
+        { 0x0f, 0x17, 0x06 },                   /* movhps [rsi], xmm0 */
+        { 0xf3, 0x0f, 0x11, 0x06 },             /* movss [rsi], xmm0 */
+        { 0x66, 0x0f, 0xe7, 0x06 },             /* movntdq [rsi], xmm0 */
+        { 0x48, 0x0f, 0xc3, 0x06 },             /* movnti [rsi], rax */
+        { 0x66, 0x0f, 0xc4, 0x06, 0x02 },       /* pinsrw xmm0, [rsi], 2 */
+        { 0x0f, 0xc7, 0x0e },                   /* cmpxchg8b [rsi] */
+        { 0x48, 0x0f, 0xc7, 0x0e },             /* cmpxchg16b [rsi] */
+        { 0x48, 0xd1, 0x16 },                   /* rcl qword ptr [rsi], 1 */
+        { 0xf3, 0x48, 0x0f, 0xb8, 0x06 },       /* popcnt rax, [rsi] */
+    };
+    static const uint64_t ones[2] = { ~0ull, ~0ull };
+    OK(mmu_write(m, DATA, ones, 16));
+    SET(RDI, DATA);
+    OK(mmu_map(m, 0x30000, 0x1000, MMU_PROT_READ, "ro"));
+    for (unsigned pass = 0; pass < 2; pass++) {
+        /* pass 0: a read-only page (stores fault); pass 1: unmapped */
+        SET(RSI, 0x30000), SET(RAX, 1), SET(RDX, 2), SET(RFLAGS, 0x2);
+        for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
+            RUN_OK(0xf3, 0x0f, 0x6f, 0x07); /* movdqu xmm0, [rdi]: all ones again */
+            cpu_exit ex;
+            uint8_t code[6];
+            memcpy(code, cases[i], 6);
+            for (unsigned k = 6; k > 0 && !code[k - 1]; k--)
+                code[k - 1] = 0x90; /* no instruction here ends in 00: pad with nops */
+            OK(mmu_write(m, CODE, code, sizeof code));
+            uint64_t dg = mmu_digest(m), flags = REG(RFLAGS);
+            OK(cpu_run(c, CODE, CODE + sizeof code, 0, &ex));
+            if (ex == CPU_EXIT_UNTIL) /* a load from the read-only page */
+                continue;
+            cr_assert_eq(ex, CPU_EXIT_MEM_FAULT, "pass %u case %u", pass, i);
+            cr_assert_eq(mmu_digest(m), dg, "pass %u case %u: memory changed", pass, i);
+            EQ(RIP, CODE);
+            cr_assert(REG(RAX) == 1 && REG(RDX) == 2 && REG(RFLAGS) == flags, "pass %u case %u", pass, i);
+            xmm_eq(0, ~0ull, ~0ull);
+        }
+        if (pass == 0)
+            OK(mmu_unmap(m, 0x30000, 0x1000));
+    }
+}
