@@ -38,7 +38,7 @@ static uint64_t walk(mmu_t *m, uint64_t vpn)
 
 static uint64_t page_end_len(uint64_t addr, uint64_t left)
 {
-    uint64_t in_page = PAGE_SIZE - (addr & PAGE_MASK);
+    uint64_t in_page = MMU_PAGE_SIZE - (addr & PAGE_MASK);
     return left < in_page ? left : in_page;
 }
 
@@ -91,7 +91,7 @@ static void page_written(mmu_t *m, uint64_t vpn)
 static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
 {
     while (size) {
-        uint64_t pte = walk(m, addr >> PAGE_BITS), n = page_end_len(addr, size);
+        uint64_t pte = walk(m, addr >> MMU_PAGE_BITS), n = page_end_len(addr, size);
         if (!(pte & PTE_VALID))
             return false;
         if (pte & PTE_MMIO) {
@@ -102,14 +102,14 @@ static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enu
         }
         uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
         if (d == DIR_WRITE)
-            page_written(m, addr >> PAGE_BITS);
+            page_written(m, addr >> MMU_PAGE_BITS);
         /* extend the run while the next page follows in host memory */
         while (n < size) {
-            uint64_t next = walk(m, (addr + n) >> PAGE_BITS);
+            uint64_t next = walk(m, (addr + n) >> MMU_PAGE_BITS);
             if (!(next & PTE_VALID) || (next & PTE_MMIO) || PTE_HOST(next) != host + n)
                 break;
             if (d == DIR_WRITE)
-                page_written(m, (addr + n) >> PAGE_BITS);
+                page_written(m, (addr + n) >> MMU_PAGE_BITS);
             n += page_end_len(addr + n, size - n);
         }
         if (d == DIR_READ)
@@ -126,7 +126,7 @@ static mmu_err prepare_write(mmu_t *m, uint64_t addr, uint64_t size)
 {
     if (!m->snap)
         return MMU_OK;
-    uint64_t vpn = addr >> PAGE_BITS, n = ((addr + (size - 1)) >> PAGE_BITS) - vpn + 1;
+    uint64_t vpn = addr >> MMU_PAGE_BITS, n = ((addr + (size - 1)) >> MMU_PAGE_BITS) - vpn + 1;
     return snap_before_write(m, vpn, n);
 }
 
@@ -137,8 +137,8 @@ static bool host_ok(mmu_t *m, uint64_t addr, uint64_t size, enum dir d)
 {
     if (size - 1 > UINT64_MAX - addr)
         return false;
-    for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
-        uint64_t pte = walk(m, a >> PAGE_BITS);
+    for (uint64_t a = addr & ~PAGE_MASK;; a += MMU_PAGE_SIZE) {
+        uint64_t pte = walk(m, a >> MMU_PAGE_BITS);
         if (!(pte & PTE_VALID))
             return false;
         if (pte & PTE_MMIO) {
@@ -269,7 +269,7 @@ mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, u
 {
     if (!m || !fn || types == 0 || (types & ~(unsigned)(MMU_HOOK_MEM_INVALID | 7)))
         return MMU_ERR_ARG;
-    hook *grown = mmu_grow(m->hooks, &m->cap_hooks, m->n_hooks, sizeof *grown, 8);
+    hook *grown = sm_grow(m->hooks, &m->cap_hooks, m->n_hooks, sizeof *grown, 8);
     if (!grown)
         return MMU_ERR_NOMEM;
     m->hooks = grown;
@@ -353,8 +353,8 @@ static mmu_err guest_check(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size,
 {
     bool wraps = size - 1 > UINT64_MAX - addr;
     uint64_t last_page = (wraps ? UINT64_MAX : addr + (size - 1)) & ~PAGE_MASK;
-    for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
-        uint64_t pte = walk(m, a >> PAGE_BITS);
+    for (uint64_t a = addr & ~PAGE_MASK;; a += MMU_PAGE_SIZE) {
+        uint64_t pte = walk(m, a >> MMU_PAGE_BITS);
         *fault_addr = a < addr ? addr : a;
         if (!(pte & PTE_VALID))
             return MMU_ERR_READ_UNMAPPED + k;
@@ -375,7 +375,7 @@ static mmu_err guest_check(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size,
  * (tlb_fill leaves no write tag) and bumps code_gen */
 static void mark_code(mmu_t *m, uint64_t addr, uint64_t size)
 {
-    uint64_t first = addr >> PAGE_BITS, last = (addr + (size - 1)) >> PAGE_BITS;
+    uint64_t first = addr >> MMU_PAGE_BITS, last = (addr + (size - 1)) >> MMU_PAGE_BITS;
     for (uint64_t vpn = first;; vpn++) {
         uint64_t *pte = pt_find(&m->pt, vpn);
         if (!(*pte & PTE_CODE)) {
@@ -410,9 +410,9 @@ static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t si
  * One walk, a fill, a copy; everything else takes the general path below. */
 static bool quick_miss(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
 {
-    if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > PAGE_SIZE - (addr & PAGE_MASK))
+    if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > MMU_PAGE_SIZE - (addr & PAGE_MASK))
         return false;
-    uint64_t pte = walk(m, addr >> PAGE_BITS);
+    uint64_t pte = walk(m, addr >> MMU_PAGE_BITS);
     uint64_t bad = PTE_MMIO | (k == MMU_ACCESS_WRITE ? PTE_CODE | PTE_TRACK : 0);
     if (!(pte & PTE_VALID) || !(pte & PROT_OF(k)) || (pte & bad))
         return false;
@@ -443,7 +443,7 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
     uint64_t page = addr & ~PAGE_MASK;
     if (k == MMU_ACCESS_FETCH)
         mark_code(m, addr, size); /* never MMIO: no callback ran */
-    uint64_t *pte = pt_find(&m->pt, page >> PAGE_BITS);
+    uint64_t *pte = pt_find(&m->pt, page >> MMU_PAGE_BITS);
     if (pte && (*pte & PTE_VALID))
         tlb_fill(m, page, *pte);
     return MMU_OK;
@@ -452,7 +452,7 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
 /* one-page TLB hit for the bulk entry points */
 static uint8_t *tlb_hit(mmu_t *m, mmu_access k, uint64_t addr, size_t size)
 {
-    if (size == 0 || size > PAGE_SIZE - (addr & PAGE_MASK)) /* no overflow for a huge size */
+    if (size == 0 || size > MMU_PAGE_SIZE - (addr & PAGE_MASK)) /* no overflow for a huge size */
         return NULL;
     mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, addr);
     uint64_t tag = k == MMU_ACCESS_READ ? e->tag_read : k == MMU_ACCESS_WRITE ? e->tag_write : e->tag_fetch;

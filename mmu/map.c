@@ -16,9 +16,9 @@ mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size)
     return MMU_OK;
 }
 
-region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l)
+region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, struct label *l)
 {
-    region *r = mmu_calloc(1, sizeof *r);
+    region *r = sm_calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->start = start;
@@ -31,31 +31,31 @@ region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind,
 
 static uint64_t region_pages(const region *r)
 {
-    return ((r->last - r->start) >> PAGE_BITS) + 1;
+    return ((r->last - r->start) >> MMU_PAGE_BITS) + 1;
 }
 
 void region_destroy(mmu_t *m, region *r, bool release_host)
 {
     (void)m;
-    if (release_host && r->kind == REG_RAM)
-        host_pages_free(r->host, region_pages(r) << PAGE_BITS);
+    if (release_host && r->kind == RGN_RAM)
+        ram_free(r->host, region_pages(r) << MMU_PAGE_BITS);
     if (r->dev && --r->dev->refs == 0)
-        mmu_free(r->dev);
+        sm_free(r->dev);
     label_unref(r->label);
-    mmu_free(r);
+    sm_free(r);
 }
 
 static uint64_t page_pte(const region *r, uint64_t i)
 {
     uint64_t flags = PTE_VALID | r->perms;
-    if (r->kind == REG_MMIO)
+    if (r->kind == RGN_MMIO)
         return flags | PTE_MMIO;
-    return (uint64_t)(uintptr_t)(r->host + (i << PAGE_BITS)) | flags;
+    return (uint64_t)(uintptr_t)(r->host + (i << MMU_PAGE_BITS)) | flags;
 }
 
 mmu_err map_region(mmu_t *m, region *r)
 {
-    uint64_t vpn = r->start >> PAGE_BITS, n = region_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = region_pages(r);
     mmu_err err = pt_reserve(&m->pt, vpn, n);
     if (err)
         return err;
@@ -77,7 +77,7 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
         return MMU_ERR_ARG;
     if (!mmu_is_available(m, addr, size))
         return MMU_ERR_MAPPED;
-    mlabel *l = label_new(text, dflt);
+    struct label *l = label_new(text, dflt);
     region *r = l ? region_new(addr, addr + (size - 1), perms, kind, l) : NULL;
     if (!r) {
         label_unref(l);
@@ -85,7 +85,7 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
     }
     r->host = host;
     r->dev = dev;
-    if (kind == REG_RAM && !(r->host = host_pages_alloc(size))) {
+    if (kind == RGN_RAM && !(r->host = ram_alloc(size))) {
         err = MMU_ERR_NOMEM;
     } else {
         err = map_region(m, r);
@@ -99,27 +99,27 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
 
 mmu_err mmu_map(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, const char *label)
 {
-    return map_common(m, addr, size, perms, REG_RAM, NULL, NULL, label, "[mapped]");
+    return map_common(m, addr, size, perms, RGN_RAM, NULL, NULL, label, "[mapped]");
 }
 
 mmu_err mmu_map_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, void *host, const char *label)
 {
     if (!host || ((uintptr_t)host & PAGE_MASK))
         return MMU_ERR_ARG;
-    return map_common(m, addr, size, perms, REG_PTR, host, NULL, label, "[mapped]");
+    return map_common(m, addr, size, perms, RGN_PTR, host, NULL, label, "[mapped]");
 }
 
 mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd, mmu_mmio_write_fn wr,
                      void *user, const char *label)
 {
-    mmio_dev *dev = mmu_calloc(1, sizeof *dev);
+    mmio_dev *dev = sm_calloc(1, sizeof *dev);
     if (!dev)
         return MMU_ERR_NOMEM;
     *dev = (mmio_dev){ .refs = 1, .rd = rd, .wr = wr, .user = user, .base = addr };
     unsigned perms = (rd ? MMU_PROT_READ : 0) | (wr ? MMU_PROT_WRITE : 0);
-    mmu_err err = map_common(m, addr, size, perms, REG_MMIO, NULL, dev, label, "[mmio]");
+    mmu_err err = map_common(m, addr, size, perms, RGN_MMIO, NULL, dev, label, "[mmio]");
     if (err)
-        mmu_free(dev);
+        sm_free(dev);
     return err;
 }
 
@@ -158,8 +158,8 @@ static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
     bool cut[2] = { straddled(m, a), last != UINT64_MAX && straddled(m, last + 1) };
     region *spare[2] = { NULL, NULL };
     for (int i = 0; i < 2; i++) {
-        if (cut[i] && !(spare[i] = mmu_malloc(sizeof(region)))) {
-            mmu_free(spare[0]);
+        if (cut[i] && !(spare[i] = sm_malloc(sizeof(region)))) {
+            sm_free(spare[0]);
             return MMU_ERR_NOMEM;
         }
     }
@@ -197,7 +197,7 @@ static void drop_regions(mmu_t *m, uint64_t a, uint64_t last)
     while (r && r->start <= last) {
         region *next = ri_next(&m->ri, r);
         ri_remove(&m->ri, r);
-        unmap_pages(m, r->start >> PAGE_BITS, region_pages(r));
+        unmap_pages(m, r->start >> MMU_PAGE_BITS, region_pages(r));
         region_destroy(m, r, true);
         r = next;
     }
@@ -211,7 +211,7 @@ mmu_err mmu_unmap(mmu_t *m, uint64_t addr, uint64_t size)
     if (!mmu_is_mapped(m, addr, size))
         return MMU_ERR_UNMAPPED;
     uint64_t last = addr + (size - 1);
-    if (m->snap && (err = snap_before_unmap(m, addr >> PAGE_BITS, size >> PAGE_BITS)))
+    if (m->snap && (err = snap_before_unmap(m, addr >> MMU_PAGE_BITS, size >> MMU_PAGE_BITS)))
         return err;
     if ((err = carve(m, addr, last)))
         return err;
@@ -224,7 +224,7 @@ void mmu_unmap_all(mmu_t *m)
     region *r;
     if (!m || !(r = ri_first(&m->ri)))
         return;
-    if (m->snap && snap_before_unmap(m, 0, (m->space_last >> PAGE_BITS) + 1))
+    if (m->snap && snap_before_unmap(m, 0, (m->space_last >> MMU_PAGE_BITS) + 1))
         return; /* XXX: cannot report NOMEM here; the snapshot stays usable */
     drop_regions(m, 0, UINT64_MAX);
 }
@@ -245,7 +245,7 @@ static mmu_err widen_check(const mmu_t *m, uint64_t addr, uint64_t size, uint64_
 
 static void set_perms(mmu_t *m, region *r, unsigned perms)
 {
-    uint64_t vpn = r->start >> PAGE_BITS, n = region_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = region_pages(r);
     r->perms = perms;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t *pte = pt_find(&m->pt, vpn + i);
@@ -277,7 +277,7 @@ mmu_err mmu_set_label(mmu_t *m, uint64_t addr, uint64_t size, const char *text)
     mmu_err err = widen_check(m, addr, size, &a, &last);
     if (err)
         return err;
-    mlabel *l = label_new(text, "[mapped]");
+    struct label *l = label_new(text, "[mapped]");
     if (!l)
         return MMU_ERR_NOMEM;
     if ((err = carve(m, a, last))) {
@@ -324,7 +324,7 @@ mmu_err mmu_find_free_space(const mmu_t *m, uint64_t size, uint64_t min_addr, ui
     if (!m || !out_addr || size == 0)
         return MMU_ERR_ARG;
     if (align == 0)
-        align = PAGE_SIZE;
+        align = MMU_PAGE_SIZE;
     if (align & (align - 1))
         return MMU_ERR_ARG;
     unsigned __int128 space_end = (unsigned __int128)m->space_last + 1;
@@ -343,7 +343,7 @@ mmu_err mmu_map_anywhere(mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t ma
 {
     if (!m || !out_addr || size == 0 || size > UINT64_MAX - PAGE_MASK || perms > MMU_PROT_ALL)
         return MMU_ERR_ARG;
-    if (align != 0 && align < PAGE_SIZE)
+    if (align != 0 && align < MMU_PAGE_SIZE)
         return MMU_ERR_ARG;
     size = (size + PAGE_MASK) & ~PAGE_MASK;
     uint64_t a;
@@ -362,7 +362,7 @@ static void collect(const region *n, mmu_region *out, size_t max, size_t *i)
         collect(n->left, out, max, i);
         if (*i == max)
             return;
-        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == REG_MMIO };
+        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == RGN_MMIO };
         n = n->right;
     }
 }

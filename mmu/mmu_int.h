@@ -8,15 +8,12 @@
 
 #include <stdlib.h>
 
-#define PAGE_BITS 12
-#define PAGE_SIZE ((uint64_t)1 << PAGE_BITS)
-#define PAGE_MASK (PAGE_SIZE - 1)
+#include "alloc.h"
+#include "compiler.h"
+
+#define PAGE_MASK (MMU_PAGE_SIZE - 1)
 #define TLB_INVALID UINT64_MAX /* a tag no access can match */
 
-#define NOINLINE __attribute__((noinline))
-#define MUST_CHECK __attribute__((warn_unused_result))
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /*
  * Page-table entry: host address of the page (page-aligned) | flags.
@@ -62,15 +59,15 @@ void    pt_set(pt *t, uint64_t vpn, uint64_t pte);
 size_t  pt_meta_bytes(const pt *t);
 
 /* --------------------------------------------------------------- labels */
-typedef struct label {
+struct label {
     uint32_t refs;
     uint32_t len;
     char     s[];
-} mlabel;
+};
 
-mlabel *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
-mlabel *label_ref(mlabel *l);
-void   label_unref(mlabel *l);
+struct label *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
+struct label *label_ref(struct label *l);
+void   label_unref(struct label *l);
 
 /* ---------------------------------------------------------------- MMIO */
 typedef struct mmio_dev {
@@ -82,7 +79,7 @@ typedef struct mmio_dev {
 } mmio_dev;
 
 /* --------------------------------------------------------- region index */
-enum { REG_RAM, REG_PTR, REG_MMIO };
+enum { RGN_RAM, RGN_PTR, RGN_MMIO };
 
 /* One map entry. Kept in an AVL tree ordered by start, each node knowing the
  * gap between its predecessor's end and its own start, and the largest gap
@@ -96,9 +93,9 @@ typedef struct region {
     uint64_t       last;    /* inclusive: a region may end at 2^64 */
     unsigned       perms;
     unsigned       kind;    /* REG_* */
-    mlabel        *label;
+    struct label        *label;
     uint8_t       *host;    /* host address of start (RAM, PTR) */
-    mmio_dev      *dev;     /* REG_MMIO */
+    mmio_dev      *dev;     /* RGN_MMIO */
 } region;
 
 typedef struct region_index {
@@ -159,7 +156,7 @@ void    tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n);
 /* Validates a page-aligned range: size > 0, no wrap, inside the space. */
 mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size) MUST_CHECK;
 /* Region bookkeeping used by map.c and snapshot.c. */
-region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l);
+region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, struct label *l);
 void    region_destroy(mmu_t *m, region *r, bool release_host);
 bool    region_split(mmu_t *m, uint64_t addr, region *node); /* node: spare for the right part */
 mmu_err map_region(mmu_t *m, region *r) MUST_CHECK; /* r checked free; sets PTEs */
@@ -176,18 +173,8 @@ mmu_err snap_before_write(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 mmu_err snap_before_unmap(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 void    snap_detach_all(mmu_t *m); /* from mmu_close */
 
-/* alloc.c: every allocation of the library goes through these, so tests can
- * make the Nth one fail */
-void *mmu_malloc(size_t n);
-void *mmu_calloc(size_t n, size_t size);
-void *mmu_realloc(void *p, size_t n);
-void  mmu_free(void *p);
-/* Room for element n of a growing array of *cap elements: when full, doubles
- * it (first: the first capacity). Returns the array, maybe moved, or NULL
- * on failure with arr and *cap unchanged. */
-void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first) MUST_CHECK;
-/* guest RAM: anonymous, lazily committed host pages */
-void *host_pages_alloc(uint64_t size);
-void  host_pages_free(void *p, uint64_t size);
+/* ram.c: guest RAM: anonymous, lazily committed host pages */
+void *ram_alloc(uint64_t size);
+void  ram_free(void *p, uint64_t size);
 
 #endif

@@ -166,7 +166,7 @@ mmu_err mmu_pattern_compile(const char *hex, mmu_pattern **out)
     /* one block: struct | groups | position tests | alternative tests | anchor */
     size_t size = sizeof(mmu_pattern) + c.n_groups * sizeof(pgroup)
                 + (c.len + c.n_alt_tests) * sizeof(ptest) + c.len;
-    mmu_pattern *p = mmu_calloc(1, size);
+    mmu_pattern *p = sm_calloc(1, size);
     if (!p)
         return MMU_ERR_NOMEM;
     parser f = { .s = hex, .groups = (pgroup *)(p + 1) };
@@ -181,7 +181,7 @@ mmu_err mmu_pattern_compile(const char *hex, mmu_pattern **out)
 
 void mmu_pattern_free(mmu_pattern *p)
 {
-    mmu_free(p);
+    sm_free(p);
 }
 
 size_t srch_pattern_len(const mmu_pattern *p)
