@@ -273,6 +273,8 @@ int main(int argc, char **argv)
         cpu_exit why = run_guest(&r);
         double secs = now_seconds() - t0;
         status = rpt_exit(r, why);
+        if (!r->exited && why != CPU_EXIT_COUNT) /* a crash: a forked child dies by its signal */
+            r->killed_by = why == CPU_EXIT_INSN_INVALID ? 4 : why == CPU_EXIT_EXCEPTION ? 8 : 11;
         if (r->o.stats)
             rpt_stats(r, secs);
     } else {

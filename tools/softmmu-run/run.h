@@ -151,7 +151,7 @@ bool sys_init(run_t *r);
 /* sig.c: signal delivery; SIGSEGV for guest memory faults */
 bool sig_deliver_fault(run_t *r, const cpu_fault *f);
 /* raises sig from a system call that returns result; returns result */
-int64_t sig_raise(run_t *r, int sig, int64_t result);
+int64_t sig_raise(run_t *r, int sig, int code, int64_t result); /* code: SI_USER 0, SI_TKILL -6 */
 /* host signals meant for the guest: mirror its dispositions, deliver queued ones */
 void sig_init(run_t *r);          /* ignored and blocked signals are inherited, as by execve */
 bool sig_poll(run_t *r);          /* delivers a queued signal; true if one ran or ended the guest */

@@ -121,7 +121,18 @@ static void terminate(run_t *r, int sig)
     r->status = 128 + sig;
 }
 
-/* a signal the program sent itself, not blocked: handler or default */
+/* the siginfo of each pending signal: who sent it and how */
+static guest_siginfo pending_info[65];
+
+static void set_info(int sig, int code, uint64_t pid_uid)
+{
+    memset(&pending_info[sig], 0, sizeof pending_info[sig]);
+    pending_info[sig].signo = sig;
+    pending_info[sig].code = code;
+    pending_info[sig].addr = pid_uid;
+}
+
+/* a pending signal, not blocked: handler or default */
 static void act_on(run_t *r, int sig)
 {
     static const uint64_t ignored = SIG_BIT(17) | SIG_BIT(18) | SIG_BIT(19) | SIG_BIT(20) | SIG_BIT(21) |
@@ -134,9 +145,7 @@ static void act_on(run_t *r, int sig)
     }
     sigframe f;
     fill_context(r, &f.uc); /* RAX holds the result of the system call */
-    memset(&f.info, 0, sizeof f.info);
-    f.info.code = -6; /* SI_TKILL */
-    f.info.addr = (uint64_t)getpid() | (uint64_t)getuid() << 32;
+    f.info = pending_info[sig];
     if (!deliver(r, sig, &f))
         terminate(r, SIGSEGV_);
 }
@@ -154,12 +163,13 @@ bool sig_deliver_pending(run_t *r)
     return r->exited || r->signals != before;
 }
 
-int64_t sig_raise(run_t *r, int sig, int64_t result)
+int64_t sig_raise(run_t *r, int sig, int code, int64_t result)
 {
     if (sig == 0)
         return result;
     if (sig < 1 || sig > 64)
         return -EINVAL;
+    set_info(sig, code, (uint64_t)getpid() | (uint64_t)getuid() << 32);
     cpu_reg_write(r->c, CPU_RAX, (uint64_t)result); /* saved if a handler runs */
     if (r->sigmask & SIG_BIT(sig))
         r->sigpending |= SIG_BIT(sig);
@@ -172,10 +182,13 @@ int64_t sig_raise(run_t *r, int sig, int64_t result)
 /* ------------------------------------------------- host signals, mirrored */
 
 static volatile sig_atomic_t host_caught[65], host_any;
+static siginfo_t host_info[65]; /* the same layout as the guest's on x86-64 */
 static signed char host_disp[65]; /* what the host has now: 0 default, 1 ignore, 2 caught */
 
-static void on_host_signal(int sig)
+static void on_host_signal(int sig, siginfo_t *si, void *uc)
 {
+    (void)uc;
+    host_info[sig] = *si;
     host_caught[sig] = 1;
     host_any = 1;
 }
@@ -206,8 +219,13 @@ void sig_sync(run_t *r)
             continue;
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
-        sa.sa_handler = want == 0 ? SIG_DFL : want == 1 ? SIG_IGN : on_host_signal;
-        sigemptyset(&sa.sa_mask); /* no SA_RESTART: a blocking host call returns EINTR */
+        if (want == 2) {
+            sa.sa_sigaction = on_host_signal;
+            sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: a blocking host call returns EINTR */
+        } else {
+            sa.sa_handler = want == 0 ? SIG_DFL : SIG_IGN;
+        }
+        sigfillset(&sa.sa_mask); /* host_info[sig] is written by one handler at a time */
         if (sigaction(sig, &sa, NULL) == 0)
             host_disp[sig] = (signed char)want;
     }
@@ -221,6 +239,7 @@ void sig_collect(run_t *r)
     for (int sig = 1; sig <= 64; sig++)
         if (host_caught[sig]) {
             host_caught[sig] = 0;
+            memcpy(&pending_info[sig], &host_info[sig], sizeof pending_info[sig]);
             r->sigpending |= SIG_BIT(sig);
         }
 }

@@ -47,7 +47,7 @@ static int64_t write_buf(run_t *r, int fd, uint64_t buf, uint64_t len, int64_t o
             return done ? (int64_t)done : -EFAULT;
         ssize_t w = off < 0 ? write(fd, bounce, ok) : pwrite(fd, bounce, ok, off + (int64_t)done);
         if (w < 0 && errno == EPIPE && !done)
-            return sig_raise(r, SIGPIPE_, -EPIPE); /* SIGPIPE, as the kernel sends */
+            return sig_raise(r, SIGPIPE_, 0, -EPIPE); /* SIGPIPE, as the kernel sends */
         if (w < 0)
             return done ? (int64_t)done : -errno;
         done += (uint64_t)w;
@@ -57,13 +57,24 @@ static int64_t write_buf(run_t *r, int fd, uint64_t buf, uint64_t len, int64_t o
     return (int64_t)done;
 }
 
+/* a read into a bad buffer: Linux copies nothing and says so only when
+ * there was something to copy (at the end of a file that is 0), or at once
+ * when the buffer is not in user space at all (access_ok) */
+static int64_t read_fault(int fd, uint64_t buf, uint64_t len, int64_t off)
+{
+    if (buf + len < buf || buf + len > RUN_USER_TOP)
+        return -EFAULT;
+    off_t pos = off >= 0 ? (off_t)off : lseek(fd, 0, SEEK_CUR);
+    return pos >= 0 && pread(fd, bounce, 1, pos) == 0 ? 0 : -EFAULT;
+}
+
 /* read(2) into one guest buffer; the buffer is checked writable first so
  * that a bad pointer does not swallow input. A short read is fine. */
 static int64_t read_buf(run_t *r, int fd, uint64_t buf, uint64_t len, int64_t off)
 {
     size_t n = len < IO_CHUNK ? (size_t)len : IO_CHUNK;
     if (!mem_copy_in(r, buf, bounce, n) || !mem_copy_out(r, buf, bounce, n))
-        return -EFAULT;
+        return read_fault(fd, buf, len, off);
     ssize_t got = off < 0 ? read(fd, bounce, n) : pread(fd, bounce, n, off);
     if (got < 0)
         return -errno;
@@ -413,7 +424,7 @@ SYS_DECL(sendfile)
         return -EFAULT;
     ssize_t n = sendfile(out, in, a[2] ? &off : NULL, a[3] > IO_CHUNK * 16 ? IO_CHUNK * 16 : (size_t)a[3]);
     if (n < 0)
-        return errno == EPIPE ? sig_raise(r, SIGPIPE_, -EPIPE) : -errno;
+        return errno == EPIPE ? sig_raise(r, SIGPIPE_, 0, -EPIPE) : -errno;
     int64_t v = (int64_t)off;
     return a[2] && !mem_copy_out(r, a[2], &v, 8) ? -EFAULT : n;
 }

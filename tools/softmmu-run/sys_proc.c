@@ -42,7 +42,7 @@ static bool is_self(uint64_t pid)
 SYS_DECL(kill)
 {
     if (is_self(a[0]))
-        return sig_raise(r, (int)a[1], 0);
+        return sig_raise(r, (int)a[1], 0, 0);
     if ((int)a[1] < 0 || (int)a[1] > 64)
         return -EINVAL;
     return kill((pid_t)a[0], (int)a[1]) == 0 ? 0 : -errno;
@@ -51,14 +51,14 @@ SYS_DECL(kill)
 SYS_DECL(tkill)
 {
     if (is_self(a[0]))
-        return sig_raise(r, (int)a[1], 0);
+        return sig_raise(r, (int)a[1], -6, 0);
     return syscall(SYS_tkill, (pid_t)a[0], (int)a[1]) == 0 ? 0 : -errno;
 }
 
 SYS_DECL(tgkill)
 {
     if (is_self(a[0]) && is_self(a[1]))
-        return sig_raise(r, (int)a[2], 0);
+        return sig_raise(r, (int)a[2], -6, 0);
     return syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]) == 0 ? 0 : -errno;
 }
 
