@@ -5,6 +5,7 @@
  * 128 + n, which is how the runner reports a program that killed itself).
  * Each run gets its own empty scratch directory as argv[1].
  */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
 
 #include <fcntl.h>
@@ -60,6 +61,7 @@ static void run(const char *side, const char **argv, int n, outcome *o)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* the test runner's own descriptors stay out */
     char *env[] = { NULL };
     pid_t pid;
     cr_assert_eq(posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, env), 0);
