@@ -23,7 +23,7 @@ uint64_t mmu_digest(mmu_t *m)
     XXH3_state_t st;
     XXH3_INITSTATE(&st);
     XXH3_64bits_reset(&st);
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r)) {
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r)) {
         hash_region(&st, r);
         if (r->kind == RGN_MMIO)
             continue;

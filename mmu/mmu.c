@@ -66,7 +66,6 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
     m->fast.big_endian = c.big_endian;
     m->fast.tlb_mask = c.tlb_entries - 1;
     m->fast.tlb = sm_malloc(c.tlb_entries * sizeof *m->fast.tlb);
-    m->next_hook_id = 1;
     if (!m->fast.tlb || pt_init(&m->pt) != MMU_OK) {
         sm_free(m->fast.tlb);
         sm_free(m);
@@ -85,7 +84,7 @@ void mmu_close(mmu_t *m)
     snap_detach_all(m);
     mmu_unmap_all(m);
     pt_free(&m->pt);
-    sm_free(m->hooks);
+    hooklist_free(&m->hooks);
     sm_free(m->fast.tlb);
     sm_free(m);
 }
@@ -112,75 +111,8 @@ uint64_t mmu_code_generation(const mmu_t *m)
     return m ? m->fast.code_gen : 0;
 }
 
-void code_changed(mmu_t *m)
-{
-    m->fast.code_gen++;
-}
 
-/* ------------------------------------------------------------------ TLB */
 
-static void tlb_clear(mmu_tlb_entry_ *e)
-{
-    e->tag_read = e->tag_write = e->tag_fetch = TLB_INVALID;
-    e->addend = 0;
-}
-
-void tlb_flush_all(mmu_t *m)
-{
-    for (uint64_t i = 0; i <= m->fast.tlb_mask; i++)
-        tlb_clear(&m->fast.tlb[i]);
-    m->tlb_flushes++;
-}
-
-/* the entry caching a page, if any, holds its page address in some tag */
-static bool holds(const mmu_tlb_entry_ *e, uint64_t page)
-{
-    return e->tag_read == page || e->tag_write == page || e->tag_fetch == page;
-}
-
-void tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n)
-{
-    if (n > m->fast.tlb_mask + 1) { /* more pages than entries: cheaper to clear them all */
-        tlb_flush_all(m);
-        return;
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t page = (vpn + i) << MMU_PAGE_BITS;
-        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
-        if (holds(e, page))
-            tlb_clear(e);
-    }
-}
-
-/* --------------------------------------------------------------- labels */
-
-struct label *label_new(const char *s, const char *dflt)
-{
-    if (!s || !*s)
-        s = dflt;
-    size_t len = strlen(s);
-    if (len > UINT32_MAX)
-        return NULL;
-    struct label *l = sm_malloc(sizeof *l + len + 1);
-    if (!l)
-        return NULL;
-    l->refs = 1;
-    l->len = (uint32_t)len;
-    memcpy(l->s, s, len + 1);
-    return l;
-}
-
-struct label *label_ref(struct label *l)
-{
-    l->refs++;
-    return l;
-}
-
-void label_unref(struct label *l)
-{
-    if (l && --l->refs == 0)
-        sm_free(l);
-}
 
 /* ----------------------------------------------------------- statistics */
 
@@ -199,7 +131,7 @@ void mmu_get_stats(const mmu_t *m, mmu_stats *out)
     if (!m || !out)
         return;
     size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * sizeof(mmu_tlb_entry_) + pt_meta_bytes(&m->pt)
-                  + m->cap_hooks * sizeof(hook) + region_meta(m->ri.root);
+                  + m->hooks.cap * sizeof(hook_entry) + region_meta(m->ri.root);
     *out = (mmu_stats){
         .tlb_hits = m->fast.tlb_hits,
         .tlb_misses = m->tlb_misses,

@@ -184,7 +184,7 @@ void mmu_pattern_free(mmu_pattern *p)
     sm_free(p);
 }
 
-size_t srch_pattern_len(const mmu_pattern *p)
+size_t pattern_len(const mmu_pattern *p)
 {
     return p->len;
 }
@@ -230,7 +230,7 @@ static const uint8_t *next_anchor(const mmu_pattern *p, const uint8_t *a, size_t
     return memmem(a, span, p->anchor, p->anchor_len);
 }
 
-size_t srch_pattern_find(const mmu_pattern *p, const uint8_t *hay, size_t n, size_t from)
+size_t pattern_find(const mmu_pattern *p, const uint8_t *hay, size_t n, size_t from)
 {
     if (from > n || n - from < p->len)
         return SRCH_NONE;

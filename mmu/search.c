@@ -34,7 +34,7 @@ typedef struct hunt {
 static size_t find(const matcher *mt, const uint8_t *hay, size_t n, size_t from)
 {
     if (mt->pat)
-        return srch_pattern_find(mt->pat, hay, n, from);
+        return pattern_find(mt->pat, hay, n, from);
     if (from > n || n - from < mt->len)
         return SRCH_NONE;
     const uint8_t *p = memmem(hay + from, n - from, mt->needle, mt->len);
@@ -125,7 +125,7 @@ static void search_range(hunt *h, uint64_t a, uint64_t z)
 static region *extend(const region_index *ri, region *r, uint64_t hi)
 {
     region *n;
-    while (r->last < hi && (n = ri_next(ri, r)) && n->start == r->last + 1 && n->kind != RGN_MMIO)
+    while (r->last < hi && (n = region_next(ri, r)) && n->start == r->last + 1 && n->kind != RGN_MMIO)
         r = n;
     return r;
 }
@@ -133,7 +133,7 @@ static region *extend(const region_index *ri, region *r, uint64_t hi)
 static void search_all(hunt *h, uint64_t lo, uint64_t hi, bool cross)
 {
     const region_index *ri = &h->m->ri;
-    for (region *r = ri_ceil(ri, lo); r && r->start <= hi; r = ri_next(ri, r)) {
+    for (region *r = region_ceil(ri, lo); r && r->start <= hi; r = region_next(ri, r)) {
         if (r->kind == RGN_MMIO) /* reading a device has side effects */
             continue;
         uint64_t a = r->start > lo ? r->start : lo;
@@ -191,6 +191,6 @@ mmu_err mmu_search_pattern(mmu_t *m, const mmu_pattern *p, uint64_t begin, uint6
 {
     if (!p)
         return MMU_ERR_ARG;
-    matcher mt = { srch_pattern_len(p), NULL, p };
+    matcher mt = { pattern_len(p), NULL, p };
     return run(m, &mt, begin, end, flags, out, max_out, out_count);
 }

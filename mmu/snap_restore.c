@@ -61,7 +61,7 @@ static bool reusable(const mmu_t *m, const snap_rec *rc, size_t *splits)
 {
     if (rc->kind == RGN_RAM && rc->unmapped)
         return false; /* merging distinct host allocations would free them wrongly */
-    region *r = ri_find(&m->ri, rc->start);
+    region *r = region_find(&m->ri, rc->start);
     if (!r || !same_kind(r, rc))
         return false;
     uint8_t *host = r->host ? r->host + (rc->start - r->start) : NULL;
@@ -69,7 +69,7 @@ static bool reusable(const mmu_t *m, const snap_rec *rc, size_t *splits)
         return false; /* not the caller's buffer saved */
     size_t cuts = r->start < rc->start;
     while (r->last < rc->last) {
-        region *next = ri_next(&m->ri, r);
+        region *next = region_next(&m->ri, r);
         if (!next || next->start != r->last + 1 || !same_kind(next, rc))
             return false;
         if (host && next->host != host + (next->start - rc->start))
@@ -113,7 +113,7 @@ static uint64_t segment(const plan *p, size_t *i, uint64_t a, uint64_t last, boo
 static mmu_err note_doomed(const plan *p, const mmu_snapshot *skip)
 {
     size_t i = 0;
-    for (region *r = ri_first(&p->m->ri); r; r = ri_next(&p->m->ri, r)) {
+    for (region *r = region_first(&p->m->ri); r; r = region_next(&p->m->ri, r)) {
         for (uint64_t a = r->start;;) {
             bool covered;
             uint64_t end = segment(p, &i, a, r->last, &covered);
@@ -244,14 +244,14 @@ static void carve_reused(plan *p)
 static void drop_doomed(plan *p)
 {
     size_t i = 0;
-    region *r = ri_first(&p->m->ri);
+    region *r = region_first(&p->m->ri);
     while (r) {
-        region *next = ri_next(&p->m->ri, r);
+        region *next = region_next(&p->m->ri, r);
         bool covered;
         segment(p, &i, r->start, r->last, &covered);
         if (!covered) {
-            ri_remove(&p->m->ri, r);
-            unmap_pages(p->m, r->start >> MMU_PAGE_BITS, n_pages(r));
+            region_remove(&p->m->ri, r);
+            map_clear_pages(p->m, r->start >> MMU_PAGE_BITS, n_pages(r));
             region_destroy(p->m, r, true);
             p->reshaped = true;
         }
@@ -280,17 +280,17 @@ static bool same_label(const struct label *a, const struct label *b)
 static void merge(plan *p, snap_rec *rc)
 {
     region_index *ri = &p->m->ri;
-    region *first = ri_find(ri, rc->start), *r;
-    while ((r = ri_next(ri, first)) && r->start <= rc->last) {
+    region *first = region_find(ri, rc->start), *r;
+    while ((r = region_next(ri, first)) && r->start <= rc->last) {
         set_pte_perms(p, r, rc->perms);
-        ri_remove(ri, r);
+        region_remove(ri, r);
         region_destroy(p->m, r, false); /* its memory is first's now */
     }
     set_pte_perms(p, first, rc->perms);
     if (first->last != rc->last) {
-        ri_remove(ri, first);
+        region_remove(ri, first);
         first->last = rc->last;
-        ri_insert(ri, first);
+        region_insert(ri, first);
     }
     first->perms = rc->perms;
     if (!same_label(first->label, rc->label)) {
@@ -307,7 +307,7 @@ static void insert(plan *p, size_t i)
 {
     region *r = p->made[i];
     p->made[i] = NULL;
-    mmu_err err = map_region(p->m, r);
+    mmu_err err = map_insert(p->m, r);
     assert(err == MMU_OK); /* its leaves are pinned */
     (void)err;
     if (p->incr || p->attach) {
@@ -373,7 +373,7 @@ static void commit(plan *p)
         snap_arena_unref(p->s->arena); /* its clean pages live in m now */
         p->s->arena = NULL;
     }
-    code_changed(p->m);
+    access_code_changed(p->m);
     if (p->reshaped)
         tlb_flush_all(p->m);
 }

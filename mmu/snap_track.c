@@ -198,7 +198,7 @@ mmu_err snap_note_range(mmu_t *m, uint64_t first, uint64_t last, const mmu_snaps
     if (!m->snap || !m->snap->n)
         return MMU_OK;
     mark_unmapped(m->snap, first, last, skip);
-    for (region *r = ri_ceil(&m->ri, first); r && r->start <= last; r = ri_next(&m->ri, r)) {
+    for (region *r = region_ceil(&m->ri, first); r && r->start <= last; r = region_next(&m->ri, r)) {
         if (r->kind != RGN_RAM)
             continue; /* PTR and MMIO pages are never tracked */
         uint64_t a = r->start > first ? r->start : first, b = r->last < last ? r->last : last;

@@ -112,12 +112,12 @@ static bool needed(const mmu_snapstate *st, const region *r)
 /* moves the closing MMU's RAM that snapshots still read into the arena */
 static void take_ram(mmu_t *m, snap_arena *a)
 {
-    region *r = ri_first(&m->ri);
+    region *r = region_first(&m->ri);
     while (r) {
-        region *next = ri_next(&m->ri, r);
+        region *next = region_next(&m->ri, r);
         if (r->kind == RGN_RAM && needed(m->snap, r)) {
-            ri_remove(&m->ri, r);
-            unmap_pages(m, r->start >> MMU_PAGE_BITS, ((r->last - r->start) >> MMU_PAGE_BITS) + 1);
+            region_remove(&m->ri, r);
+            map_clear_pages(m, r->start >> MMU_PAGE_BITS, ((r->last - r->start) >> MMU_PAGE_BITS) + 1);
             r->right = a->list;
             a->list = r;
         }
@@ -172,7 +172,7 @@ static mmu_err capture_all(mmu_t *m, mmu_snapshot *s)
     s->recs = sm_calloc(m->ri.count ? m->ri.count : 1, sizeof *s->recs);
     if (!s->recs)
         return MMU_ERR_NOMEM;
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r)) {
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r)) {
         mmu_err err = capture(r, &s->recs[s->n_recs]);
         if (err)
             return err;
