@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/sendfile.h>
@@ -185,6 +186,24 @@ static void copies(void)
     CHECK(stat("h.txt", &st) == 0 ? st.st_size : -1);
 }
 
+static void maps(void)
+{
+    int fd = open("f.txt", O_RDWR);
+    char *p = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, fd, 0);
+    CHECK(p != MAP_FAILED);
+    if (p != MAP_FAILED)
+        printf("mapped: %.4s, zero after the end: %d\n", p, p[100] == 0);
+    CHECK(munmap(p, 8192));
+    CHECK(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 1) == MAP_FAILED);
+    CHECK(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 77, 0) == MAP_FAILED);
+    char *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    w[0] = 'Z'; /* private: the file keeps its byte */
+    char b = 0;
+    CHECK(pread(fd, &b, 1, 0));
+    printf("file after a private write: %c\n", b);
+    CHECK(munmap(w, 4096) + close(fd));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || chdir(argv[1]) != 0)
@@ -195,5 +214,6 @@ int main(int argc, char **argv)
     paths();
     dirs();
     copies();
+    maps();
     return 0;
 }

@@ -14,6 +14,10 @@ typedef int64_t (*sys_fn)(run_t *r, const uint64_t *a);
 
 #define SYS_DECL(name) int64_t sys_##name(run_t *r, const uint64_t *a)
 
+struct stat;
+/* copies a host struct stat out (the guest's layout on an x86-64 host) */
+int64_t io_put_stat(run_t *r, uint64_t addr, const struct stat *st);
+
 /* descriptors: sys_io.c */
 SYS_DECL(read);
 SYS_DECL(write);

@@ -16,8 +16,6 @@
 
 #define AT_FDCWD_ ((uint64_t)(int64_t)AT_FDCWD)
 
-int64_t io_put_stat(run_t *r, uint64_t addr, const struct stat *st);
-
 /* resolves the path argument into p, or returns its error */
 #define PATH_ARG(p, dirfd, addr, follow)                     \
     run_path p;                                              \

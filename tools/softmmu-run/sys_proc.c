@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -310,10 +311,18 @@ SYS_DECL(getrusage)
  * option an old kernel does not know */
 SYS_DECL(prctl)
 {
-    static char name[16] = "softmmu-run";
+    static char name[16]; /* the task's comm: the program's basename until set */
+    static bool named;
+    char tmp[16] = { 0 };
+    if (!named) /* comm is at most 15 bytes */
+        memcpy(name, r->label, strnlen(r->label, sizeof name - 1));
     switch (a[0]) {
-    case PR_SET_NAME_:
-        return mem_copy_in(r, a[1], name, 15) || mem_string_in(r, a[1], name, 15) == -ENAMETOOLONG ? 0 : -EFAULT;
+    case PR_SET_NAME_: /* up to 15 bytes, truncated as the kernel does */
+        if (mem_string_in(r, a[1], tmp, sizeof tmp) == -EFAULT)
+            return -EFAULT;
+        memcpy(name, tmp, 15);
+        named = true;
+        return 0;
     case PR_GET_NAME_:
         return mem_copy_out(r, a[1], name, 16) ? 0 : -EFAULT;
     case PR_GET_DUMPABLE_:
