@@ -137,7 +137,7 @@ static run_t *clone_run(run_t *r, argbuf *b, int argc, int envc)
     snprintf(n->exe, sizeof n->exe, "%s", ptrs[1]);
     n->o.execfn = ptrs[2];
     n->o.argv = ptrs + 3, n->o.argc = argc;
-    n->o.envp = (const char *const *)(ptrs + 3 + argc), n->o.n_env = envc;
+    n->o.envp = (const char *const *)(ptrs + 4 + argc), n->o.n_env = envc;
     n->exec_strings = b->buf, n->exec_ptrs = ptrs;
     n->brk_start = n->brk_cur = n->stack_lo = n->stack_mapped_lo = 0;
     n->insns = 0, n->load_errno = ENOEXEC;
