@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,6 +80,55 @@ static void pointers(int file, int dir)
     each_bad("sysinfo", SYS_sysinfo, 0, 0, 0, 0, 0);
     each_bad("sendfile(offset)", SYS_sendfile, 2, file, file, 0, 4);
     each_bad("prlimit64", SYS_prlimit64, 3, 0, RLIMIT_NOFILE, 0, 0);
+    each_bad("prlimit64(new)", SYS_prlimit64, 2, 0, RLIMIT_CORE, 0, 0);
+    /* every other call that takes a path */
+    each_bad("access", SYS_access, 0, 0, F_OK, 0, 0);
+    each_bad("faccessat", SYS_faccessat, 1, AT_FDCWD, 0, F_OK, 0);
+    each_bad("readlinkat", SYS_readlinkat, 1, AT_FDCWD, 0, (long)buf, 16);
+    each_bad("chdir", SYS_chdir, 0, 0, 0, 0, 0);
+    each_bad("mkdir", SYS_mkdir, 0, 0, 0755, 0, 0);
+    each_bad("mkdirat", SYS_mkdirat, 1, AT_FDCWD, 0, 0755, 0);
+    each_bad("rmdir", SYS_rmdir, 0, 0, 0, 0, 0);
+    each_bad("unlink", SYS_unlink, 0, 0, 0, 0, 0);
+    each_bad("unlinkat", SYS_unlinkat, 1, AT_FDCWD, 0, 0, 0);
+    each_bad("link(old)", SYS_link, 0, 0, (long)"l2", 0, 0);
+    each_bad("link(new)", SYS_link, 1, (long)"hostile.data", 0, 0, 0);
+    each_bad("renameat2", SYS_renameat2, 3, AT_FDCWD, (long)"hostile.data", AT_FDCWD, 0);
+    each_bad("symlink(new)", SYS_symlink, 1, (long)"target", 0, 0, 0);
+    each_bad("chmod", SYS_chmod, 0, 0, 0644, 0, 0);
+    each_bad("fchmodat", SYS_fchmodat, 1, AT_FDCWD, 0, 0644, 0);
+    each_bad("chown", SYS_chown, 0, 0, -1, -1, 0);
+    each_bad("lchown", SYS_lchown, 0, 0, -1, -1, 0);
+    each_bad("truncate", SYS_truncate, 0, 0, 0, 0, 0);
+    each_bad("utimensat(path)", SYS_utimensat, 1, AT_FDCWD, 0, 0, 0);
+    each_bad("utimensat(times)", SYS_utimensat, 2, AT_FDCWD, (long)"hostile.data", 0, 0);
+    each_bad("statfs(path)", SYS_statfs, 0, 0, (long)buf, 0, 0);
+    each_bad("statfs(buf)", SYS_statfs, 1, (long)".", 0, 0, 0);
+    each_bad("fstatfs", SYS_fstatfs, 1, file, 0, 0, 0);
+    each_bad("creat", SYS_creat, 0, 0, 0644, 0, 0);
+    each_bad("mknod", SYS_mknod, 0, 0, 0600 | 0010000, 0, 0);
+    /* the other out-pointers */
+    each_bad("pipe2", SYS_pipe2, 0, 0, 0, 0, 0);
+    each_bad("ppoll", SYS_ppoll, 0, 0, 1, 0, 0);
+    each_bad("pselect6(set)", SYS_pselect6, 1, 4, 0, 0, 0);
+    each_bad("copy_file_range", SYS_copy_file_range, 1, file, 0, file, 0);
+    each_bad("waitid", SYS_waitid, 2, P_ALL, 0, 0, WEXITED | WNOHANG);
+    each_bad("getresuid", SYS_getresuid, 1, (long)buf, 0, (long)buf, 0);
+    each_bad("getgroups", SYS_getgroups, 1, 64, 0, 0, 0);
+    each_bad("sched_getaffinity", SYS_sched_getaffinity, 2, 0, 128, 0, 0);
+    each_bad("setitimer", SYS_setitimer, 1, ITIMER_REAL, 0, 0, 0);
+    each_bad("getitimer", SYS_getitimer, 1, ITIMER_REAL, 0, 0, 0);
+    each_bad("sigaltstack", SYS_sigaltstack, 0, 0, 0, 0, 0);
+    each_bad("rt_sigpending", SYS_rt_sigpending, 0, 0, 8, 0, 0);
+    each_bad("rt_sigsuspend", SYS_rt_sigsuspend, 0, 0, 8, 0, 0);
+    each_bad("times", SYS_times, 0, 0, 0, 0, 0);
+    each_bad("getrusage", SYS_getrusage, 1, RUSAGE_SELF, 0, 0, 0);
+    each_bad("gettimeofday", SYS_gettimeofday, 0, 0, 0, 0, 0);
+    each_bad("clock_nanosleep", SYS_clock_nanosleep, 2, CLOCK_MONOTONIC, 0, 0, 0);
+    each_bad("clock_getres", SYS_clock_getres, 1, CLOCK_MONOTONIC, 0, 0, 0);
+    each_bad("fcntl(F_GETLK)", SYS_fcntl, 2, file, F_GETLK, 0, 0);
+    each_bad("prctl(PR_SET_NAME)", SYS_prctl, 1, 15, 0, 0, 0);
+    each_bad("prctl(PR_GET_NAME)", SYS_prctl, 1, 16, 0, 0, 0);
     close(p[0]);
     close(p[1]);
 }

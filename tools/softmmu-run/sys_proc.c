@@ -136,16 +136,19 @@ SYS_DECL(wait4)
     return pid > 0 && put_rusage(r, a[3], &ru) < 0 ? -EFAULT : pid;
 }
 
+/* as Linux, infop is written even when there is nothing to report (zeros),
+ * so a bad infop is -EFAULT before -ECHILD */
 SYS_DECL(waitid)
 {
     uint8_t info[128] = { 0 };
     struct rusage ru;
     long rc = syscall(SYS_waitid, (int)a[0], (pid_t)a[1], info, (int)a[3], &ru);
+    int64_t err = rc < 0 ? -errno : 0;
     if (rc < 0)
-        return -errno;
+        memset(info, 0, sizeof info);
     if (a[2] && !mem_copy_out(r, a[2], info, sizeof info))
         return -EFAULT;
-    return put_rusage(r, a[4], &ru) < 0 ? -EFAULT : 0;
+    return err == 0 && put_rusage(r, a[4], &ru) < 0 ? -EFAULT : err;
 }
 
 #define ID_CALL(name, expr) \
