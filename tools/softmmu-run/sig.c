@@ -53,11 +53,13 @@ static uint64_t handler_sp(run_t *r, const run_sig *act)
 /* the line strace shows for a delivered signal */
 static void strace_signal(int sig, const guest_siginfo *si)
 {
-    if (sig == SIGSEGV_)
+    if (sig == SIGSEGV_ && si->code > 0)
         fprintf(stderr, "--- SIGSEGV {si_code=%s, si_addr=%#" PRIx64 "} ---\n",
                 si->code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR", si->addr);
-    else
-        fprintf(stderr, "--- signal %d {si_code=SI_TKILL} ---\n", sig);
+    else /* si_pid is the low half of the word after the code */
+        fprintf(stderr, "--- signal %d {si_code=%s, si_pid=%u} ---\n", sig,
+                si->code == 0 ? "SI_USER" : si->code == -6 ? "SI_TKILL" : si->code > 0 ? "kernel" : "other",
+                (unsigned)si->addr);
 }
 
 /* builds the frame below the red zone and enters the handler; false if the
