@@ -22,6 +22,9 @@ bool fd_init(run_t *r)
     }
     for (int i = 0; i < RUN_MAX_FDS; i++)
         r->fd[i] = (run_fd){ -1, false };
+    for (int i = 3; i < RUN_MAX_FDS; i++) /* inherited: handed over as they are */
+        if (fcntl(i, F_SETFD, FD_CLOEXEC) == 0)
+            r->fd[i].host = i;
     for (int i = 0; i < 3; i++) /* a closed standard descriptor stays closed */
         r->fd[i].host = fcntl(i, F_DUPFD_CLOEXEC, 3);
     return true;

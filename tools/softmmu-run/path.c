@@ -223,20 +223,22 @@ static int64_t get_followed(run_t *r, const char *abs, run_path *p)
 
 /* ------------------------------------------------------------ public */
 
-static int64_t read_path(run_t *r, uint64_t addr, run_path *p)
+/* reads the guest's path; "/proc/self/exe", when followed, is the guest
+ * program, not the runner (readlink answers it from is_exe) */
+static int64_t read_path(run_t *r, uint64_t addr, int follow, run_path *p)
 {
     p->tmp_fd = -1;
     p->dirfd = AT_FDCWD;
     int64_t e = mem_string_in(r, addr, p->guest, sizeof p->guest);
     p->is_exe = e == 0 && strcmp(p->guest, "/proc/self/exe") == 0;
-    if (p->is_exe) /* the guest program, not the runner */
+    if (p->is_exe && follow)
         snprintf(p->guest, sizeof p->guest, "%s", r->exe);
     return e;
 }
 
 int64_t path_get(run_t *r, uint64_t dirfd, uint64_t addr, int follow, run_path *p)
 {
-    int64_t e = read_path(r, addr, p);
+    int64_t e = read_path(r, addr, follow, p);
     if (e < 0)
         return e;
     bool at_cwd = (int)dirfd == AT_FDCWD;
@@ -263,7 +265,7 @@ void path_put(run_path *p)
 /* open(2) of a guest path: the host descriptor, or -errno */
 int64_t path_open(run_t *r, uint64_t dirfd, uint64_t addr, int flags, unsigned mode, run_path *p)
 {
-    int64_t e = read_path(r, addr, p);
+    int64_t e = read_path(r, addr, !(flags & O_NOFOLLOW), p);
     if (e < 0)
         return e;
     int fd;
