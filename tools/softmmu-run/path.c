@@ -241,6 +241,10 @@ int64_t path_get(run_t *r, uint64_t dirfd, uint64_t addr, int follow, run_path *
     int64_t e = read_path(r, addr, follow, p);
     if (e < 0)
         return e;
+    if (p->is_exe && !follow) { /* the link itself: the host's (readlink answers from is_exe) */
+        strcpy(p->name, p->guest);
+        return 0;
+    }
     bool at_cwd = (int)dirfd == AT_FDCWD;
     if (r->root_fd < 0 || p->guest[0] == '\0') { /* "" with AT_EMPTY_PATH names dirfd itself */
         p->dirfd = at_cwd || p->guest[0] == '/' ? AT_FDCWD : fd_host(r, dirfd);
