@@ -4,12 +4,15 @@
  *   cpu.loadstore       a load/store loop
  *   cpu.loadstore.hook  the same with a code hook on every instruction
  *   cpu.sieve           a branchy integer loop (sieve of Eratosthenes)
+ *   cpu.double          scalar double arithmetic (SSE2), also run natively
  */
 #include "bench.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #define CODE_ADDR 0x400000u
 #define DATA_ADDR 0x100000u /* load/store data: 64 KiB, wrapped by the mask */
@@ -57,6 +60,41 @@ static const uint8_t sieve_code[] = {
 };
 #define SIEVE_END 0x3f
 
+#define DOUBLE_ADDR 0x2000000u
+
+/* rdi = {h, 0, 1.0, 0}, rcx = n; rax = the bits of sum 1 / (1 + (i h)^2)
+ * over i = n..1 (pi / 4 / h for h = 1/n); 9 instructions per iteration */
+static const uint8_t double_code[] = {
+    0xf3, 0x0f, 0x6f, 0x17,             /* 00: movdqu xmm2, [rdi]     h      */
+    0xf3, 0x0f, 0x6f, 0x5f, 0x10,       /* 04: movdqu xmm3, [rdi+16]  1.0    */
+    0x66, 0x0f, 0xef, 0xc0,             /* 09: pxor xmm0, xmm0        sum    */
+    0xf2, 0x48, 0x0f, 0x2a, 0xc9,       /* 0d: cvtsi2sd xmm1, rcx     loop   */
+    0xf2, 0x0f, 0x59, 0xca,             /* 12: mulsd xmm1, xmm2              */
+    0xf2, 0x0f, 0x59, 0xc9,             /* 16: mulsd xmm1, xmm1              */
+    0xf2, 0x0f, 0x58, 0xcb,             /* 1a: addsd xmm1, xmm3              */
+    0x66, 0x0f, 0x28, 0xe3,             /* 1e: movapd xmm4, xmm3             */
+    0xf2, 0x0f, 0x5e, 0xe1,             /* 22: divsd xmm4, xmm1              */
+    0xf2, 0x0f, 0x58, 0xc4,             /* 26: addsd xmm0, xmm4              */
+    0x48, 0xff, 0xc9,                   /* 2a: dec rcx                       */
+    0x75, 0xde,                         /* 2d: jnz 0d                        */
+    0x66, 0x48, 0x0f, 0x7e, 0xc0,       /* 2f: movq rax, xmm0                */
+    0xf4,                               /* 34: hlt (the until address)       */
+};
+#define DOUBLE_END 0x34
+
+/* The kernel in C: the same operations in the same order. */
+static uint64_t double_model(uint64_t n)
+{
+    double h = 1.0 / (double)n, sum = 0;
+    for (uint64_t i = n; i; i--) {
+        double x = (double)(int64_t)i * h;
+        sum += 1.0 / (x * x + 1.0);
+    }
+    uint64_t bits;
+    memcpy(&bits, &sum, 8);
+    return bits;
+}
+
 /* What the sieve does, in C: its prime count and instruction count. */
 static uint64_t sieve_model(uint64_t n, uint64_t *insns)
 {
@@ -85,7 +123,8 @@ typedef struct prog {
     uint64_t       insns;      /* per run */
     uint64_t       check_reg, check_value; /* what a correct run leaves */
     bool           hook;       /* code hook on every instruction */
-    const uint64_t *init;      /* data_size bytes written at data before the runs, or NULL */
+    const void    *init;       /* initial data contents (init_len bytes), or NULL */
+    size_t         init_len;
 } prog;
 
 /* -------------------------------------------------------- softmmu side */
@@ -131,7 +170,7 @@ static bool cpu_setup(cpu_ctx *x)
     return !mmu_map(x->m, CODE_ADDR, MMU_PAGE_SIZE, MMU_PROT_READ | MMU_PROT_EXEC, "code")
            && !mmu_write(x->m, CODE_ADDR, g->code, g->len)
            && !mmu_map(x->m, g->data, g->data_size, MMU_PROT_READ | MMU_PROT_WRITE, "data")
-           && (!g->init || !mmu_write(x->m, g->data, g->init, g->data_size))
+           && (!g->init || !mmu_write(x->m, g->data, g->init, g->init_len))
            && (!g->hook || !cpu_hook_code(x->c, count_insn, &x->hook_calls, 1, 0, NULL));
 }
 
@@ -205,7 +244,7 @@ static bool uc_setup(uc_ctx *x)
     return !uc_mem_map(x->uc, CODE_ADDR, MMU_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC)
            && !uc_mem_write(x->uc, CODE_ADDR, g->code, g->len)
            && !uc_mem_map(x->uc, g->data, g->data_size, UC_PROT_READ | UC_PROT_WRITE)
-           && (!g->init || !uc_mem_write(x->uc, g->data, g->init, g->data_size))
+           && (!g->init || !uc_mem_write(x->uc, g->data, g->init, g->init_len))
            && (!g->hook || !uc_hook_add(x->uc, &h, UC_HOOK_CODE, (void *)uc_count_insn, &x->hook_calls, 1, 0));
 }
 
@@ -265,7 +304,7 @@ static void loadstore_rows(void)
     uint64_t n = BENCH_SIZE(2000000, 20000);
     prog g = { "cpu.loadstore", loadstore_code, sizeof loadstore_code, LOADSTORE_END, DATA_ADDR, 64 * KiB,
                { { CPU_RSI, DATA_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0x1234 } }, 7 * n, CPU_RAX,
-               loadstore_model(data, n, 0x1234), false, data };
+               loadstore_model(data, n, 0x1234), false, data, sizeof data };
     if (bench_want(g.name))
         cpu_row(&g, "mov/add/mov/add/and/dec/jnz loop", GOAL_RATIO_GE, 1);
     g.name = "cpu.loadstore.hook";
@@ -281,15 +320,81 @@ static void sieve_row(void)
     uint64_t n = BENCH_SIZE(256 * KiB, 16 * KiB), insns;
     uint64_t primes = sieve_model(n, &insns);
     prog g = { "cpu.sieve", sieve_code, sizeof sieve_code, SIEVE_END, SIEVE_ADDR, n,
-               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false, NULL };
+               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false, NULL, 0 };
     char desc[64];
     snprintf(desc, sizeof desc, "sieve of Eratosthenes below %" PRIu64, n);
     if (bench_want(g.name))
         cpu_row(&g, desc, GOAL_NONE, 0);
 }
 
+/* ------------------------------------------------------------ native */
+
+typedef struct native_ctx {
+    const prog *p;
+    uint8_t    *code; /* mov rcx, rsi; the program with ret for its hlt */
+} native_ctx;
+
+static double native_once(void *p)
+{
+    native_ctx *x = p;
+    const prog *g = x->p;
+    uint64_t (*fn)(const void *, uint64_t) = (uint64_t (*)(const void *, uint64_t))(void *)x->code;
+    double t0 = bench_now_ns();
+    uint64_t r = fn(g->init, g->regs[1][1]);
+    double t = bench_now_ns() - t0;
+    return r == g->check_value ? (double)g->insns / (t / 1e3) : NAN;
+}
+
+static bool native_setup(native_ctx *x)
+{
+    const prog *g = x->p;
+    x->code = mmap(NULL, MMU_PAGE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (x->code == MAP_FAILED)
+        return x->code = NULL, false;
+    memcpy(x->code, "\x48\x89\xf1", 3); /* rdi = data, rsi = n */
+    memcpy(x->code + 3, g->code, g->len);
+    x->code[3 + g->end] = 0xc3;
+    return true;
+}
+
+/* the program natively (baseline), on the interpreter, on Unicorn */
+static void cpu_native_row(const prog *g, const char *desc)
+{
+    bench_row r = { .name = g->name, .unit = "Minsn/s", .base_what = "native", .goal = GOAL_NONE };
+    snprintf(r.desc, sizeof r.desc, "%s", desc);
+    cpu_ctx x = { .p = g };
+    native_ctx nat = { .p = g };
+    bench_job jobs[3] = { { cpu_counted(g) && cpu_setup(&x) ? cpu_once : NULL, &x },
+                          { native_setup(&nat) ? native_once : NULL, &nat }, { NULL, NULL } };
+#ifdef HAVE_UNICORN
+    uc_ctx u = { .p = g };
+    jobs[2] = (bench_job){ uc_counted(g) && uc_setup(&u) ? uc_once : NULL, &u };
+#endif
+    bench_measure_emit(&r, jobs);
+    cpu_teardown(&x);
+    if (nat.code)
+        munmap(nat.code, MMU_PAGE_SIZE);
+#ifdef HAVE_UNICORN
+    if (u.uc)
+        uc_close(u.uc);
+#endif
+}
+
+static void double_row(void)
+{
+    uint64_t n = BENCH_SIZE(1000000, 10000);
+    static double data[4];
+    data[0] = 1.0 / (double)n, data[2] = 1.0;
+    prog g = { "cpu.double", double_code, sizeof double_code, DOUBLE_END, DOUBLE_ADDR, MMU_PAGE_SIZE,
+               { { CPU_RDI, DOUBLE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, 9 * n + 4, CPU_RAX, double_model(n),
+               false, data, sizeof data };
+    if (bench_want(g.name))
+        cpu_native_row(&g, "scalar double loop: cvtsi2sd mulsd addsd divsd");
+}
+
 void bench_cpu(void)
 {
     loadstore_rows();
     sieve_row();
+    double_row();
 }

@@ -4,6 +4,7 @@
  */
 #include "cpu_int.h"
 #include "alloc.h"
+#include "fpu.h"
 
 mmu_err cpu_open(mmu_t *m, cpu_t **out)
 {
@@ -27,6 +28,7 @@ mmu_err cpu_open(mmu_t *m, cpu_t **out)
     c->gen = mmu_code_generation(m);
     c->regs[CPU_RFLAGS] = FL_FIXED;
     flags_set(c, 0);
+    c->mxcsr = FPU_MXCSR_INIT;
     *out = c;
     return MMU_OK;
 }

@@ -118,6 +118,8 @@ struct cpu {
     unsigned    n_code_hooks;
     hook_entry  solo; /* the code hook when there is exactly one (solo.fn set) */
 
+    /* the host's MXCSR while cpu_run runs, or FPU_HOST_UNKNOWN (fpu.h) */
+    uint32_t host_mxcsr;
     /* completed instructions since cpu_open (cpu_insn_count) */
     uint64_t insns;
     /* XMM0..15, [0] the low quadword; zero at open. Not in cpu_context,
@@ -126,6 +128,7 @@ struct cpu {
     /* time-stamp counter (exec_misc.c): the next value (or its floor on the
      * host clock), the host clock at TSC 0, the deterministic step (0: host) */
     uint64_t tsc_next, tsc_base, tsc_step;
+    uint32_t mxcsr;   /* 0x1f80 at open */
 
     csh      cs;
     cs_insn *ci;

@@ -13,6 +13,7 @@
  * of them against the TLB before running it.
  */
 #include "decode.h"
+#include "fpu.h"
 
 #define MAX_INSN 15
 
@@ -547,6 +548,45 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     [X86_INS_RCL] = { dec_rcx, 0 }, [X86_INS_RCR] = { dec_rcx, 1 }, [X86_INS_ENTER] = { dec_enter, 0 },
     [X86_INS_POPCNT] = { dec_bitcount, BC_POPCNT }, [X86_INS_LZCNT] = { dec_bitcount, BC_LZCNT },
     [X86_INS_TZCNT] = { dec_bitcount, BC_TZCNT },
+
+    /* ---- SSE floating point (exec_sse_fp.c): arg = SSE_ARG(operation, memory operand size) */
+#define SSE_ARITH(NAME, sfx, msize) [X86_INS_##NAME##sfx] = { dec_sse_fp, SSE_ARG(FOP_##NAME##sfx, msize) }
+#define SSE_ARITH4(NAME) SSE_ARITH(NAME, PS, 16), SSE_ARITH(NAME, PD, 16), SSE_ARITH(NAME, SS, 4), SSE_ARITH(NAME, SD, 8)
+#define SSE_CMP(sfx, msize)                                                                    \
+    [X86_INS_CMP##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx, msize) },                         \
+    [X86_INS_CMPEQ##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx, msize) },                       \
+    [X86_INS_CMPLT##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##1, msize) },                    \
+    [X86_INS_CMPLE##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##2, msize) },                    \
+    [X86_INS_CMPUNORD##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##3, msize) },                 \
+    [X86_INS_CMPNEQ##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##4, msize) },                   \
+    [X86_INS_CMPNLT##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##5, msize) },                   \
+    [X86_INS_CMPNLE##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##6, msize) },                   \
+    [X86_INS_CMPORD##sfx] = { dec_sse_fp, SSE_ARG(FOP_CMP##sfx##7, msize) }
+    SSE_ARITH4(ADD), SSE_ARITH4(SUB), SSE_ARITH4(MUL), SSE_ARITH4(DIV), SSE_ARITH4(MIN), SSE_ARITH4(MAX),
+    SSE_ARITH4(SQRT), SSE_CMP(PS, 16), SSE_CMP(PD, 16), SSE_CMP(SS, 4), SSE_CMP(SD, 8),
+    SSE_ARITH(RCP, PS, 16), SSE_ARITH(RCP, SS, 4), SSE_ARITH(RSQRT, PS, 16), SSE_ARITH(RSQRT, SS, 4),
+    [X86_INS_CVTSS2SD] = { dec_sse_fp, SSE_ARG(FOP_CVTSS2SD, 4) },
+    [X86_INS_CVTSD2SS] = { dec_sse_fp, SSE_ARG(FOP_CVTSD2SS, 8) },
+    [X86_INS_CVTPS2PD] = { dec_sse_fp, SSE_ARG(FOP_CVTPS2PD, 8) },
+    [X86_INS_CVTPD2PS] = { dec_sse_fp, SSE_ARG(FOP_CVTPD2PS, 16) },
+    [X86_INS_CVTDQ2PS] = { dec_sse_fp, SSE_ARG(FOP_CVTDQ2PS, 16) },
+    [X86_INS_CVTPS2DQ] = { dec_sse_fp, SSE_ARG(FOP_CVTPS2DQ, 16) },
+    [X86_INS_CVTTPS2DQ] = { dec_sse_fp, SSE_ARG(FOP_CVTTPS2DQ, 16) },
+    [X86_INS_CVTDQ2PD] = { dec_sse_fp, SSE_ARG(FOP_CVTDQ2PD, 8) },
+    [X86_INS_CVTPD2DQ] = { dec_sse_fp, SSE_ARG(FOP_CVTPD2DQ, 16) },
+    [X86_INS_CVTTPD2DQ] = { dec_sse_fp, SSE_ARG(FOP_CVTTPD2DQ, 16) },
+    [X86_INS_CVTSI2SS] = { dec_sse_cvtsi, FOP_CVTSI2SS32 }, [X86_INS_CVTSI2SD] = { dec_sse_cvtsi, FOP_CVTSI2SD32 },
+    [X86_INS_CVTSS2SI] = { dec_sse_cvt2si, SSE_ARG(FOP_CVTSS2SI32, 4) },
+    [X86_INS_CVTSD2SI] = { dec_sse_cvt2si, SSE_ARG(FOP_CVTSD2SI32, 8) },
+    [X86_INS_CVTTSS2SI] = { dec_sse_cvt2si, SSE_ARG(FOP_CVTTSS2SI32, 4) },
+    [X86_INS_CVTTSD2SI] = { dec_sse_cvt2si, SSE_ARG(FOP_CVTTSD2SI32, 8) },
+    [X86_INS_COMISS] = { dec_sse_comis, SSE_ARG(FOP_COMISS, 4) }, [X86_INS_COMISD] = { dec_sse_comis, SSE_ARG(FOP_COMISD, 8) },
+    [X86_INS_UCOMISS] = { dec_sse_comis, SSE_ARG(FOP_UCOMISS, 4) },
+    [X86_INS_UCOMISD] = { dec_sse_comis, SSE_ARG(FOP_UCOMISD, 8) },
+    [X86_INS_LDMXCSR] = { dec_sse_mxcsr, 0 }, [X86_INS_STMXCSR] = { dec_sse_mxcsr, 1 },
+#undef SSE_ARITH
+#undef SSE_ARITH4
+#undef SSE_CMP
 };
 
 /* lock is only valid on these, with a memory destination (else #UD) */

@@ -142,5 +142,13 @@ exec_fn dec_rcx(view *v, dinsn *d, unsigned right);    /* rcl 0 / rcr 1 */
 exec_fn dec_enter(view *v, dinsn *d, unsigned arg);
 enum { BC_POPCNT, BC_LZCNT, BC_TZCNT, BC_N };
 exec_fn dec_bitcount(view *v, dinsn *d, unsigned op);  /* arg BC_* */
+/* ------------------------------------------- SSE floating point (exec_sse_fp.c) */
+/* arg: SSE_ARG(FOP_* operation, memory operand size) - see exec_sse_fp.c */
+exec_fn dec_sse_fp(view *v, dinsn *d, unsigned arg);     /* xmm, xmm/mem (and cmp imm8) */
+exec_fn dec_sse_cvtsi(view *v, dinsn *d, unsigned arg);  /* cvtsi2ss/sd xmm, r/m32/64 */
+exec_fn dec_sse_cvt2si(view *v, dinsn *d, unsigned arg); /* cvt(t)s?2si r32/64, xmm/mem */
+exec_fn dec_sse_comis(view *v, dinsn *d, unsigned arg);  /* (u)comiss/sd xmm, xmm/mem */
+exec_fn dec_sse_mxcsr(view *v, dinsn *d, unsigned store); /* ldmxcsr / stmxcsr m32 */
+#define SSE_ARG(op, msize) ((op) | (msize) << 8)
 
 #endif

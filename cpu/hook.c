@@ -4,6 +4,7 @@
  * themselves included, while they run.
  */
 #include "cpu_int.h"
+#include "fpu.h"
 
 /* a single code hook is called straight from the run loop */
 static void find_solo(cpu_t *c)
@@ -33,6 +34,7 @@ bool hook_run_syscall(cpu_t *c)
 {
     size_t n = c->hooks.n;
     bool handled = false;
+    fpu_host_release(&c->host_mxcsr); /* hooks see the host's own MXCSR */
     hooklist_enter(&c->hooks);
     for (size_t i = 0; i < n && !handled; i++) {
         hook_entry h = c->hooks.v[i];

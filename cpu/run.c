@@ -10,6 +10,7 @@
  */
 #include "exec.h"
 #include "alloc.h"
+#include "fpu.h"
 
 /* ---------------------------------------------------------- exits, faults */
 
@@ -220,6 +221,7 @@ static enum step attend(cpu_t *c, loop *l)
         return GO;
     const dinsn *d = l->d;
     c->regs[CPU_RIP] = d->addr;
+    fpu_host_release(&c->host_mxcsr); /* hooks see the host's own MXCSR */
     if (LIKELY(c->solo.fn != NULL)) {
         if (hooklist_covers(&c->solo, d->addr, d->addr))
             ((cpu_code_hook_fn)c->solo.fn)(c, d->addr, d->len, c->solo.user);
@@ -303,9 +305,11 @@ mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_ex
     c->link = NULL;
     c->fault = (cpu_fault){ 0 };
     c->run_err = MMU_OK;
+    c->host_mxcsr = FPU_HOST_UNKNOWN; /* read at the first SSE float instruction */
     mmu_err err = MMU_OK;
     uint64_t budget = count ? count : UINT64_MAX, left = budget;
     cpu_exit why = run_loop(c, until, &left, &err);
+    fpu_host_release(&c->host_mxcsr);
     c->insns += budget - left;
     c->running = false;
     c->attn &= ~(unsigned)ATTN_STOP;
