@@ -23,11 +23,30 @@ typedef struct image {
     const Elf64_Phdr *ph;
 } image;
 
+/* the file is checked before it is opened: opening a FIFO would block */
+static bool check_file(run_t *r)
+{
+    struct stat st;
+    if (stat(r->o.path, &st) != 0) {
+        r->load_errno = errno;
+        return run_fail(r, "cannot open '%s': %s", r->o.path, strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        r->load_errno = EACCES; /* as execve of a directory or a device */
+        return run_fail(r, "'%s' is not a regular file", r->o.path);
+    }
+    return true;
+}
+
 static bool read_file(run_t *r, image *im)
 {
+    if (!check_file(r))
+        return false;
     FILE *f = fopen(r->o.path, "rb");
-    if (!f)
+    if (!f) {
+        r->load_errno = errno;
         return run_fail(r, "cannot open '%s': %s", r->o.path, strerror(errno));
+    }
     struct stat st;
     bool ok = fstat(fileno(f), &st) == 0;
     if (ok && !S_ISREG(st.st_mode))
@@ -222,7 +241,7 @@ static bool load_raw(run_t *r, const image *im)
 bool load_program(run_t *r)
 {
     image im = { 0 };
-    snprintf(r->label, sizeof r->label, "%s", base_name(r->o.path));
+    snprintf(r->label, sizeof r->label, "%s", base_name(r->o.execfn ? r->o.execfn : r->o.path));
     bool ok = read_file(r, &im) && (r->o.raw ? load_raw(r, &im) : load_elf(r, &im));
     free(im.data);
     if (ok) /* the heap starts right after the image, as with no randomisation */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: softmmu-run [options] PROGRAM [ARGS...]\n"
@@ -28,6 +29,8 @@ static const char usage_text[] =
     "  --base ADDR       load address of a static-pie program (default 0x555555554000)\n"
     "  --raw ADDR        PROGRAM is a flat binary: map it RWX at ADDR and start there\n"
     "  --env K=V         add K=V to the program's environment (repeatable; default empty)\n"
+    "  --root DIR        absolute paths of the program resolve under DIR (a convenience,\n"
+    "                    not a security boundary)\n"
     "  --help            show this help\n"
     "\n"
     "Exit status: the program's own; 1 if it faulted or hit an unsupported instruction;\n"
@@ -111,6 +114,8 @@ static bool parse_valued(run_opts *o, int argc, char **argv, int *i, bool *match
     if ((v = opt_value("--raw", argc, argv, i, &miss)))
         return (o->raw = parse_u64(v, &o->raw_addr) && o->raw_addr < RUN_USER_TOP)
                    ? true : (run_msg("bad --raw address '%s'", v), false);
+    if ((v = opt_value("--root", argc, argv, i, &miss)))
+        return (o->root = v), true;
     if ((v = opt_value("--env", argc, argv, i, &miss))) {
         if (!strchr(v, '=') || o->n_env == (int)(sizeof o->env / sizeof o->env[0]))
             return run_msg("bad --env '%s': want K=V (at most 64)", v), false;
@@ -145,9 +150,10 @@ static int parse_args(run_opts *o, int argc, char **argv)
     }
     if (i >= argc)
         return run_msg("no program given (try --help)"), -1;
-    o->path = argv[i];
+    o->path = o->execfn = argv[i];
     o->argc = argc - i;
     o->argv = argv + i;
+    o->envp = o->env;
     return 0;
 }
 
@@ -158,7 +164,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool setup(run_t *r)
+bool run_setup_machine(run_t *r)
 {
     mmu_err err = mmu_open(NULL, &r->m);
     if (err == MMU_OK)
@@ -168,24 +174,80 @@ static bool setup(run_t *r)
     return rpt_init(r) && load_program(r) && stk_setup(r) && sys_init(r) && mem_demand_init(r);
 }
 
-/* runs until the program exits or something stops it; delivers SIGSEGV */
-static cpu_exit run_guest(run_t *r)
+/* /proc/self/exe: the program's canonical path (as the guest sees it) */
+static void set_exe(run_t *r)
+{
+    char real[4096];
+    if (realpath(r->o.path, real))
+        snprintf(r->exe, sizeof r->exe, "%s", real);
+    else
+        snprintf(r->exe, sizeof r->exe, "%s", r->o.path);
+}
+
+/* the program is loaded from the host's view; then --root takes effect */
+static bool setup(run_t *r)
+{
+    r->root_fd = -1;
+    set_exe(r);
+    sig_init(r);
+    if (!fd_init(r) || !run_setup_machine(r) || !path_init(r))
+        return false;
+    char guest[4096];
+    if (path_guest_of_host(r, r->exe, guest, sizeof guest) >= 0)
+        snprintf(r->exe, sizeof r->exe, "%s", guest);
+    return true;
+}
+
+#define SLICE (UINT64_C(1) << 18) /* instructions between checks for host signals */
+
+/* execve succeeded: the new program replaces the old one */
+static run_t *swap_in(run_t *old)
+{
+    run_t *n = old->exec_next;
+    old->exec_next = NULL;
+    n->syscalls = old->syscalls;
+    exec_free(old);
+    return n;
+}
+
+/* one slice; false when the guest is done (why says how) */
+static bool run_slice(run_t **rp, cpu_exit *why)
+{
+    run_t *r = *rp;
+    uint64_t slice = SLICE;
+    if (r->o.count && r->insns >= r->o.count)
+        return *why = CPU_EXIT_COUNT, false;
+    if (r->o.count && r->o.count - r->insns < slice)
+        slice = r->o.count - r->insns;
+    mmu_err err = cpu_run(r->c, cpu_reg_read(r->c, CPU_RIP), 0, slice, why);
+    r->insns = cpu_insn_count(r->c); /* completed ones: a faulting instruction is not */
+    if (err != MMU_OK) {
+        run_msg("the interpreter failed: %s", mmu_strerror(err));
+        return *why = CPU_EXIT_EXCEPTION, false;
+    }
+    if (r->exec_next) {
+        *rp = swap_in(r);
+        return true;
+    }
+    return !r->exited;
+}
+
+/* runs until the program exits or something stops it; delivers SIGSEGV
+ * and host signals meant for the guest */
+static cpu_exit run_guest(run_t **rp)
 {
     for (;;) {
-        uint64_t left = 0;
-        if (r->o.count) {
-            if (r->insns >= r->o.count)
-                return CPU_EXIT_COUNT;
-            left = r->o.count - r->insns;
-        }
         cpu_exit why = CPU_EXIT_STOPPED;
-        mmu_err err = cpu_run(r->c, cpu_reg_read(r->c, CPU_RIP), 0, left, &why);
-        r->insns = cpu_insn_count(r->c); /* completed ones: a faulting instruction is not */
-        if (err != MMU_OK) {
-            run_msg("the interpreter failed: %s", mmu_strerror(err));
-            return CPU_EXIT_EXCEPTION;
+        if (!run_slice(rp, &why))
+            return why;
+        run_t *r = *rp;
+        if (why == CPU_EXIT_COUNT || why == CPU_EXIT_STOPPED) {
+            sig_poll(r);
+            if (r->exited)
+                return CPU_EXIT_STOPPED;
+            continue;
         }
-        if (r->exited || why != CPU_EXIT_MEM_FAULT)
+        if (why != CPU_EXIT_MEM_FAULT)
             return why;
         cpu_fault f;
         cpu_last_fault(r->c, &f);
@@ -208,17 +270,21 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is -EPIPE and SIGPIPE for the guest */
     if (setup(r)) {
         double t0 = now_seconds();
-        cpu_exit why = run_guest(r);
+        cpu_exit why = run_guest(&r);
         double secs = now_seconds() - t0;
         status = rpt_exit(r, why);
+        if (!r->exited && why != CPU_EXIT_COUNT) /* a crash: a forked child dies by its signal */
+            r->killed_by = why == CPU_EXIT_INSN_INVALID ? 4 : why == CPU_EXIT_EXCEPTION ? 8 : 11;
         if (r->o.stats)
             rpt_stats(r, secs);
     } else {
         run_msg("%s", r->err);
     }
-    rpt_fini(r);
-    cpu_close(r->c);
-    mmu_close(r->m);
-    free(r);
+    fflush(stdout);
+    fd_fini(r);
+    if (r->root_fd >= 0)
+        close(r->root_fd);
+    sig_die(r);
+    exec_free(r);
     return status;
 }

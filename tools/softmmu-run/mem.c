@@ -7,6 +7,8 @@
 #include "run.h"
 
 #include <stdlib.h>
+#include <errno.h>
+#include <string.h>
 
 typedef struct span {
     uint64_t lo, hi;
@@ -157,4 +159,40 @@ bool mem_copy_in(run_t *r, uint64_t addr, void *dst, size_t size)
 bool mem_copy_out(run_t *r, uint64_t addr, const void *src, size_t size)
 {
     return size == 0 || mmu_store(r->m, addr, src, size) == MMU_OK;
+}
+
+/* how far from addr the guest may read, stopping at the first page it
+ * cannot: the prefix a short write(2) sends */
+size_t mem_readable(run_t *r, uint64_t addr, size_t size)
+{
+    uint8_t probe;
+    size_t n = 0;
+    while (n < size) {
+        size_t chunk = (size_t)(RUN_PAGE - ((addr + n) & (RUN_PAGE - 1)));
+        if (chunk > size - n)
+            chunk = size - n;
+        if (mmu_load(r->m, addr + n, &probe, 1) != MMU_OK)
+            break;
+        n += chunk;
+    }
+    return n;
+}
+
+/* a NUL-terminated guest string, read page by page so that a string ending
+ * just before a hole is fine */
+int64_t mem_string_in(run_t *r, uint64_t addr, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        size_t chunk = (size_t)(RUN_PAGE - ((addr + n) & (RUN_PAGE - 1)));
+        if (chunk > cap - n)
+            chunk = cap - n;
+        if (addr + n < addr || !mem_copy_in(r, addr + n, buf + n, chunk))
+            return -EFAULT;
+        char *nul = memchr(buf + n, '\0', chunk);
+        if (nul)
+            return 0;
+        n += chunk;
+    }
+    return -ENAMETOOLONG;
 }

@@ -38,7 +38,17 @@ typedef struct run_opts {
     char      **argv;
     const char *env[64];  /* --env K=V */
     int         n_env;
+    const char *const *envp; /* the environment the stack gets: env, or execve's */
+    const char *execfn;   /* AT_EXECFN: the name the program was started by */
+    const char *root;     /* --root: guest paths resolve under it */
 } run_opts;
+
+#define RUN_MAX_FDS 1024 /* guest descriptors, RLIMIT_NOFILE */
+
+typedef struct run_fd {
+    int  host;    /* the host descriptor, -1 when the slot is free */
+    bool cloexec; /* FD_CLOEXEC: closed by execve */
+} run_fd;
 
 typedef struct run_sig {
     uint64_t handler, flags, restorer, mask; /* guest struct sigaction */
@@ -61,6 +71,21 @@ typedef struct run {
     run_sig  sig[65];            /* by signal number, 1..64 */
     uint64_t sigmask;            /* blocked signals, bit n-1 for signal n */
     uint64_t sigpending;         /* raised while blocked */
+    uint64_t frame_mask;         /* rt_sigsuspend: the mask a handler's frame restores */
+    bool     use_frame_mask;
+    uint64_t alt_sp, alt_size;   /* sigaltstack */
+    uint32_t alt_flags;
+    /* files: guest descriptors and the file system view */
+    run_fd   fd[RUN_MAX_FDS];
+    int      root_fd;            /* --root directory (O_PATH), or -1 */
+    char     root[4096];         /* its canonical host path, "" without --root */
+    char     exe[4096];          /* the program as /proc/self/exe names it */
+    /* processes */
+    bool     forked;             /* a child made by fork: dies by its signal */
+    struct run *exec_next;       /* set by execve: the loaded program that replaces this one */
+    char    *exec_strings;       /* argv and envp storage of an execve'd program */
+    char   **exec_ptrs;
+    int      load_errno;         /* why load_program failed, as an errno for execve */
     /* exit */
     bool     exited;
     int      status;             /* exit status, or 128 + signal */
@@ -71,6 +96,7 @@ typedef struct run {
 } run_t;
 
 /* main.c */
+bool run_setup_machine(run_t *r); /* MMU, CPU, program, stack, hooks */
 bool run_fail(run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -89,13 +115,52 @@ void mem_demand_fill(run_t *r, uint64_t addr, uint64_t size);
 bool mem_copy_in(run_t *r, uint64_t addr, void *dst, size_t size);
 bool mem_copy_out(run_t *r, uint64_t addr, const void *src, size_t size);
 
+/* mem.c: guest strings (a path, an argv element); 0 or -EFAULT/-ENAMETOOLONG */
+int64_t mem_string_in(run_t *r, uint64_t addr, char *buf, size_t cap);
+/* how many bytes of [addr, addr+size) the guest can read, from addr on */
+size_t mem_readable(run_t *r, uint64_t addr, size_t size);
+
+/* fdtab.c: guest descriptors mapped to host ones */
+bool fd_init(run_t *r);
+void fd_fini(run_t *r);
+int  fd_host(const run_t *r, uint64_t gfd);                 /* -1: not open */
+int64_t fd_install(run_t *r, int host, bool cloexec, int min); /* guest fd or -EMFILE (closes host) */
+int64_t fd_close(run_t *r, uint64_t gfd);
+int64_t fd_dup_to(run_t *r, uint64_t old, uint64_t new_fd, bool cloexec);
+void fd_exec(run_t *r);                                    /* closes FD_CLOEXEC descriptors */
+
+/* path.c: guest path -> (host dirfd, name) for the host's *at calls */
+typedef struct run_path {
+    int  dirfd;        /* host directory fd or AT_FDCWD */
+    int  tmp_fd;       /* resolved under --root, closed by path_put */
+    char name[4096];   /* the name relative to dirfd */
+    char guest[4096];  /* the path as the guest wrote it */
+    bool is_exe;       /* it was "/proc/self/exe", now the program's path */
+} run_path;
+enum { PATH_FOLLOW = 1, PATH_NOFOLLOW = 0 };
+bool    path_init(run_t *r);
+int64_t path_get(run_t *r, uint64_t dirfd, uint64_t addr, int follow, run_path *p);
+void    path_put(run_path *p);
+int64_t path_open(run_t *r, uint64_t dirfd, uint64_t addr, int flags, unsigned mode, run_path *p);
+int64_t path_getcwd(run_t *r, char *buf, size_t cap);
+int64_t path_guest_of_host(run_t *r, const char *host, char *buf, size_t cap);
+
 /* sys.c: the system call hook */
 bool sys_init(run_t *r);
 
 /* sig.c: signal delivery; SIGSEGV for guest memory faults */
 bool sig_deliver_fault(run_t *r, const cpu_fault *f);
 /* raises sig from a system call that returns result; returns result */
-int64_t sig_raise(run_t *r, int sig, int64_t result);
+int64_t sig_raise(run_t *r, int sig, int code, int64_t result); /* code: SI_USER 0, SI_TKILL -6 */
+/* host signals meant for the guest: mirror its dispositions, deliver queued ones */
+void sig_init(run_t *r);          /* ignored and blocked signals are inherited, as by execve */
+bool sig_poll(run_t *r);          /* delivers a queued signal; true if one ran or ended the guest */
+bool sig_restarts(run_t *r);      /* an interrupted call restarts (SA_RESTART or nothing to run) */
+void sig_exec(run_t *r);          /* execve: handlers back to default, ignored stay ignored */
+void sig_die(run_t *r);           /* a forked child ends by its signal, as the kernel would */
+
+/* exec.c: frees a run_t made by execve (its machine and strings) */
+void exec_free(run_t *n);
 
 /* report.c: disassembly, tracing, fault reports, stats */
 bool rpt_init(run_t *r);

@@ -1,82 +1,65 @@
 /*
- * sig.c - signals, as far as one thread needs them: sigaction and the
- * signal mask are recorded; a memory fault becomes a synchronous SIGSEGV
+ * sig.c - signal delivery. Dispositions and the mask are the guest's;
+ * host signals meant for the guest (SIGINT, SIGCHLD, SIGALRM, ...) are
+ * mirrored: a signal the guest leaves at its default gets the host's
+ * default (so ^C ends the runner as it would the program), one it ignores
+ * is ignored, and one it handles or blocks is caught, queued and delivered
+ * at the next instruction boundary (after a system call, or between slices
+ * of cpu_run). A memory fault becomes a synchronous SIGSEGV
  * delivered through Linux's x86-64 rt_sigframe (pretcode, ucontext,
  * siginfo), so a handler can mprotect or map the page and return, and the
  * faulting instruction runs again; a signal a program sends itself runs its
  * handler or its default action. rt_sigreturn reloads the registers from the
  * frame, so a handler may change them.
  */
-#include "sys.h"
+#include "sig.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#define SIG_DFL_ 0
-#define SIG_IGN_ 1
-#define SA_RESTORER_ 0x04000000ull
-#define SA_NODEFER_ 0x40000000ull
-#define SA_RESETHAND_ 0x80000000ull
-#define SIGSEGV_ 11
-#define UNBLOCKABLE ((1ull << (9 - 1)) | (1ull << (19 - 1))) /* SIGKILL, SIGSTOP */
-#define SIG_BIT(s) (1ull << ((s)-1))
-#define RED_ZONE 128
-#define RFLAGS_TF 0x100
-#define RFLAGS_DF 0x400
-
-typedef struct guest_ucontext {
-    uint64_t flags, link;
-    uint64_t ss_sp;
-    uint32_t ss_flags, ss_pad;
-    uint64_t ss_size;
-    uint64_t gregs[23]; /* REG_R8 .. REG_CR2 */
-    uint64_t fpstate;   /* 0: no FPU state is saved */
-    uint64_t reserved[8];
-    uint64_t sigmask;
-} guest_ucontext;
-
-typedef struct guest_siginfo {
-    int32_t  signo, err, code, pad;
-    uint64_t addr; /* si_addr (faults), or si_pid and si_uid (kill) */
-    uint8_t  rest[104];
-} guest_siginfo;
-
-typedef struct sigframe {
-    uint64_t       pretcode; /* sa_restorer: the handler returns into it */
-    guest_ucontext uc;
-    guest_siginfo  info;
-} sigframe;
-
-_Static_assert(sizeof(guest_ucontext) == 304, "kernel struct ucontext");
-_Static_assert(sizeof(guest_siginfo) == 128, "siginfo_t");
-
-enum { G_RSP = 15, G_RIP = 16, G_EFL = 17, G_CSGSFS = 18, G_ERR = 19, G_TRAPNO = 20, G_OLDMASK = 21, G_CR2 = 22 };
-
-/* gregs[0..17] in mcontext order */
-static const cpu_reg greg_map[18] = { CPU_R8,  CPU_R9,  CPU_R10, CPU_R11, CPU_R12, CPU_R13,
-                                      CPU_R14, CPU_R15, CPU_RDI, CPU_RSI, CPU_RBP, CPU_RBX,
-                                      CPU_RDX, CPU_RAX, CPU_RCX, CPU_RSP, CPU_RIP, CPU_RFLAGS };
+static const cpu_reg greg_map_[18] = { CPU_R8,  CPU_R9,  CPU_R10, CPU_R11, CPU_R12, CPU_R13,
+                                       CPU_R14, CPU_R15, CPU_RDI, CPU_RSI, CPU_RBP, CPU_RBX,
+                                       CPU_RDX, CPU_RAX, CPU_RCX, CPU_RSP, CPU_RIP, CPU_RFLAGS };
+const cpu_reg *const sig_greg_map = greg_map_;
 
 static void fill_context(run_t *r, guest_ucontext *uc)
 {
     memset(uc, 0, sizeof *uc);
     for (int i = 0; i < 18; i++)
-        uc->gregs[i] = cpu_reg_read(r->c, greg_map[i]);
+        uc->gregs[i] = cpu_reg_read(r->c, greg_map_[i]);
     uc->gregs[G_CSGSFS] = 0x33; /* user code segment */
-    uc->gregs[G_OLDMASK] = r->sigmask;
-    uc->sigmask = r->sigmask;
+    uc->sigmask = r->use_frame_mask ? r->frame_mask : r->sigmask; /* rt_sigsuspend restores its caller's */
+    uc->gregs[G_OLDMASK] = uc->sigmask;
+    r->use_frame_mask = false;
+    uc->ss_sp = r->alt_sp;
+    uc->ss_size = r->alt_size;
+    uc->ss_flags = r->alt_flags;
+}
+
+/* the stack a handler runs on: the alternate one if asked for and not in use */
+static uint64_t handler_sp(run_t *r, const run_sig *act)
+{
+    uint64_t sp = cpu_reg_read(r->c, CPU_RSP);
+    bool on_alt = sp - r->alt_sp < r->alt_size;
+    if ((act->flags & SA_ONSTACK_) && !(r->alt_flags & SS_DISABLE_) && r->alt_size && !on_alt)
+        return r->alt_sp + r->alt_size;
+    return sp - RED_ZONE;
 }
 
 /* the line strace shows for a delivered signal */
 static void strace_signal(int sig, const guest_siginfo *si)
 {
-    if (sig == SIGSEGV_)
+    if (sig == SIGSEGV_ && si->code > 0)
         fprintf(stderr, "--- SIGSEGV {si_code=%s, si_addr=%#" PRIx64 "} ---\n",
                 si->code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR", si->addr);
-    else
-        fprintf(stderr, "--- signal %d {si_code=SI_TKILL} ---\n", sig);
+    else /* si_pid is the low half of the word after the code */
+        fprintf(stderr, "--- signal %d {si_code=%s, si_pid=%u} ---\n", sig,
+                si->code == 0 ? "SI_USER" : si->code == -6 ? "SI_TKILL" : si->code > 0 ? "kernel" : "other",
+                (unsigned)si->addr);
 }
 
 /* builds the frame below the red zone and enters the handler; false if the
@@ -86,7 +69,7 @@ static bool deliver(run_t *r, int sig, sigframe *f)
     const run_sig *act = &r->sig[sig];
     if (!(act->flags & SA_RESTORER_))
         return false; /* x86-64 needs a restorer: Linux kills the process */
-    uint64_t sp = cpu_reg_read(r->c, CPU_RSP) - RED_ZONE - sizeof *f;
+    uint64_t sp = handler_sp(r, act) - sizeof *f;
     sp = (sp & ~15ull) - 8; /* as if called: (RSP + 8) % 16 == 0 */
     f->pretcode = act->restorer;
     f->info.signo = sig;
@@ -140,7 +123,18 @@ static void terminate(run_t *r, int sig)
     r->status = 128 + sig;
 }
 
-/* a signal the program sent itself, not blocked: handler or default */
+/* the siginfo of each pending signal: who sent it and how */
+static guest_siginfo pending_info[65];
+
+static void set_info(int sig, int code, uint64_t pid_uid)
+{
+    memset(&pending_info[sig], 0, sizeof pending_info[sig]);
+    pending_info[sig].signo = sig;
+    pending_info[sig].code = code;
+    pending_info[sig].addr = pid_uid;
+}
+
+/* a pending signal, not blocked: handler or default */
 static void act_on(run_t *r, int sig)
 {
     static const uint64_t ignored = SIG_BIT(17) | SIG_BIT(18) | SIG_BIT(19) | SIG_BIT(20) | SIG_BIT(21) |
@@ -153,30 +147,31 @@ static void act_on(run_t *r, int sig)
     }
     sigframe f;
     fill_context(r, &f.uc); /* RAX holds the result of the system call */
-    memset(&f.info, 0, sizeof f.info);
-    f.info.code = -6; /* SI_TKILL */
-    f.info.addr = (uint64_t)getpid() | (uint64_t)getuid() << 32;
+    f.info = pending_info[sig];
     if (!deliver(r, sig, &f))
         terminate(r, SIGSEGV_);
 }
 
 /* delivers the lowest pending signal the mask no longer blocks */
-static void deliver_pending(run_t *r)
+bool sig_deliver_pending(run_t *r)
 {
     uint64_t ready = r->sigpending & ~r->sigmask;
     if (!ready)
-        return;
+        return false;
     int sig = __builtin_ctzll(ready) + 1;
     r->sigpending &= ~SIG_BIT(sig);
+    uint64_t before = r->signals;
     act_on(r, sig);
+    return r->exited || r->signals != before;
 }
 
-int64_t sig_raise(run_t *r, int sig, int64_t result)
+int64_t sig_raise(run_t *r, int sig, int code, int64_t result)
 {
     if (sig == 0)
         return result;
     if (sig < 1 || sig > 64)
         return -EINVAL;
+    set_info(sig, code, (uint64_t)getpid() | (uint64_t)getuid() << 32);
     cpu_reg_write(r->c, CPU_RAX, (uint64_t)result); /* saved if a handler runs */
     if (r->sigmask & SIG_BIT(sig))
         r->sigpending |= SIG_BIT(sig);
@@ -185,61 +180,147 @@ int64_t sig_raise(run_t *r, int sig, int64_t result)
     return result;
 }
 
-/* ------------------------------------------------------- system calls */
 
-SYS_DECL(rt_sigaction)
+/* ------------------------------------------------- host signals, mirrored */
+
+static volatile sig_atomic_t host_caught[65], host_any;
+static siginfo_t host_info[65]; /* the same layout as the guest's on x86-64 */
+static signed char host_disp[65]; /* what the host has now: 0 default, 1 ignore, 2 caught */
+
+static void on_host_signal(int sig, siginfo_t *si, void *uc)
 {
-    int sig = (int)a[0];
-    run_sig act;
-    if (sig < 1 || sig > 64 || a[3] != 8 || (a[1] && (sig == 9 || sig == 19)))
-        return -EINVAL;
-    if (a[1] && !mem_copy_in(r, a[1], &act, sizeof act))
-        return -EFAULT;
-    if (a[2] && !mem_copy_out(r, a[2], &r->sig[sig], sizeof act))
-        return -EFAULT;
-    if (a[1])
-        r->sig[sig] = act;
-    return 0;
+    (void)uc;
+    host_info[sig] = *si;
+    host_caught[sig] = 1;
+    host_any = 1;
 }
 
-SYS_DECL(rt_sigprocmask)
+/* the runner keeps these: faults and aborts are its own, SIGPIPE is raised
+ * by write(), 32 and 33 belong to the host's C library */
+static bool mirrored(int sig)
 {
-    uint64_t set = 0, old = r->sigmask;
-    if (a[3] != 8)
-        return -EINVAL;
-    if (a[1] && !mem_copy_in(r, a[1], &set, 8))
-        return -EFAULT;
-    if (a[1] && a[0] > 2)
-        return -EINVAL;
-    if (a[2] && !mem_copy_out(r, a[2], &old, 8))
-        return -EFAULT;
-    if (a[1])
-        r->sigmask = (a[0] == 0 ? old | set : a[0] == 1 ? old & ~set : set) & ~UNBLOCKABLE;
-    cpu_reg_write(r->c, CPU_RAX, 0); /* this call's result, saved if a handler runs */
-    deliver_pending(r);
-    return 0;
+    static const uint64_t kept = SIG_BIT(4) | SIG_BIT(5) | SIG_BIT(6) | SIG_BIT(7) | SIG_BIT(8) | SIG_BIT(9) |
+                                 SIG_BIT(11) | SIG_BIT(13) | SIG_BIT(19) | SIG_BIT(31) | SIG_BIT(32) | SIG_BIT(33);
+    return sig >= 1 && sig <= 64 && !(kept & SIG_BIT(sig));
 }
 
-/* reloads the registers and mask from the frame the handler returned on */
-SYS_DECL(rt_sigreturn)
+/* caught: the guest handles it, or blocks it (Linux keeps it pending) */
+static int wanted_disp(const run_t *r, int sig)
 {
-    (void)a;
-    guest_ucontext uc;
-    uint64_t frame = cpu_reg_read(r->c, CPU_RSP) - 8; /* the handler's ret popped pretcode */
-    if (!mem_copy_in(r, frame + offsetof(sigframe, uc), &uc, sizeof uc)) {
-        terminate(r, SIGSEGV_);
-        return 0;
+    uint64_t h = r->sig[sig].handler;
+    if (h == SIG_IGN_)
+        return 1;
+    return h != SIG_DFL_ || (r->sigmask & SIG_BIT(sig)) ? 2 : 0;
+}
+
+void sig_sync(run_t *r)
+{
+    for (int sig = 1; sig <= 64; sig++) {
+        int want = mirrored(sig) ? wanted_disp(r, sig) : 0;
+        if (!mirrored(sig) || want == host_disp[sig])
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        if (want == 2) {
+            sa.sa_sigaction = on_host_signal;
+            sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: a blocking host call returns EINTR */
+        } else {
+            sa.sa_handler = want == 0 ? SIG_DFL : SIG_IGN;
+        }
+        sigfillset(&sa.sa_mask); /* host_info[sig] is written by one handler at a time */
+        if (sigaction(sig, &sa, NULL) == 0)
+            host_disp[sig] = (signed char)want;
     }
-    for (int i = 0; i < 18; i++)
-        cpu_reg_write(r->c, greg_map[i], uc.gregs[i]);
-    r->sigmask = uc.sigmask & ~UNBLOCKABLE;
-    deliver_pending(r);
-    return (int64_t)cpu_reg_read(r->c, CPU_RAX);
 }
 
-SYS_DECL(sigaltstack)
+void sig_collect(run_t *r)
 {
-    uint64_t old[3] = { 0, 2, 0 }; /* SS_DISABLE: handlers run on the current stack */
-    (void)a[0]; /* XXX: an alternate stack is accepted but not used */
-    return a[1] && !mem_copy_out(r, a[1], old, sizeof old) ? -EFAULT : 0;
+    if (!host_any)
+        return;
+    host_any = 0;
+    for (int sig = 1; sig <= 64; sig++)
+        if (host_caught[sig]) {
+            host_caught[sig] = 0;
+            memcpy(&pending_info[sig], &host_info[sig], sizeof pending_info[sig]);
+            r->sigpending |= SIG_BIT(sig);
+        }
+}
+
+bool sig_poll(run_t *r)
+{
+    sig_collect(r);
+    return r->sigpending & ~r->sigmask ? sig_deliver_pending(r) : false;
+}
+
+/* after -EINTR: restart unless a handler without SA_RESTART is about to run */
+bool sig_restarts(run_t *r)
+{
+    sig_collect(r);
+    uint64_t ready = r->sigpending & ~r->sigmask;
+    if (!ready)
+        return true;
+    int sig = __builtin_ctzll(ready) + 1;
+    return !handled(r, sig) || (r->sig[sig].flags & SA_RESTART_);
+}
+
+int64_t sig_wait(run_t *r)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sig_sync(r);
+    sigprocmask(SIG_BLOCK, &all, &old); /* no signal slips in between the test and the sleep */
+    for (;;) {
+        sig_collect(r);
+        if (r->sigpending & ~r->sigmask)
+            break;
+        sigsuspend(&old);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return -EINTR;
+}
+
+/* execve: handled signals go back to default, ignored ones stay ignored */
+void sig_exec(run_t *r)
+{
+    for (int sig = 1; sig <= 64; sig++)
+        if (handled(r, sig))
+            r->sig[sig] = (run_sig){ 0 };
+    r->alt_sp = r->alt_size = 0;
+    r->alt_flags = SS_DISABLE_;
+    sig_sync(r);
+}
+
+/* a forked child killed by a signal ends by it, so that its parent's wait
+ * sees WIFSIGNALED; no core file */
+void sig_die(run_t *r)
+{
+    struct rlimit none = { 0, 0 };
+    if (!r->forked || !r->killed_by || r->killed_by == 9 || r->killed_by == 19)
+        return;
+    setrlimit(RLIMIT_CORE, &none);
+    signal(r->killed_by, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, r->killed_by);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(r->killed_by);
+}
+
+void sig_init(run_t *r)
+{
+    sigset_t mask;
+    sigprocmask(SIG_SETMASK, NULL, &mask);
+    for (int sig = 1; sig <= 64; sig++) {
+        struct sigaction sa;
+        if (!mirrored(sig) || sigaction(sig, NULL, &sa) != 0)
+            continue;
+        if (sa.sa_handler == SIG_IGN) {
+            r->sig[sig].handler = SIG_IGN_;
+            host_disp[sig] = 1;
+        }
+        if (sigismember(&mask, sig) == 1)
+            r->sigmask |= SIG_BIT(sig);
+    }
+    sigprocmask(SIG_UNBLOCK, &mask, NULL); /* the host keeps nothing blocked: blocking is the guest's */
+    sig_sync(r);
 }

@@ -25,11 +25,11 @@ static const char platform[] = "x86_64";
 
 static uint64_t args_bytes(const run_t *r)
 {
-    uint64_t n = 8 + strlen(r->o.path) + 1 + sizeof platform + 16;
+    uint64_t n = 8 + strlen(r->o.execfn) + 1 + sizeof platform + 16;
     for (int i = 0; i < r->o.argc; i++)
         n += strlen(r->o.argv[i]) + 1;
     for (int i = 0; i < r->o.n_env; i++)
-        n += strlen(r->o.env[i]) + 1;
+        n += strlen(r->o.envp[i]) + 1;
     uint64_t words = 1 + (uint64_t)r->o.argc + 1 + (uint64_t)r->o.n_env + 1 + 2 * N_AUXV;
     return n + 16 + 8 * words;
 }
@@ -67,9 +67,9 @@ static bool put_strings(run_t *r, strings *s, uint64_t *ptrs)
 {
     uint8_t rnd[16] = { 0 };
     s->sp = RUN_STACK_TOP - 8; /* end marker: 8 zero bytes */
-    s->execfn = put_string(r, s, r->o.path);
+    s->execfn = put_string(r, s, r->o.execfn);
     for (int i = r->o.n_env - 1; i >= 0; i--)
-        ptrs[r->o.argc + i] = put_string(r, s, r->o.env[i]);
+        ptrs[r->o.argc + i] = put_string(r, s, r->o.envp[i]);
     for (int i = r->o.argc - 1; i >= 0; i--)
         ptrs[i] = put_string(r, s, r->o.argv[i]);
     s->platform = put_string(r, s, platform);

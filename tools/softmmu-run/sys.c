@@ -6,57 +6,83 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+
+#define ERESTARTSYS_ 512 /* the kernel's internal "restart this call" */
 
 typedef struct sys_entry {
     const char *name;
     sys_fn      fn;
-    const char *args; /* one char per argument: d int, u unsigned, x hex */
-    bool        hex;  /* print the result in hex */
+    const char *args; /* one char per argument: d int, u unsigned, x hex, o octal, s string */
+    unsigned    flags;
 } sys_entry;
 
-#define E(nr, n, f, fmt, h) [nr] = { n, sys_##f, fmt, h }
+enum {
+    HEX = 1,   /* print the result in hex */
+    NORESTART = 2, /* interrupted by a handler: -EINTR even with SA_RESTART */
+};
+
+#define E(nr, f, fmt, fl) [nr] = { #f, sys_##f, fmt, fl }
+#define A(nr, n, f, fmt, fl) [nr] = { n, sys_##f, fmt, fl } /* a name served by another handler */
 static const sys_entry table[] = {
-    E(0, "read", read, "dxu", 0),           E(1, "write", write, "dxu", 0),
-    E(3, "close", close, "d", 0),           E(5, "fstat", fstat, "dx", 0),
-    E(9, "mmap", mmap, "xuxxdx", 1),        E(10, "mprotect", mprotect, "xux", 0),
-    E(11, "munmap", munmap, "xu", 0),       E(12, "brk", brk, "x", 1),
-    E(13, "rt_sigaction", rt_sigaction, "dxxu", 0),
-    E(14, "rt_sigprocmask", rt_sigprocmask, "dxxu", 0),
-    E(15, "rt_sigreturn", rt_sigreturn, "", 1),
-    E(16, "ioctl", ioctl, "dxx", 0),        E(19, "readv", readv, "dxd", 0),
-    E(20, "writev", writev, "dxd", 0),      E(24, "sched_yield", zero, "", 0),
-    E(28, "madvise", madvise, "xud", 0),    E(35, "nanosleep", nanosleep, "xx", 0),
-    E(39, "getpid", getpid, "", 0),         E(60, "exit", exit, "d", 0),
-    E(62, "kill", kill, "dd", 0),           E(63, "uname", uname, "x", 0),
-    E(96, "gettimeofday", gettimeofday, "xx", 0),
-    E(102, "getuid", getuid, "", 0),        E(104, "getgid", getgid, "", 0),
-    E(107, "geteuid", geteuid, "", 0),      E(108, "getegid", getegid, "", 0),
-    E(110, "getppid", getppid, "", 0),      E(131, "sigaltstack", sigaltstack, "xx", 0),
-    E(158, "arch_prctl", arch_prctl, "xx", 0),
-    E(186, "gettid", getpid, "", 0),        E(200, "tkill", tkill, "dd", 0),
-    E(201, "time", time, "x", 0),           E(202, "futex", futex, "xdxxxx", 0),
-    E(218, "set_tid_address", set_tid_address, "x", 0),
-    E(228, "clock_gettime", clock_gettime, "dx", 0),
-    E(229, "clock_getres", clock_getres, "dx", 0),
-    E(231, "exit_group", exit, "d", 0),     E(234, "tgkill", tgkill, "ddd", 0),
-    E(262, "newfstatat", newfstatat, "dxxx", 0),
-    E(273, "set_robust_list", zero, "xu", 0),
-    E(302, "prlimit64", prlimit64, "ddxx", 0),
-    E(318, "getrandom", getrandom, "xux", 0),
+    E(0, read, "dxu", 0),            E(1, write, "dxu", 0),            E(2, open, "sxo", 0),
+    E(3, close, "d", 0),             E(4, stat, "sx", 0),              E(5, fstat, "dx", 0),
+    E(6, lstat, "sx", 0),            E(7, poll, "xud", NORESTART),     E(8, lseek, "ddd", 0),
+    E(9, mmap, "xuxxdx", HEX),       E(10, mprotect, "xux", 0),        E(11, munmap, "xu", 0),
+    E(12, brk, "x", HEX),            E(13, rt_sigaction, "dxxu", 0),   E(14, rt_sigprocmask, "dxxu", 0),
+    E(15, rt_sigreturn, "", HEX),    E(16, ioctl, "dxx", 0),           E(17, pread64, "dxud", 0),
+    E(18, pwrite64, "dxud", 0),      E(19, readv, "dxd", 0),           E(20, writev, "dxd", 0),
+    E(21, access, "so", 0),          E(22, pipe, "x", 0),              E(23, select, "dxxxx", NORESTART),
+    E(24, sched_yield, "", 0),       E(28, madvise, "xud", 0),         E(32, dup, "d", 0),
+    E(33, dup2, "dd", 0),            E(34, pause, "", NORESTART),      E(35, nanosleep, "xx", NORESTART),
+    E(36, getitimer, "dx", 0),       E(37, alarm, "u", 0),             E(38, setitimer, "dxx", 0),
+    E(39, getpid, "", 0),            E(40, sendfile, "ddxu", 0),       A(56, "clone", clone, "xxxxx", 0),
+    A(57, "fork", fork, "", 0),      A(58, "vfork", fork, "", 0),      E(59, execve, "sxx", 0),
+    E(60, exit, "d", 0),             E(61, wait4, "dxxx", 0),          E(62, kill, "dd", 0),
+    E(63, uname, "x", 0),            E(72, fcntl, "ddx", 0),           E(73, flock, "dd", 0),
+    E(74, fsync, "d", 0),            E(75, fdatasync, "d", 0),         E(76, truncate, "sd", 0),
+    E(77, ftruncate, "dd", 0),       E(79, getcwd, "xu", 0),           E(80, chdir, "s", 0),
+    E(81, fchdir, "d", 0),           E(82, rename, "ss", 0),           E(83, mkdir, "so", 0),
+    E(84, rmdir, "s", 0),            E(85, creat, "so", 0),            E(86, link, "ss", 0),
+    E(87, unlink, "s", 0),           E(88, symlink, "ss", 0),          E(89, readlink, "sxu", 0),
+    E(90, chmod, "so", 0),           E(91, fchmod, "do", 0),           E(92, chown, "sdd", 0),
+    E(93, fchown, "ddd", 0),         E(94, lchown, "sdd", 0),          E(95, umask, "o", 0),
+    E(96, gettimeofday, "xx", 0),    E(97, getrlimit, "dx", 0),        E(98, getrusage, "dx", 0),
+    E(99, sysinfo, "x", 0),          E(100, times, "x", 0),            E(102, getuid, "", 0),
+    E(104, getgid, "", 0),           E(105, setuid, "d", 0),           E(106, setgid, "d", 0),
+    E(107, geteuid, "", 0),          E(108, getegid, "", 0),           E(109, setpgid, "dd", 0),
+    E(110, getppid, "", 0),          E(111, getpgrp, "", 0),           E(112, setsid, "", 0),
+    E(115, getgroups, "dx", 0),      E(118, getresuid, "xxx", 0),      E(120, getresgid, "xxx", 0),
+    E(121, getpgid, "d", 0),         E(124, getsid, "d", 0),           E(127, rt_sigpending, "xu", 0),
+    E(130, rt_sigsuspend, "xu", NORESTART), E(131, sigaltstack, "xx", 0), E(133, mknod, "sox", 0),
+    E(137, statfs, "sx", 0),         E(138, fstatfs, "dx", 0),         E(140, getpriority, "dd", 0),
+    E(157, prctl, "dxxxx", 0),       E(158, arch_prctl, "xx", 0),      E(160, setrlimit, "dx", 0),
+    A(186, "gettid", getpid, "", 0), E(200, tkill, "dd", 0),           E(201, time, "x", 0),
+    E(202, futex, "xdxxxx", 0),      E(204, sched_getaffinity, "dux", 0), E(217, getdents64, "dxu", 0),
+    E(218, set_tid_address, "x", 0), E(221, fadvise64, "dddd", 0),     E(228, clock_gettime, "dx", 0),
+    E(229, clock_getres, "dx", 0),   E(230, clock_nanosleep, "ddxx", NORESTART),
+    A(231, "exit_group", exit, "d", 0), E(234, tgkill, "ddd", 0),       E(247, waitid, "ddxdx", 0),
+    E(257, openat, "dsxo", 0),       E(258, mkdirat, "dso", 0),        E(259, mknodat, "dsox", 0),
+    E(260, fchownat, "dsddx", 0),    E(262, newfstatat, "dsxx", 0),    E(263, unlinkat, "dsx", 0),
+    E(264, renameat, "dsds", 0),     E(265, linkat, "dsdsx", 0),       E(266, symlinkat, "sds", 0),
+    E(267, readlinkat, "dsxu", 0),   E(268, fchmodat, "dso", 0),       E(269, faccessat, "dso", 0),
+    E(270, pselect6, "dxxxxx", NORESTART), E(271, ppoll, "xuxxu", NORESTART),
+    A(273, "set_robust_list", zero, "xu", 0), E(280, utimensat, "dsxx", 0),
+    E(292, dup3, "ddx", 0),          E(293, pipe2, "xx", 0),           E(302, prlimit64, "ddxx", 0),
+    E(316, renameat2, "dsdsx", 0),   E(318, getrandom, "xux", 0),      E(322, execveat, "dsxxx", 0),
+    E(326, copy_file_range, "dxdxux", 0), E(332, statx, "dsxxx", 0),   E(439, faccessat2, "dsox", 0),
 };
 #undef E
+#undef A
 #define N_TABLE (sizeof table / sizeof table[0])
 
-/* names for --strace of calls that get -ENOSYS */
+/* names for --strace of calls that get -ENOSYS: glibc copes with each
+ * (rseq and clone3 as on an old kernel) */
 static const char *const unimplemented[] = {
-    [2] = "open",        [4] = "stat",         [6] = "lstat",       [7] = "poll",
-    [8] = "lseek",       [17] = "pread64",     [21] = "access",     [22] = "pipe",
-    [25] = "mremap",     [32] = "dup",         [33] = "dup2",       [56] = "clone",
-    [57] = "fork",       [59] = "execve",      [61] = "wait4",      [72] = "fcntl",
-    [79] = "getcwd",     [89] = "readlink",    [97] = "getrlimit",  [98] = "getrusage",
-    [99] = "sysinfo",    [100] = "times",      [204] = "sched_getaffinity",
-    [217] = "getdents64", [230] = "clock_nanosleep", [257] = "openat", [293] = "pipe2",
-    [332] = "statx",     [334] = "rseq",
+    [25] = "mremap",  [27] = "mincore", [41] = "socket",  [42] = "connect", [125] = "capget",
+    [155] = "pivot_root", [161] = "chroot", [203] = "sched_setaffinity", [213] = "epoll_create",
+    [232] = "epoll_wait", [233] = "epoll_ctl", [281] = "epoll_pwait", [290] = "eventfd2",
+    [291] = "epoll_create1", [309] = "getcpu", [324] = "membarrier", [334] = "rseq", [435] = "clone3",
 };
 
 /* errno names for the values the handlers return */
@@ -67,7 +93,10 @@ static const char *errno_name(int e)
         { EIO, "EIO" },       { EBADF, "EBADF" },   { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
         { EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
         { EINVAL, "EINVAL" }, { ENOTTY, "ENOTTY" }, { ESPIPE, "ESPIPE" }, { EPIPE, "EPIPE" },
-        { ENOSYS, "ENOSYS" }, { EDEADLK, "EDEADLK" }, { ETIMEDOUT, "ETIMEDOUT" },
+        { ENOSYS, "ENOSYS" }, { EDEADLK, "EDEADLK" }, { ETIMEDOUT, "ETIMEDOUT" }, { ECHILD, "ECHILD" },
+        { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" }, { EMFILE, "EMFILE" }, { ENOEXEC, "ENOEXEC" },
+        { ERANGE, "ERANGE" }, { ENOTEMPTY, "ENOTEMPTY" }, { ELOOP, "ELOOP" }, { E2BIG, "E2BIG" },
+        { ENAMETOOLONG, "ENAMETOOLONG" }, { EXDEV, "EXDEV" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].e == e)
@@ -75,9 +104,28 @@ static const char *errno_name(int e)
     return "E?";
 }
 
-static void print_arg(char kind, uint64_t v)
+/* a guest string as strace shows it: quoted, the first 32 bytes */
+static void print_string(run_t *r, uint64_t addr)
 {
-    if (kind == 'd')
+    char buf[4096];
+    if (mem_string_in(r, addr, buf, sizeof buf) == -EFAULT) {
+        fprintf(stderr, "%#" PRIx64, addr);
+        return;
+    }
+    fputc('"', stderr);
+    for (size_t i = 0; buf[i] && i < 32; i++)
+        fprintf(stderr, buf[i] == '"' || buf[i] == '\\' ? "\\%c" : (unsigned char)buf[i] < 32 ? "\\x%02x" : "%c",
+                (unsigned char)buf[i]);
+    fputs(strlen(buf) > 32 ? "\"..." : "\"", stderr);
+}
+
+static void print_arg(run_t *r, char kind, uint64_t v)
+{
+    if (kind == 's')
+        print_string(r, v);
+    else if (kind == 'o')
+        fprintf(stderr, "%#" PRIo64, v);
+    else if (kind == 'd')
         fprintf(stderr, "%d", (int)v);
     else if (kind == 'u' || (kind != 'x' && v < 0x10000))
         fprintf(stderr, "%" PRIu64, v);
@@ -97,14 +145,29 @@ static void strace_line(run_t *r, uint64_t nr, const sys_entry *e, const uint64_
         fprintf(stderr, "syscall_%" PRIu64 "(", nr);
     for (size_t i = 0; fmt[i]; i++) {
         fputs(i ? ", " : "", stderr);
-        print_arg(fmt[i], a[i]);
+        print_arg(r, fmt[i], a[i]);
     }
     if (r->exited)
         fprintf(stderr, ") = ?\n");
+    else if (ret == -(int64_t)ERESTARTSYS_)
+        fprintf(stderr, ") = ? ERESTARTSYS (To be restarted)\n");
     else if (ret < 0 && ret >= -4095)
         fprintf(stderr, ") = -1 %s (%s)\n", errno_name((int)-ret), strerror((int)-ret));
     else
-        fprintf(stderr, e && e->hex ? ") = %#" PRIx64 "\n" : ") = %" PRId64 "\n", (uint64_t)ret);
+        fprintf(stderr, e && (e->flags & HEX) ? ") = %#" PRIx64 "\n" : ") = %" PRId64 "\n", (uint64_t)ret);
+}
+
+/* an interrupted call starts again (RIP back on the syscall instruction,
+ * RAX its number) unless a handler runs that asked for -EINTR */
+static bool restart(run_t *r, uint64_t nr, const sys_entry *e, int64_t ret)
+{
+    if (ret != -EINTR || nr == 15 || r->exited || r->exec_next || !sig_restarts(r))
+        return false;
+    if ((e->flags & NORESTART) && (r->sigpending & ~r->sigmask))
+        return false; /* a handler runs: poll, sleeps, pause and sigsuspend say EINTR */
+    cpu_reg_write(r->c, CPU_RIP, cpu_reg_read(r->c, CPU_RIP) - 2);
+    cpu_reg_write(r->c, CPU_RAX, nr);
+    return true;
 }
 
 static bool on_syscall(cpu_t *c, void *user)
@@ -117,12 +180,17 @@ static bool on_syscall(cpu_t *c, void *user)
     const sys_entry *e = nr < N_TABLE && table[nr].fn ? &table[nr] : NULL;
     int64_t ret = e ? e->fn(r, a) : -ENOSYS;
     r->syscalls++;
+    bool again = e && restart(r, nr, e, ret);
     if (r->o.strace)
-        strace_line(r, nr, e, a, ret);
-    if (r->exited)
+        strace_line(r, nr, e, a, again ? -(int64_t)ERESTARTSYS_ : ret);
+    if (r->exited || r->exec_next) {
         cpu_stop(c);
-    else if (nr != 15) /* rt_sigreturn has set every register */
+        return true;
+    }
+    if (nr != 15 && !again) /* rt_sigreturn has set every register */
         cpu_reg_write(c, CPU_RAX, (uint64_t)ret);
+    if (sig_poll(r) && r->exited)
+        cpu_stop(c);
     return true;
 }
 
