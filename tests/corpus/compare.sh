@@ -63,12 +63,16 @@ if [ "$native_status" -eq 124 ]; then
     echo "compare.sh: the native run timed out after ${timeout_s}s: the program itself is broken" >&2
     exit 1
 fi
-if [ "$native_status" -eq "$runner_status" ] && cmp -s "$work/native.out" "$work/runner.out"; then
+# a program whose own failure status equals the runner's (1) must not pass
+# because the runner stopped on an instruction it lacks
+stopped=$(grep -m1 -E '^softmmu-run: (invalid or unsupported|privileged) instruction' "$work/runner.err")
+if [ "$native_status" -eq "$runner_status" ] && cmp -s "$work/native.out" "$work/runner.out" && [ -z "$stopped" ]; then
     echo "$(basename "$prog") $*: stdout ($(wc -c <"$work/native.out") bytes) and exit status $native_status match"
     exit 0
 fi
 
 echo "MISMATCH: $(basename "$prog") $*"
+[ -n "$stopped" ] && echo "the runner stopped: $stopped"
 echo "exit status: native $native_status, $(basename "$runner") $runner_status$([ "$runner_status" -eq 124 ] && echo " (timed out after ${timeout_s}s)")"
 if ! cmp -s "$work/native.out" "$work/runner.out"; then
     echo "--- stdout diff (native vs $(basename "$runner")), first 60 lines:"

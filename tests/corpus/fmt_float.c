@@ -31,6 +31,8 @@ static void print_double(double d)
 static void print_long_double(long double d)
 {
     for (size_t i = 0; i < sizeof lfmts / sizeof *lfmts; i++) {
+        if (fabsl(d) > 1e300L && strchr(lfmts[i], 'f'))
+            continue; /* thousands of digits: slow, and %Lf is covered elsewhere */
         char buf[8192];
         snprintf(buf, sizeof buf, lfmts[i], d);
         printf(" <%s>", buf);
@@ -72,7 +74,7 @@ static void random_values(void)
     rng_t r = { 42 };
     sum_t s = SUM_INIT;
     char buf[512];
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < 1000; i++) {
         uint64_t bits = rng_next(&r);
         double d;
         if (i % 3 == 0) /* a value of ordinary size */
@@ -80,7 +82,7 @@ static void random_values(void)
         memcpy(&d, &bits, sizeof d);
         int n = snprintf(buf, sizeof buf, dfmts[i % 23], d);
         sum_bytes(&s, buf, (size_t)n);
-        if (i % 300 == 0)
+        if (i % 100 == 0)
             printf("r%d: %s\n", i, buf);
         long double l = (long double)d * 1.000000000000000000001L;
         n = snprintf(buf, sizeof buf, lfmts[i % 10], l);
