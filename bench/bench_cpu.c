@@ -127,7 +127,7 @@ static bool cpu_setup(cpu_ctx *x)
     const prog *g = x->p;
     if (mmu_open(NULL, &x->m) || cpu_open(x->m, &x->c))
         return false;
-    return !mmu_map(x->m, CODE_ADDR, PAGE, MMU_PROT_READ | MMU_PROT_EXEC, "code")
+    return !mmu_map(x->m, CODE_ADDR, MMU_PAGE_SIZE, MMU_PROT_READ | MMU_PROT_EXEC, "code")
            && !mmu_write(x->m, CODE_ADDR, g->code, g->len)
            && !mmu_map(x->m, g->data, g->data_size, MMU_PROT_READ | MMU_PROT_WRITE, "data")
            && (!g->hook || !cpu_hook_code(x->c, count_insn, &x->hook_calls, 1, 0, NULL));
@@ -200,7 +200,7 @@ static bool uc_setup(uc_ctx *x)
     uc_hook h;
     if (uc_open(UC_ARCH_X86, UC_MODE_64, &x->uc))
         return false;
-    return !uc_mem_map(x->uc, CODE_ADDR, PAGE, UC_PROT_READ | UC_PROT_EXEC)
+    return !uc_mem_map(x->uc, CODE_ADDR, MMU_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC)
            && !uc_mem_write(x->uc, CODE_ADDR, g->code, g->len)
            && !uc_mem_map(x->uc, g->data, g->data_size, UC_PROT_READ | UC_PROT_WRITE)
            && (!g->hook || !uc_hook_add(x->uc, &h, UC_HOOK_CODE, (void *)uc_count_insn, &x->hook_calls, 1, 0));

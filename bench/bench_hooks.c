@@ -33,14 +33,14 @@ static void hook_row(void)
     if (!bench_want(r.name))
         return;
     snprintf(r.desc, sizeof r.desc, "8-byte loads, 64 pages, read hook elsewhere");
-    uint64_t calls = 0, far_page = HOOK_BASE + 1024 * PAGE;
+    uint64_t calls = 0, far_page = HOOK_BASE + 1024 * MMU_PAGE_SIZE;
     bench_loads plain = { .base = HOOK_BASE, .n = BENCH_SIZE(1u << 22, 1u << 16) };
-    plain.off = bench_rand_offsets(plain.n, 64 * PAGE);
-    plain.m = bench_mmu_filled(HOOK_BASE, 64 * PAGE, 0);
+    plain.off = bench_rand_offsets(plain.n, 64 * MMU_PAGE_SIZE);
+    plain.m = bench_mmu_filled(HOOK_BASE, 64 * MMU_PAGE_SIZE, 0);
     bench_loads hooked = plain;
-    hooked.m = bench_mmu_filled(HOOK_BASE, 64 * PAGE, 0);
+    hooked.m = bench_mmu_filled(HOOK_BASE, 64 * MMU_PAGE_SIZE, 0);
     bool ok = plain.off && plain.m && hooked.m
-              && !mmu_hook_add(hooked.m, MMU_HOOK_MEM_READ, count_read, &calls, far_page, far_page + PAGE - 1, NULL);
+              && !mmu_hook_add(hooked.m, MMU_HOOK_MEM_READ, count_read, &calls, far_page, far_page + MMU_PAGE_SIZE - 1, NULL);
     bench_job jobs[2] = { { ok ? bench_loads_mmu : NULL, &hooked }, { ok ? bench_loads_mmu : NULL, &plain } };
     double out[2];
     bench_measure(jobs, 2, out);
@@ -62,7 +62,7 @@ typedef struct fault_ctx {
 static bool map_on_fault(mmu_t *m, const mmu_mem_event *ev, void *user)
 {
     (void)user;
-    return mmu_map(m, ev->addr & ~(uint64_t)(PAGE - 1), PAGE, MMU_PROT_READ | MMU_PROT_WRITE, NULL) == MMU_OK;
+    return mmu_map(m, ev->addr & ~(uint64_t)(MMU_PAGE_SIZE - 1), MMU_PAGE_SIZE, MMU_PROT_READ | MMU_PROT_WRITE, NULL) == MMU_OK;
 }
 
 /* touches n fresh pages of a new MMU; us per fault */
@@ -77,7 +77,7 @@ static double mmu_demand(void *p)
         uint64_t sum = 0, v = 0;
         double t0 = bench_now_ns();
         size_t i = 0;
-        while (i < c->n && !mmu_load_u64(m, FAULT_BASE + i * PAGE, &v))
+        while (i < c->n && !mmu_load_u64(m, FAULT_BASE + i * MMU_PAGE_SIZE, &v))
             sum += v, i++;
         t = i == c->n ? (bench_now_ns() - t0) / 1e3 / (double)c->n : NAN;
         bench_sink += sum;
@@ -90,13 +90,13 @@ static double mmu_demand(void *p)
 static double host_demand(void *p)
 {
     const fault_ctx *c = p;
-    uint64_t size = (uint64_t)c->n * PAGE, sum = 0;
+    uint64_t size = (uint64_t)c->n * MMU_PAGE_SIZE, sum = 0;
     uint8_t *h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (h == MAP_FAILED)
         return NAN;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n; i++)
-        sum += *(const volatile uint64_t *)(h + i * PAGE);
+        sum += *(const volatile uint64_t *)(h + i * MMU_PAGE_SIZE);
     double t = (bench_now_ns() - t0) / 1e3 / (double)c->n;
     bench_sink += sum;
     munmap(h, size);
@@ -116,7 +116,7 @@ static const uint8_t touch_code[] = {
 static bool uc_map_on_fault(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *user)
 {
     (void)type, (void)size, (void)value, (void)user;
-    return uc_mem_map(uc, addr & ~(uint64_t)(PAGE - 1), PAGE, UC_PROT_READ | UC_PROT_WRITE) == UC_ERR_OK;
+    return uc_mem_map(uc, addr & ~(uint64_t)(MMU_PAGE_SIZE - 1), MMU_PAGE_SIZE, UC_PROT_READ | UC_PROT_WRITE) == UC_ERR_OK;
 }
 
 static uc_engine *uc_touch_open(const fault_ctx *c)
@@ -126,7 +126,7 @@ static uc_engine *uc_touch_open(const fault_ctx *c)
     uint64_t rsi = FAULT_BASE, rcx = c->n_peer;
     if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc))
         return NULL;
-    if (uc_mem_map(uc, CODE_ADDR, PAGE, UC_PROT_ALL) || uc_mem_write(uc, CODE_ADDR, touch_code, sizeof touch_code)
+    if (uc_mem_map(uc, CODE_ADDR, MMU_PAGE_SIZE, UC_PROT_ALL) || uc_mem_write(uc, CODE_ADDR, touch_code, sizeof touch_code)
         || uc_hook_add(uc, &h, UC_HOOK_MEM_READ_UNMAPPED, (void *)uc_map_on_fault, NULL, 1, 0)
         || uc_reg_write(uc, UC_X86_REG_RSI, &rsi) || uc_reg_write(uc, UC_X86_REG_RCX, &rcx)) {
         uc_close(uc);

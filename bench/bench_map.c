@@ -58,7 +58,7 @@ typedef struct map_ctx {
 
 static uint64_t gap_addr(const map_ctx *c, size_t i)
 {
-    return MAP_BASE + (2 * (uint64_t)c->gap[i] + 1) * PAGE;
+    return MAP_BASE + (2 * (uint64_t)c->gap[i] + 1) * MMU_PAGE_SIZE;
 }
 
 static double mmu_map_unmap(void *p)
@@ -67,7 +67,7 @@ static double mmu_map_unmap(void *p)
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops; i++) {
         uint64_t a = gap_addr(c, i);
-        if (mmu_map(c->m, a, PAGE, RW, NULL) || mmu_unmap(c->m, a, PAGE))
+        if (mmu_map(c->m, a, MMU_PAGE_SIZE, RW, NULL) || mmu_unmap(c->m, a, MMU_PAGE_SIZE))
             return NAN;
     }
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
@@ -78,8 +78,8 @@ static double host_map_unmap(void *p)
     const map_ctx *c = p;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops; i++) {
-        void *h = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (h == MAP_FAILED || munmap(h, PAGE))
+        void *h = mmap(NULL, MMU_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (h == MAP_FAILED || munmap(h, MMU_PAGE_SIZE))
             return NAN;
     }
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
@@ -92,7 +92,7 @@ static double uc_map_unmap(void *p)
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops_peer; i++) {
         uint64_t a = gap_addr(c, i);
-        if (uc_mem_map(c->uc, a, PAGE, UC_PROT_READ | UC_PROT_WRITE) || uc_mem_unmap(c->uc, a, PAGE))
+        if (uc_mem_map(c->uc, a, MMU_PAGE_SIZE, UC_PROT_READ | UC_PROT_WRITE) || uc_mem_unmap(c->uc, a, MMU_PAGE_SIZE))
             return NAN;
     }
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops_peer;
@@ -103,7 +103,7 @@ static bench_job uc_regions(map_ctx *c, uint32_t n)
     if (n > PEER_MAX_REGIONS || uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc))
         return (bench_job){ NULL, c };
     for (uint32_t i = 0; i < n; i++)
-        if (uc_mem_map(c->uc, MAP_BASE + 2 * (uint64_t)i * PAGE, PAGE, UC_PROT_READ | UC_PROT_WRITE))
+        if (uc_mem_map(c->uc, MAP_BASE + 2 * (uint64_t)i * MMU_PAGE_SIZE, MMU_PAGE_SIZE, UC_PROT_READ | UC_PROT_WRITE))
             return (bench_job){ NULL, c };
     return (bench_job){ uc_map_unmap, c };
 }
@@ -116,7 +116,7 @@ static mmu_t *mmu_regions_open(uint32_t n)
     if (mmu_open(NULL, &m))
         return NULL;
     for (uint32_t i = 0; i < n; i++) {
-        mmu_err err = mmu_map(m, MAP_BASE + 2 * (uint64_t)i * PAGE, PAGE, RW, NULL);
+        mmu_err err = mmu_map(m, MAP_BASE + 2 * (uint64_t)i * MMU_PAGE_SIZE, MMU_PAGE_SIZE, RW, NULL);
         if (err) {
             fprintf(stderr, "bench: map.%u: region %u: %s\n", n, i, mmu_strerror(err));
             mmu_close(m);
@@ -195,7 +195,7 @@ static double mmu_split(void *p)
         return NAN;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops; i++)
-        if (mmu_protect(c->m, MAP_BASE + (uint64_t)c->page[i] * PAGE, PAGE, MMU_PROT_READ))
+        if (mmu_protect(c->m, MAP_BASE + (uint64_t)c->page[i] * MMU_PAGE_SIZE, MMU_PAGE_SIZE, MMU_PROT_READ))
             return NAN;
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
 }
@@ -204,7 +204,7 @@ static bool host_fresh(prot_ctx *c)
 {
     bench_host_free(c->host, c->size);
     c->host = bench_host_alloc(c->size);
-    for (uint64_t off = 0; c->host && off < c->size; off += PAGE)
+    for (uint64_t off = 0; c->host && off < c->size; off += MMU_PAGE_SIZE)
         c->host[off] = 1;
     return c->host != NULL;
 }
@@ -216,7 +216,7 @@ static double host_split(void *p)
         return NAN;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops; i++)
-        if (mprotect(c->host + (uint64_t)c->page[i] * PAGE, PAGE, PROT_READ))
+        if (mprotect(c->host + (uint64_t)c->page[i] * MMU_PAGE_SIZE, MMU_PAGE_SIZE, PROT_READ))
             return NAN;
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
 }
@@ -225,10 +225,10 @@ static double host_split(void *p)
 static double mmu_toggle(void *p)
 {
     prot_ctx *c = p;
-    uint64_t a = MAP_BASE + (uint64_t)c->page[0] * PAGE;
+    uint64_t a = MAP_BASE + (uint64_t)c->page[0] * MMU_PAGE_SIZE;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops; i++)
-        if (mmu_protect(c->m, a, PAGE, i % 2 ? RW : MMU_PROT_READ))
+        if (mmu_protect(c->m, a, MMU_PAGE_SIZE, i % 2 ? RW : MMU_PROT_READ))
             return NAN;
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
 }
@@ -236,10 +236,10 @@ static double mmu_toggle(void *p)
 static double host_toggle(void *p)
 {
     prot_ctx *c = p;
-    uint8_t *a = c->host + (uint64_t)c->page[0] * PAGE;
+    uint8_t *a = c->host + (uint64_t)c->page[0] * MMU_PAGE_SIZE;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops; i++)
-        if (mprotect(a, PAGE, i % 2 ? PROT_READ | PROT_WRITE : PROT_READ))
+        if (mprotect(a, MMU_PAGE_SIZE, i % 2 ? PROT_READ | PROT_WRITE : PROT_READ))
             return NAN;
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops;
 }
@@ -260,7 +260,7 @@ static double uc_split(void *p)
         return NAN;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops_peer; i++)
-        if (uc_mem_protect(c->uc, MAP_BASE + (uint64_t)c->page[i] * PAGE, PAGE, UC_PROT_READ))
+        if (uc_mem_protect(c->uc, MAP_BASE + (uint64_t)c->page[i] * MMU_PAGE_SIZE, MMU_PAGE_SIZE, UC_PROT_READ))
             return NAN;
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops_peer;
 }
@@ -268,10 +268,10 @@ static double uc_split(void *p)
 static double uc_toggle(void *p)
 {
     prot_ctx *c = p;
-    uint64_t a = MAP_BASE + (uint64_t)c->page[0] * PAGE;
+    uint64_t a = MAP_BASE + (uint64_t)c->page[0] * MMU_PAGE_SIZE;
     double t0 = bench_now_ns();
     for (size_t i = 0; i < c->n_ops_peer; i++)
-        if (uc_mem_protect(c->uc, a, PAGE, i % 2 ? UC_PROT_READ | UC_PROT_WRITE : UC_PROT_READ))
+        if (uc_mem_protect(c->uc, a, MMU_PAGE_SIZE, i % 2 ? UC_PROT_READ | UC_PROT_WRITE : UC_PROT_READ))
             return NAN;
     return (bench_now_ns() - t0) / 1e3 / (double)c->n_ops_peer;
 }
@@ -299,7 +299,7 @@ static void prot_rows(void)
     if (!bench_want("protect.split") && !bench_want("protect.toggle"))
         return;
     prot_ctx c = { .size = BENCH_SIZE(64 * MiB, 4 * MiB), .n_ops = BENCH_SIZE(2000, 200), .n_ops_peer = 3 };
-    c.page = shuffled((uint32_t)(c.size / PAGE));
+    c.page = shuffled((uint32_t)(c.size / MMU_PAGE_SIZE));
     if (!c.page || mmu_open(NULL, &c.m)) {
         free((void *)c.page);
         return;

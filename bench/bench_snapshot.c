@@ -34,8 +34,8 @@ static bool dirty(snap_ctx *c)
 {
     uint64_t same_rng = BENCH_SEED;
     for (int i = 0; i < DIRTY_PAGES; i++) {
-        uint64_t page = bench_rand(c->same ? &same_rng : &c->rng) % (c->size / PAGE);
-        if (mmu_store_u64(c->m, SNAP_BASE + page * PAGE + 8 * (uint64_t)i, c->rng) != MMU_OK)
+        uint64_t page = bench_rand(c->same ? &same_rng : &c->rng) % (c->size / MMU_PAGE_SIZE);
+        if (mmu_store_u64(c->m, SNAP_BASE + page * MMU_PAGE_SIZE + 8 * (uint64_t)i, c->rng) != MMU_OK)
             return false;
     }
     return true;

@@ -436,7 +436,7 @@ static uint32_t *miss_offsets(size_t n, uint32_t pages)
         perm[i] = perm[j], perm[j] = t;
     }
     for (size_t i = 0; i < n; i++)
-        off[i] = perm[i % pages] * PAGE + ((uint32_t)bench_rand(&rng) & 0xff8);
+        off[i] = perm[i % pages] * MMU_PAGE_SIZE + ((uint32_t)bench_rand(&rng) & 0xff8);
     free(perm);
     return off;
 }
@@ -476,9 +476,9 @@ static void miss_rows(unsigned tlb, const char *miss_name, const char *cost_name
     uint32_t pages = 4 * tlb;
     bench_loads miss = { .base = GUEST_BASE, .n = BENCH_SIZE(1u << 20, 1u << 13) };
     miss.off = miss_offsets(miss.n, pages);
-    miss.m = bench_mmu_filled(GUEST_BASE, (uint64_t)pages * PAGE, tlb);
+    miss.m = bench_mmu_filled(GUEST_BASE, (uint64_t)pages * MMU_PAGE_SIZE, tlb);
     bench_loads hit = miss;
-    hit.m = bench_mmu_filled(GUEST_BASE, (uint64_t)pages * PAGE, pages);
+    hit.m = bench_mmu_filled(GUEST_BASE, (uint64_t)pages * MMU_PAGE_SIZE, pages);
     bool ok = miss.off && miss.m && hit.m;
     bench_job jobs[2] = { { ok ? bench_loads_mmu : NULL, &miss }, { ok ? bench_loads_mmu : NULL, &hit } };
     double out[2];
@@ -498,12 +498,12 @@ void bench_tlb(void)
 {
     uint64_t wide = BENCH_SIZE(64 * MiB, 4 * MiB);
     if (bench_want("load.rand.hot"))
-        rand_row("load.rand.hot", 64 * PAGE, 0, 1.5);
+        rand_row("load.rand.hot", 64 * MMU_PAGE_SIZE, 0, 1.5);
     if (bench_want("load.rand.wide"))
         rand_row("load.rand.wide", wide, 0, 2.0);
     /* what a TLB covering every page would give (the largest allowed) */
     if (bench_want("load.rand.bigtlb"))
-        rand_row("load.rand.bigtlb", wide, (unsigned)(wide / PAGE < 65536 ? wide / PAGE : 65536), 0);
+        rand_row("load.rand.bigtlb", wide, (unsigned)(wide / MMU_PAGE_SIZE < 65536 ? wide / MMU_PAGE_SIZE : 65536), 0);
     seq_rows();
     bulk_rows();
     miss_rows(BENCH_SIZE(1024, 64), "tlb.miss", "tlb.walk+fill");

@@ -7,7 +7,7 @@
  * were written in, so a flush is O(arena chunks), not O(table).
  */
 #include "cpu_int.h"
-#include "cpu_alloc.h"
+#include "alloc.h"
 
 #define DC_INIT_CAP 1024u
 #define DC_CHUNK_RECS 1024u          /* records per arena chunk */
@@ -20,7 +20,7 @@ static size_t hash_addr(uint64_t addr, size_t cap)
 
 mmu_err dc_init(dcache *dc)
 {
-    dc->slot = cpu_calloc(DC_INIT_CAP, sizeof *dc->slot);
+    dc->slot = sm_calloc(DC_INIT_CAP, sizeof *dc->slot);
     if (!dc->slot)
         return MMU_ERR_NOMEM;
     dc->cap = DC_INIT_CAP;
@@ -35,7 +35,7 @@ static void free_chunks(dc_chunk *ch)
 {
     while (ch) {
         dc_chunk *prev = ch->prev;
-        cpu_free(ch);
+        sm_free(ch);
         ch = prev;
     }
 }
@@ -43,7 +43,7 @@ static void free_chunks(dc_chunk *ch)
 void dc_free(dcache *dc)
 {
     free_chunks(dc->chunk);
-    cpu_free(dc->slot);
+    sm_free(dc->slot);
     dc->slot = NULL;
     dc->chunk = NULL;
 }
@@ -77,7 +77,7 @@ dinsn *dc_alloc(dcache *dc, size_t n)
     dc_chunk *ch = dc->chunk;
     if (!ch || ch->cap - ch->used < n) {
         size_t cap = n > DC_CHUNK_RECS ? n : DC_CHUNK_RECS;
-        dc_chunk *nc = cpu_malloc(sizeof *nc + cap * sizeof(dinsn));
+        dc_chunk *nc = sm_malloc(sizeof *nc + cap * sizeof(dinsn));
         if (!nc)
             return NULL;
         nc->prev = ch;
@@ -103,13 +103,13 @@ static void put(dc_slot *slot, size_t cap, uint64_t epoch, uint64_t addr, dinsn 
 static mmu_err grow(dcache *dc)
 {
     size_t cap = dc->cap * 2;
-    dc_slot *ns = cpu_calloc(cap, sizeof *ns);
+    dc_slot *ns = sm_calloc(cap, sizeof *ns);
     if (!ns)
         return MMU_ERR_NOMEM;
     for (size_t i = 0; i < dc->cap; i++)
         if (dc->slot[i].epoch == dc->epoch)
             put(ns, cap, 1, dc->slot[i].addr, dc->slot[i].block);
-    cpu_free(dc->slot);
+    sm_free(dc->slot);
     dc->slot = ns;
     dc->cap = cap;
     dc->epoch = 1;

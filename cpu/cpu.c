@@ -3,13 +3,16 @@
  * stack ops.
  */
 #include "cpu_int.h"
-#include "cpu_alloc.h"
+#include "alloc.h"
 
 mmu_err cpu_open(mmu_t *m, cpu_t **out)
 {
-    if (!m || !out || ((const mmu_fast_ *)m)->big_endian) /* x86 is little-endian */
+    mmu_config cfg = { 0 };
+    if (m)
+        mmu_get_config(m, &cfg);
+    if (!m || !out || cfg.big_endian) /* x86 is little-endian */
         return MMU_ERR_ARG;
-    cpu_t *c = cpu_calloc(1, sizeof *c);
+    cpu_t *c = sm_calloc(1, sizeof *c);
     if (!c)
         return MMU_ERR_NOMEM;
     mmu_err err = dc_init(&c->dc);
@@ -17,7 +20,7 @@ mmu_err cpu_open(mmu_t *m, cpu_t **out)
         err = dec_open(c);
     if (err) {
         dc_free(&c->dc);
-        cpu_free(c);
+        sm_free(c);
         return err;
     }
     c->mmu = m;
@@ -34,8 +37,8 @@ void cpu_close(cpu_t *c)
         return;
     dec_close(c);
     dc_free(&c->dc);
-    cpu_free(c->hooks);
-    cpu_free(c);
+    sm_free(c->hooks);
+    sm_free(c);
 }
 
 mmu_t *cpu_mmu(cpu_t *c)

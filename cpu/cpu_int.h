@@ -12,10 +12,7 @@
 
 #include <capstone/capstone.h>
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define NOINLINE __attribute__((noinline))
-#define MUST_CHECK __attribute__((warn_unused_result))
+#include "compiler.h"
 
 /* register slots: the cpu_reg numbering, then a slot that always reads 0
  * (absent base/index/segment of a memory operand) */
@@ -52,14 +49,14 @@ struct dinsn {
     };
     uint8_t len;         /* 0 marks a stub: a not-yet-resolved successor */
     uint8_t size;        /* operand size in bytes */
-    uint8_t r1, s1;      /* first register operand: slot, bit shift (8 = AH..BH) */
-    uint8_t r2, s2;      /* second register operand */
+    uint8_t reg0, reg0_lsb; /* first register operand (Intel order): slot, lsb (8 = AH..BH) */
+    uint8_t reg1, reg1_lsb; /* second register operand */
     uint8_t base, index; /* memory operand slots (SLOT_ZERO when absent) */
     uint8_t scale;       /* index shift, 0..3 */
     uint8_t seg;         /* CPU_FS_BASE, CPU_GS_BASE or SLOT_ZERO */
-    uint8_t a32;         /* 0x67 prefix: the effective address wraps at 2^32 */
+    uint8_t addr32;      /* 0x67 prefix: the effective address wraps at 2^32 */
     uint8_t cc;          /* condition code 0..15 (Intel order) */
-    uint8_t x;           /* per-handler extra (loop kind, flag op ...) */
+    uint8_t variant;     /* per-handler extra (loop kind, flag op ...) */
     uint8_t direct;      /* a direct branch: imm is the target, taken a successor */
 };
 
@@ -183,7 +180,7 @@ bool   exec_syscall_hooks(cpu_t *c);
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, ALU_TEST, ALU_N };
 enum { F_RR, F_RI, F_RM, F_MR, F_MI, F_N };
 enum { SH_ROL, SH_ROR, SH_SHL, SH_SHR, SH_SAR, SH_N };
-enum { SF_RI, SF_RC, SF_MI, SF_MC, SF_N }; /* shift forms: count imm or CL */
+enum { SHF_RI, SHF_RC, SHF_MI, SHF_MC, SHF_N }; /* shift forms: count imm or CL */
 enum { UN_INC, UN_DEC, UN_NOT, UN_NEG, UN_MUL, UN_IMUL, UN_DIV, UN_IDIV, UN_N };
 enum { BT_BT, BT_BTS, BT_BTR, BT_BTC, BT_N };
 enum { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS, STR_N };
@@ -191,14 +188,14 @@ enum { REP_NONE, REP_REP, REP_REPNE };
 
 extern const exec_fn exec_alu[ALU_N][F_N][4];
 extern const exec_fn exec_mov[F_N][4];
-extern const exec_fn exec_shift[SH_N][SF_N][4];
+extern const exec_fn exec_shift[SH_N][SHF_N][4];
 extern const exec_fn exec_unary[UN_N][2][4];     /* [op][reg, mem][size] */
 extern const exec_fn exec_ext[2][2][3][3];       /* [signed][reg, mem][src 1,2,4][dst 2,4,8] */
 extern const exec_fn exec_lea[3];                /* dst 2,4,8 */
 extern const exec_fn exec_imul2[4][3];           /* [rr, rm, rri, rmi][2,4,8] */
-extern const exec_fn exec_shd[2][SF_N][3];       /* [shld, shrd][form][2,4,8] */
+extern const exec_fn exec_dshift[2][SHF_N][3];       /* [shld, shrd][form][2,4,8] */
 extern const exec_fn exec_bt[BT_N][4][3];        /* [op][r-r, r-i, m-r, m-i][2,4,8] */
-extern const exec_fn exec_bsx[2][2][3];          /* [bsf, bsr][reg, mem][2,4,8] */
+extern const exec_fn exec_bitscan[2][2][3];          /* [bsf, bsr][reg, mem][2,4,8] */
 extern const exec_fn exec_cmov[16][2][3];        /* [cc][reg, mem][2,4,8] */
 extern const exec_fn exec_setcc[16][2];          /* [cc][reg, mem] */
 extern const exec_fn exec_jcc[16];
@@ -228,7 +225,7 @@ dinsn *exec_call_r(cpu_t *c, dinsn *d);
 dinsn *exec_call_m(cpu_t *c, dinsn *d);
 dinsn *exec_ret(cpu_t *c, dinsn *d);
 dinsn *exec_jrcxz(cpu_t *c, dinsn *d);
-dinsn *exec_loop(cpu_t *c, dinsn *d);   /* x: 0 loop, 1 loope, 2 loopne */
+dinsn *exec_loop(cpu_t *c, dinsn *d);   /* variant: 0 loop, 1 loope, 2 loopne */
 dinsn *exec_leave(cpu_t *c, dinsn *d);
 dinsn *exec_push_r(cpu_t *c, dinsn *d); /* size 2 or 8 */
 dinsn *exec_push_i(cpu_t *c, dinsn *d);
@@ -237,9 +234,9 @@ dinsn *exec_pop_r(cpu_t *c, dinsn *d);
 dinsn *exec_pop_m(cpu_t *c, dinsn *d);
 dinsn *exec_pushf(cpu_t *c, dinsn *d);
 dinsn *exec_popf(cpu_t *c, dinsn *d);
-dinsn *exec_cext(cpu_t *c, dinsn *d);   /* cbw/cwde/cdqe by size */
+dinsn *exec_acc_sext(cpu_t *c, dinsn *d);   /* cbw/cwde/cdqe by size */
 dinsn *exec_cdq(cpu_t *c, dinsn *d);    /* cwd/cdq/cqo by size */
-dinsn *exec_flagop(cpu_t *c, dinsn *d); /* x: clc stc cmc cld std */
+dinsn *exec_flagop(cpu_t *c, dinsn *d); /* variant: clc stc cmc cld std */
 dinsn *exec_lahf(cpu_t *c, dinsn *d);
 dinsn *exec_sahf(cpu_t *c, dinsn *d);
 dinsn *exec_syscall(cpu_t *c, dinsn *d);

@@ -12,22 +12,19 @@
  * page, read ahead with mmu_read: the run loop re-checks the fetch of each
  * of them against the TLB before running it.
  */
-#include "cpu_int.h"
+#include "decode.h"
 
-#include "exec.h"
-
-#define PAGE 0x1000ull
 #define MAX_INSN 15
 
 /* --------------------------------------------------------------- registers */
 
 typedef struct reginfo {
-    uint8_t ok, slot, shift, a32; /* a32: a 32-bit register used as an address */
+    uint8_t ok, slot, shift; /* shift: the register's lsb in its slot (8 = AH..BH) */
 } reginfo;
 
 #define GPR(r64, r32, r16, r8, n)                                                              \
-    [X86_REG_##r64] = { 1, n, 0, 0 }, [X86_REG_##r32] = { 1, n, 0, 1 },                        \
-    [X86_REG_##r16] = { 1, n, 0, 0 }, [X86_REG_##r8] = { 1, n, 0, 0 }
+    [X86_REG_##r64] = { 1, n, 0 }, [X86_REG_##r32] = { 1, n, 0 },                              \
+    [X86_REG_##r16] = { 1, n, 0 }, [X86_REG_##r8] = { 1, n, 0 }
 
 static const reginfo REGS[X86_REG_ENDING] = {
     GPR(RAX, EAX, AX, AL, 0), GPR(RCX, ECX, CX, CL, 1), GPR(RDX, EDX, DX, DL, 2),
@@ -36,38 +33,13 @@ static const reginfo REGS[X86_REG_ENDING] = {
     GPR(R9, R9D, R9W, R9B, 9), GPR(R10, R10D, R10W, R10B, 10), GPR(R11, R11D, R11W, R11B, 11),
     GPR(R12, R12D, R12W, R12B, 12), GPR(R13, R13D, R13W, R13B, 13), GPR(R14, R14D, R14W, R14B, 14),
     GPR(R15, R15D, R15W, R15B, 15),
-    [X86_REG_AH] = { 1, 0, 8, 0 }, [X86_REG_CH] = { 1, 1, 8, 0 },
-    [X86_REG_DH] = { 1, 2, 8, 0 }, [X86_REG_BH] = { 1, 3, 8, 0 },
+    [X86_REG_AH] = { 1, 0, 8 }, [X86_REG_CH] = { 1, 1, 8 },
+    [X86_REG_DH] = { 1, 2, 8 }, [X86_REG_BH] = { 1, 3, 8 },
 };
 
 /* --------------------------------------------------------------- operands */
 
-enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM }; /* OP_XMM: slot is the XMM number */
 
-typedef struct opnd {
-    uint8_t  kind, size, slot, shift;
-    x86_reg  reg;
-    uint64_t imm;
-} opnd;
-
-/* the instruction seen through its operands */
-typedef struct view {
-    const cs_insn *ci;
-    const cs_x86  *x;
-    unsigned       n;      /* operand count */
-    opnd           op[4];
-    bool           ends;   /* the block ends after this instruction */
-} view;
-
-static unsigned size_idx(unsigned size)
-{
-    return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-}
-
-static bool size_ok(unsigned size)
-{
-    return size == 1 || size == 2 || size == 4 || size == 8;
-}
 
 /* memory operand -> d; false for what we do not model */
 static bool set_mem(dinsn *d, const cs_x86 *x, const cs_x86_op *o)
@@ -75,7 +47,7 @@ static bool set_mem(dinsn *d, const cs_x86 *x, const cs_x86_op *o)
     const x86_op_mem *m = &o->mem;
     d->disp = m->disp;
     d->scale = m->scale == 8 ? 3 : m->scale == 4 ? 2 : m->scale == 2 ? 1 : 0;
-    d->a32 = x->addr_size == 4;
+    d->addr32 = x->addr_size == 4;
     if (x->addr_size != 8 && x->addr_size != 4)
         return false;
     if (m->base == X86_REG_RIP || m->base == X86_REG_EIP) {
@@ -135,9 +107,9 @@ static void set_regs(const view *v, dinsn *d)
         if (v->op[i].kind != OP_REG)
             continue;
         if (k == 0)
-            d->r1 = v->op[i].slot, d->s1 = v->op[i].shift;
+            d->reg0 = v->op[i].slot, d->reg0_lsb = v->op[i].shift;
         else if (k == 1)
-            d->r2 = v->op[i].slot, d->s2 = v->op[i].shift;
+            d->reg1 = v->op[i].slot, d->reg1_lsb = v->op[i].shift;
         k++;
     }
 }
@@ -155,16 +127,9 @@ static int form2(const view *v)
     return -1;
 }
 
-static uint64_t imm_of(const view *v, unsigned i, unsigned size)
-{
-    return v->op[i].imm & MASK(size * 8);
-}
 
 /* ---------------------------------------------------------- families */
 
-/* A decoder checks the operand forms and picks the handler; NULL = not in
- * the subset. arg tells variants apart (ALU op, condition code ...). */
-typedef exec_fn (*dec_fn)(view *v, dinsn *d, unsigned arg);
 
 /* arg: ALU_* or ALU_N for mov */
 static exec_fn dec_alu(view *v, dinsn *d, unsigned op)
@@ -199,7 +164,7 @@ static int count_form(const view *v, unsigned i, bool mem)
     bool cl = v->op[i].kind == OP_REG;
     if ((cl && v->op[i].reg != X86_REG_CL) || (!cl && v->op[i].kind != OP_IMM))
         return -1;
-    return mem ? (cl ? SF_MC : SF_MI) : (cl ? SF_RC : SF_RI);
+    return mem ? (cl ? SHF_MC : SHF_MI) : (cl ? SHF_RC : SHF_RI);
 }
 
 static exec_fn dec_shift(view *v, dinsn *d, unsigned op)
@@ -214,7 +179,7 @@ static exec_fn dec_shift(view *v, dinsn *d, unsigned op)
 }
 
 /* arg: 0 shld, 1 shrd */
-static exec_fn dec_shd(view *v, dinsn *d, unsigned right)
+static exec_fn dec_dshift(view *v, dinsn *d, unsigned right)
 {
     unsigned size = v->op[0].size;
     if (v->n != 3 || size < 2 || !size_ok(size) || v->op[0].kind == OP_IMM || v->op[1].kind != OP_REG)
@@ -222,7 +187,7 @@ static exec_fn dec_shd(view *v, dinsn *d, unsigned right)
     int f = count_form(v, 2, v->op[0].kind == OP_MEM);
     d->imm = v->op[2].imm & count_mask_of(size);
     d->size = size;
-    return f < 0 ? NULL : exec_shd[right][f][size_idx(size) - 1];
+    return f < 0 ? NULL : exec_dshift[right][f][size_idx(size) - 1];
 }
 
 /* movzx (arg 0), movsx and movsxd (arg 1) */
@@ -279,7 +244,7 @@ static exec_fn dec_bt(view *v, dinsn *d, unsigned op)
 
 /* xchg (arg 0), cmpxchg (1), xadd (2): reg, reg or mem, reg (either order
  * for xchg) */
-static exec_fn dec_xrm(view *v, dinsn *d, unsigned which)
+static exec_fn dec_xchg_rmw(view *v, dinsn *d, unsigned which)
 {
     static const exec_fn (*const tabs[])[4] = { exec_xchg, exec_cmpxchg, exec_xadd };
     int f = form2(v);
@@ -295,11 +260,11 @@ static exec_fn dec_xrm(view *v, dinsn *d, unsigned which)
 }
 
 /* arg: 0 bsf, 1 bsr */
-static exec_fn dec_bsx(view *v, dinsn *d, unsigned rev)
+static exec_fn dec_bitscan(view *v, dinsn *d, unsigned rev)
 {
     int m = reg_rm(v);
     d->size = v->op[0].size;
-    return m < 0 ? NULL : exec_bsx[rev][m][size_idx(d->size) - 1];
+    return m < 0 ? NULL : exec_bitscan[rev][m][size_idx(d->size) - 1];
 }
 
 static exec_fn dec_cmov(view *v, dinsn *d, unsigned cc)
@@ -363,10 +328,10 @@ static unsigned prefix_size(const view *v)
 }
 
 /* cbw/cwde/cdqe (arg 0), cwd/cdq/cqo (arg 1) */
-static exec_fn dec_cext(view *v, dinsn *d, unsigned arg)
+static exec_fn dec_acc_sext(view *v, dinsn *d, unsigned arg)
 {
     d->size = prefix_size(v);
-    return arg ? exec_cdq : exec_cext;
+    return arg ? exec_cdq : exec_acc_sext;
 }
 
 /* pushf (arg 1), popf (arg 0) */
@@ -380,7 +345,7 @@ static exec_fn dec_pushf(view *v, dinsn *d, unsigned push)
 static exec_fn dec_flagop(view *v, dinsn *d, unsigned arg)
 {
     (void)v;
-    d->x = (uint8_t)arg;
+    d->variant = (uint8_t)arg;
     return exec_flagop;
 }
 
@@ -399,23 +364,13 @@ static exec_fn dec_simple(view *v, dinsn *d, unsigned arg)
 
 /* ---------------------------------------------------------------- SSE */
 
-/* the XMM operand i, or false */
-static bool xmm_at(const view *v, unsigned i)
-{
-    return v->op[i].kind == OP_XMM;
-}
-
-static bool mem_at(const view *v, unsigned i, unsigned size)
-{
-    return v->op[i].kind == OP_MEM && v->op[i].size == size;
-}
 
 /* pxor por pand xmm, xmm/m128; arg XL_* */
 static exec_fn dec_xlogic(view *v, dinsn *d, unsigned op)
 {
     if (v->n != 2 || !xmm_at(v, 0) || (!xmm_at(v, 1) && !mem_at(v, 1, 16)))
         return NULL;
-    d->r1 = v->op[0].slot, d->r2 = v->op[1].slot;
+    d->reg0 = v->op[0].slot, d->reg1 = v->op[1].slot;
     return exec_xlogic[op][!xmm_at(v, 1)];
 }
 
@@ -424,12 +379,12 @@ static exec_fn dec_xmov(view *v, dinsn *d, unsigned aligned)
 {
     if (v->n != 2)
         return NULL;
-    d->r1 = v->op[0].slot, d->r2 = v->op[1].slot;
+    d->reg0 = v->op[0].slot, d->reg1 = v->op[1].slot;
     if (xmm_at(v, 0) && xmm_at(v, 1))
         return exec_xmov[XM_RR][aligned];
     if (xmm_at(v, 0) && mem_at(v, 1, 16))
         return exec_xmov[XM_RM][aligned];
-    d->r1 = v->op[1].slot;
+    d->reg0 = v->op[1].slot;
     return mem_at(v, 0, 16) && xmm_at(v, 1) ? exec_xmov[XM_MR][aligned] : NULL;
 }
 
@@ -440,7 +395,7 @@ static exec_fn dec_xmovq(view *v, dinsn *d, unsigned size)
         return NULL;
     const opnd *a = &v->op[0], *b = &v->op[1];
     bool q = size == 8;
-    d->r1 = a->slot, d->r2 = b->slot;
+    d->reg0 = a->slot, d->reg1 = b->slot;
     if (xmm_at(v, 0) && b->kind == OP_REG && b->size == size && !b->shift)
         return exec_xmovq[XQ_FROM_GPR][q];
     if (a->kind == OP_REG && a->size == size && !a->shift && xmm_at(v, 1))
@@ -449,7 +404,7 @@ static exec_fn dec_xmovq(view *v, dinsn *d, unsigned size)
         return exec_xmovq[XQ_LOAD][q];
     if (q && xmm_at(v, 0) && xmm_at(v, 1))
         return exec_xmovq[XQ_XMM][1];
-    d->r1 = b->slot;
+    d->reg0 = b->slot;
     return mem_at(v, 0, size) && xmm_at(v, 1) ? exec_xmovq[XQ_STORE][q] : NULL;
 }
 
@@ -499,15 +454,15 @@ static exec_fn dec_ret(view *v, dinsn *d, unsigned arg)
 /* jrcxz (arg 0), jecxz (arg 1) */
 static exec_fn dec_jrcxz(view *v, dinsn *d, unsigned ecx)
 {
-    d->x = (uint8_t)ecx;
+    d->variant = (uint8_t)ecx;
     return direct(v, d) ? exec_jrcxz : NULL;
 }
 
 /* loop (arg 0), loope (1), loopne (2); 0x67 counts in ECX */
 static exec_fn dec_loop(view *v, dinsn *d, unsigned kind)
 {
-    d->x = (uint8_t)kind;
-    d->a32 = v->x->addr_size == 4;
+    d->variant = (uint8_t)kind;
+    d->addr32 = v->x->addr_size == 4;
     return direct(v, d) ? exec_loop : NULL;
 }
 
@@ -584,15 +539,15 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     [X86_INS_ROL] = { dec_shift, SH_ROL }, [X86_INS_ROR] = { dec_shift, SH_ROR },
     [X86_INS_SHL] = { dec_shift, SH_SHL }, [X86_INS_SAL] = { dec_shift, SH_SHL },
     [X86_INS_SHR] = { dec_shift, SH_SHR }, [X86_INS_SAR] = { dec_shift, SH_SAR },
-    [X86_INS_SHLD] = { dec_shd, 0 }, [X86_INS_SHRD] = { dec_shd, 1 },
+    [X86_INS_SHLD] = { dec_dshift, 0 }, [X86_INS_SHRD] = { dec_dshift, 1 },
     [X86_INS_MOVZX] = { dec_ext, 0 }, [X86_INS_MOVSX] = { dec_ext, 1 }, [X86_INS_MOVSXD] = { dec_ext, 1 },
     [X86_INS_BT] = { dec_bt, BT_BT }, [X86_INS_BTS] = { dec_bt, BT_BTS },
     [X86_INS_BTR] = { dec_bt, BT_BTR }, [X86_INS_BTC] = { dec_bt, BT_BTC },
-    [X86_INS_XCHG] = { dec_xrm, 0 }, [X86_INS_CMPXCHG] = { dec_xrm, 1 }, [X86_INS_XADD] = { dec_xrm, 2 },
-    [X86_INS_BSF] = { dec_bsx, 0 }, [X86_INS_BSR] = { dec_bsx, 1 }, [X86_INS_BSWAP] = { dec_bswap, 0 },
+    [X86_INS_XCHG] = { dec_xchg_rmw, 0 }, [X86_INS_CMPXCHG] = { dec_xchg_rmw, 1 }, [X86_INS_XADD] = { dec_xchg_rmw, 2 },
+    [X86_INS_BSF] = { dec_bitscan, 0 }, [X86_INS_BSR] = { dec_bitscan, 1 }, [X86_INS_BSWAP] = { dec_bswap, 0 },
     [X86_INS_LEA] = { dec_lea, 0 }, [X86_INS_PUSH] = { dec_stack, 1 }, [X86_INS_POP] = { dec_stack, 0 },
-    [X86_INS_CBW] = { dec_cext, 0 }, [X86_INS_CWDE] = { dec_cext, 0 }, [X86_INS_CDQE] = { dec_cext, 0 },
-    [X86_INS_CWD] = { dec_cext, 1 }, [X86_INS_CDQ] = { dec_cext, 1 }, [X86_INS_CQO] = { dec_cext, 1 },
+    [X86_INS_CBW] = { dec_acc_sext, 0 }, [X86_INS_CWDE] = { dec_acc_sext, 0 }, [X86_INS_CDQE] = { dec_acc_sext, 0 },
+    [X86_INS_CWD] = { dec_acc_sext, 1 }, [X86_INS_CDQ] = { dec_acc_sext, 1 }, [X86_INS_CQO] = { dec_acc_sext, 1 },
     [X86_INS_PUSHF] = { dec_pushf, 1 }, [X86_INS_PUSHFQ] = { dec_pushf, 1 },
     [X86_INS_POPF] = { dec_pushf, 0 }, [X86_INS_POPFQ] = { dec_pushf, 0 },
     [X86_INS_CLC] = { dec_flagop, 0 }, [X86_INS_STC] = { dec_flagop, 1 }, [X86_INS_CMC] = { dec_flagop, 2 },
@@ -633,8 +588,8 @@ static bool translate(const cs_insn *ci, dinsn *d, bool *ends)
     view v = { .ci = ci, .x = &ci->detail->x86 };
     *d = (dinsn){ .addr = ci->address, .len = (uint8_t)ci->size, .base = SLOT_ZERO,
                   .index = SLOT_ZERO, .seg = SLOT_ZERO };
-    bool crosses = ((ci->address ^ (ci->address + ci->size - 1)) & ~(PAGE - 1)) != 0;
-    d->page = crosses ? 1 : ci->address & ~(PAGE - 1);
+    bool crosses = ((ci->address ^ (ci->address + ci->size - 1)) & ~(MMU_PAGE_SIZE - 1)) != 0;
+    d->page = crosses ? 1 : ci->address & ~(MMU_PAGE_SIZE - 1);
     if (is_string(v.x)) {
         d->fn = dec_string(&v, d);
     } else {
@@ -684,7 +639,7 @@ static void invalid_at(dinsn *d, uint64_t addr, unsigned len)
 {
     *d = (dinsn){ .fn = exec_invalid, .addr = addr, .len = (uint8_t)len, .base = SLOT_ZERO,
                   .index = SLOT_ZERO, .seg = SLOT_ZERO };
-    d->page = ((addr ^ (addr + len - 1)) & ~(PAGE - 1)) ? 1 : addr & ~(PAGE - 1);
+    d->page = ((addr ^ (addr + len - 1)) & ~(MMU_PAGE_SIZE - 1)) ? 1 : addr & ~(MMU_PAGE_SIZE - 1);
 }
 
 /* The first instruction of a block: fetched for real. Only the bytes up to
@@ -693,7 +648,7 @@ static void invalid_at(dinsn *d, uint64_t addr, unsigned len)
 static bool first_insn(cpu_t *c, uint64_t addr, dinsn *d, bool *ends)
 {
     uint8_t buf[MAX_INSN];
-    size_t avail = PAGE - (addr & (PAGE - 1));
+    size_t avail = MMU_PAGE_SIZE - (addr & (MMU_PAGE_SIZE - 1));
     avail = avail < MAX_INSN ? avail : MAX_INSN;
     mmu_err err = mmu_fetch(c->mmu, addr, buf, avail);
     if (err)
@@ -721,16 +676,16 @@ static unsigned read_ahead(cpu_t *c, uint64_t pos, unsigned n)
 {
     uint8_t buf[BLOCK_MAX * 4];
     while (n < BLOCK_MAX) {
-        size_t len = PAGE - (pos & (PAGE - 1));
+        size_t len = MMU_PAGE_SIZE - (pos & (MMU_PAGE_SIZE - 1));
         len = len < sizeof buf ? len : sizeof buf;
-        if ((pos & (PAGE - 1)) == 0 || mmu_read(c->mmu, pos, buf, len))
+        if ((pos & (MMU_PAGE_SIZE - 1)) == 0 || mmu_read(c->mmu, pos, buf, len))
             return n;
         const uint8_t *p = buf;
         size_t left = len;
         uint64_t at = pos;
         bool ends = false;
         /* keep MAX_INSN bytes in hand unless the page ends in this buffer */
-        while (n < BLOCK_MAX && (left >= MAX_INSN || at + left == ((pos | (PAGE - 1)) + 1))) {
+        while (n < BLOCK_MAX && (left >= MAX_INSN || at + left == ((pos | (MMU_PAGE_SIZE - 1)) + 1))) {
             if (!cs_disasm_iter(c->cs, &p, &left, &at, c->ci) || !translate(c->ci, &c->tmp[n], &ends))
                 return n;
             n++;

@@ -47,7 +47,7 @@ static inline void put_reg(cpu_t *c, unsigned r, unsigned s, unsigned bits, uint
 static inline uint64_t ea_noseg(const cpu_t *c, const dinsn *d)
 {
     uint64_t a = c->regs[d->base] + (c->regs[d->index] << d->scale) + (uint64_t)d->disp;
-    return UNLIKELY(d->a32) ? (uint32_t)a : a;
+    return UNLIKELY(d->addr32) ? (uint32_t)a : a;
 }
 
 static inline uint64_t ea(const cpu_t *c, const dinsn *d)

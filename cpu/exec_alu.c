@@ -35,19 +35,19 @@ ALU_OP(test, a & b, lf_logic(r, bits))
     static dinsn *name##_rr##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
         lflags f;                                                                              \
-        uint64_t r = op_##name(c, get_reg(c, d->r1, d->s1, bits), get_reg(c, d->r2, d->s2, bits), \
+        uint64_t r = op_##name(c, get_reg(c, d->reg0, d->reg0_lsb, bits), get_reg(c, d->reg1, d->reg1_lsb, bits), \
                                bits, &f);                                                      \
         if (wr)                                                                                \
-            put_reg(c, d->r1, d->s1, bits, r);                                                 \
+            put_reg(c, d->reg0, d->reg0_lsb, bits, r);                                                 \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *name##_ri##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
         lflags f;                                                                              \
-        uint64_t r = op_##name(c, get_reg(c, d->r1, d->s1, bits), d->imm, bits, &f);           \
+        uint64_t r = op_##name(c, get_reg(c, d->reg0, d->reg0_lsb, bits), d->imm, bits, &f);           \
         if (wr)                                                                                \
-            put_reg(c, d->r1, d->s1, bits, r);                                                 \
+            put_reg(c, d->reg0, d->reg0_lsb, bits, r);                                                 \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }                                                                                          \
@@ -56,9 +56,9 @@ ALU_OP(test, a & b, lf_logic(r, bits))
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, m);                                                                      \
         lflags f;                                                                              \
-        uint64_t r = op_##name(c, get_reg(c, d->r1, d->s1, bits), m, bits, &f);                \
+        uint64_t r = op_##name(c, get_reg(c, d->reg0, d->reg0_lsb, bits), m, bits, &f);                \
         if (wr)                                                                                \
-            put_reg(c, d->r1, d->s1, bits, r);                                                 \
+            put_reg(c, d->reg0, d->reg0_lsb, bits, r);                                                 \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }                                                                                          \
@@ -67,7 +67,7 @@ ALU_OP(test, a & b, lf_logic(r, bits))
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, m);                                                                      \
         lflags f;                                                                              \
-        uint64_t r = op_##name(c, m, get_reg(c, d->r1, d->s1, bits), bits, &f);                \
+        uint64_t r = op_##name(c, m, get_reg(c, d->reg0, d->reg0_lsb, bits), bits, &f);                \
         if (wr)                                                                                \
             STORE(a, bits, r);                                                                 \
         lf_commit(c, f);                                                                       \
@@ -109,25 +109,25 @@ const exec_fn exec_alu[ALU_N][F_N][4] = {
 #define MOV_DEF(bits)                                                                          \
     static dinsn *mov_rr##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
-        put_reg(c, d->r1, d->s1, bits, get_reg(c, d->r2, d->s2, bits));                        \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, get_reg(c, d->reg1, d->reg1_lsb, bits));                        \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *mov_ri##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
-        put_reg(c, d->r1, d->s1, bits, d->imm);                                                \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, d->imm);                                                \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *mov_rm##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, m);                                                                      \
-        put_reg(c, d->r1, d->s1, bits, m);                                                     \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, m);                                                     \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *mov_mr##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
-        STORE(a, bits, get_reg(c, d->r1, d->s1, bits));                                        \
+        STORE(a, bits, get_reg(c, d->reg0, d->reg0_lsb, bits));                                        \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *mov_mi##bits(cpu_t *c, dinsn *d)                                             \
@@ -191,8 +191,8 @@ static inline bool un_neg(const cpu_t *c, uint64_t v, unsigned bits, uint64_t *r
     {                                                                                          \
         uint64_t r;                                                                            \
         lflags f;                                                                              \
-        bool fl = un_##name(c, get_reg(c, d->r1, d->s1, bits), bits, &r, &f);                  \
-        put_reg(c, d->r1, d->s1, bits, r);                                                     \
+        bool fl = un_##name(c, get_reg(c, d->reg0, d->reg0_lsb, bits), bits, &r, &f);                  \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, r);                                                     \
         if (fl)                                                                                \
             lf_commit(c, f);                                                                   \
         return d->next;                                                                        \
@@ -308,7 +308,7 @@ static inline bool do_idiv(cpu_t *c, uint64_t v, unsigned bits)
 #define MULDIV_DEF(name, bits)                                                                 \
     static dinsn *name##_r##bits(cpu_t *c, dinsn *d)                                           \
     {                                                                                          \
-        if (!do_##name(c, get_reg(c, d->r1, d->s1, bits), bits))                               \
+        if (!do_##name(c, get_reg(c, d->reg0, d->reg0_lsb, bits), bits))                               \
             return exec_exit(c, d->addr, CPU_EXIT_EXCEPTION);                                  \
         return d->next;                                                                        \
     }                                                                                          \

@@ -85,11 +85,11 @@ static inline bool sh_ror(const cpu_t *c, uint64_t v, unsigned n, unsigned bits,
     {                                                                                          \
         uint64_t r;                                                                            \
         lflags f;                                                                              \
-        if (sh_##name(c, get_reg(c, d->r1, d->s1, bits), (count), bits, &r, &f)) {             \
-            put_reg(c, d->r1, d->s1, bits, r);                                                 \
+        if (sh_##name(c, get_reg(c, d->reg0, d->reg0_lsb, bits), (count), bits, &r, &f)) {             \
+            put_reg(c, d->reg0, d->reg0_lsb, bits, r);                                                 \
             lf_commit(c, f);                                                                   \
         } else if (bits == 32) { /* a zero count still writes: upper half cleared */           \
-            put_reg(c, d->r1, 0, 32, c->regs[d->r1]);                                          \
+            put_reg(c, d->reg0, 0, 32, c->regs[d->reg0]);                                          \
         }                                                                                      \
         return d->next;                                                                        \
     }
@@ -122,7 +122,7 @@ SH_ALL(shr)
 SH_ALL(sar)
 
 #define SH_ROW(n) { SIZES4(n##_ri, ), SIZES4(n##_rc, ), SIZES4(n##_mi, ), SIZES4(n##_mc, ) }
-const exec_fn exec_shift[SH_N][SF_N][4] = { SH_ROW(rol), SH_ROW(ror), SH_ROW(shl), SH_ROW(shr), SH_ROW(sar) };
+const exec_fn exec_shift[SH_N][SHF_N][4] = { SH_ROW(rol), SH_ROW(ror), SH_ROW(shl), SH_ROW(shr), SH_ROW(sar) };
 
 /* ----------------------------------------------------------- shld / shrd */
 
@@ -159,11 +159,11 @@ static inline bool shd(bool right, uint64_t dst, uint64_t src, unsigned n, unsig
     {                                                                                          \
         uint64_t r;                                                                            \
         lflags f;                                                                              \
-        if (shd(right, get_reg(c, d->r1, 0, bits), get_reg(c, d->r2, 0, bits), (count), bits, &r, &f)) { \
-            put_reg(c, d->r1, 0, bits, r);                                                     \
+        if (shd(right, get_reg(c, d->reg0, 0, bits), get_reg(c, d->reg1, 0, bits), (count), bits, &r, &f)) { \
+            put_reg(c, d->reg0, 0, bits, r);                                                     \
             lf_commit(c, f);                                                                   \
         } else if (bits == 32) { /* a zero count still writes: upper half cleared */           \
-            put_reg(c, d->r1, 0, 32, c->regs[d->r1]);                                          \
+            put_reg(c, d->reg0, 0, 32, c->regs[d->reg0]);                                          \
         }                                                                                      \
         return d->next;                                                                        \
     }
@@ -174,7 +174,7 @@ static inline bool shd(bool right, uint64_t dst, uint64_t src, unsigned n, unsig
         uint64_t a = ea(c, d), r;                                                              \
         LOAD(a, bits, m);                                                                      \
         lflags f;                                                                              \
-        if (shd(right, m, get_reg(c, d->r1, 0, bits), (count), bits, &r, &f)) {               \
+        if (shd(right, m, get_reg(c, d->reg0, 0, bits), (count), bits, &r, &f)) {               \
             STORE(a, bits, r);                                                                 \
             lf_commit(c, f);                                                                   \
         }                                                                                      \
@@ -195,22 +195,22 @@ SHD_DEF(shrd, true, 32)
 SHD_DEF(shrd, true, 64)
 
 #define SHD_ROW(n) { SIZES3(n##_ri, ), SIZES3(n##_rc, ), SIZES3(n##_mi, ), SIZES3(n##_mc, ) }
-const exec_fn exec_shd[2][SF_N][3] = { SHD_ROW(shld), SHD_ROW(shrd) };
+const exec_fn exec_dshift[2][SHF_N][3] = { SHD_ROW(shld), SHD_ROW(shrd) };
 
 /* ----------------------------------------------------- movzx, movsx, lea */
 
 #define EXT_DEF(sg, sb, db)                                                                    \
     static dinsn *ext##sg##_r##sb##_##db(cpu_t *c, dinsn *d)                                   \
     {                                                                                          \
-        uint64_t v = get_reg(c, d->r2, d->s2, sb);                                             \
-        put_reg(c, d->r1, 0, db, sg ? SX(v, sb) : v);                                          \
+        uint64_t v = get_reg(c, d->reg1, d->reg1_lsb, sb);                                             \
+        put_reg(c, d->reg0, 0, db, sg ? SX(v, sb) : v);                                          \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *ext##sg##_m##sb##_##db(cpu_t *c, dinsn *d)                                   \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, sb, v);                                                                        \
-        put_reg(c, d->r1, 0, db, sg ? SX(v, sb) : v);                                          \
+        put_reg(c, d->reg0, 0, db, sg ? SX(v, sb) : v);                                          \
         return d->next;                                                                        \
     }
 
@@ -231,7 +231,7 @@ const exec_fn exec_ext[2][2][3][3] = { { EXT_FORM(0, r), EXT_FORM(0, m) }, { EXT
 #define LEA_DEF(bits)                                                                          \
     static dinsn *lea##bits(cpu_t *c, dinsn *d)                                                \
     {                                                                                          \
-        put_reg(c, d->r1, 0, bits, ea_noseg(c, d));                                            \
+        put_reg(c, d->reg0, 0, bits, ea_noseg(c, d));                                            \
         return d->next;                                                                        \
     }
 LEA_DEF(16)
@@ -263,8 +263,8 @@ static inline uint64_t imul_n(uint64_t a, uint64_t b, unsigned bits, lflags *f)
     static dinsn *imul_rr##bits(cpu_t *c, dinsn *d)                                            \
     {                                                                                          \
         lflags f;                                                                              \
-        uint64_t r = imul_n(get_reg(c, d->r1, 0, bits), get_reg(c, d->r2, 0, bits), bits, &f); \
-        put_reg(c, d->r1, 0, bits, r);                                                         \
+        uint64_t r = imul_n(get_reg(c, d->reg0, 0, bits), get_reg(c, d->reg1, 0, bits), bits, &f); \
+        put_reg(c, d->reg0, 0, bits, r);                                                         \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }                                                                                          \
@@ -273,16 +273,16 @@ static inline uint64_t imul_n(uint64_t a, uint64_t b, unsigned bits, lflags *f)
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, m);                                                                      \
         lflags f;                                                                              \
-        uint64_t r = imul_n(get_reg(c, d->r1, 0, bits), m, bits, &f);                          \
-        put_reg(c, d->r1, 0, bits, r);                                                         \
+        uint64_t r = imul_n(get_reg(c, d->reg0, 0, bits), m, bits, &f);                          \
+        put_reg(c, d->reg0, 0, bits, r);                                                         \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *imul_rri##bits(cpu_t *c, dinsn *d)                                           \
     {                                                                                          \
         lflags f;                                                                              \
-        uint64_t r = imul_n(get_reg(c, d->r2, 0, bits), d->imm, bits, &f);                     \
-        put_reg(c, d->r1, 0, bits, r);                                                         \
+        uint64_t r = imul_n(get_reg(c, d->reg1, 0, bits), d->imm, bits, &f);                     \
+        put_reg(c, d->reg0, 0, bits, r);                                                         \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }                                                                                          \
@@ -292,7 +292,7 @@ static inline uint64_t imul_n(uint64_t a, uint64_t b, unsigned bits, lflags *f)
         LOAD(a, bits, m);                                                                      \
         lflags f;                                                                              \
         uint64_t r = imul_n(m, d->imm, bits, &f);                                              \
-        put_reg(c, d->r1, 0, bits, r);                                                         \
+        put_reg(c, d->reg0, 0, bits, r);                                                         \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
     }
@@ -317,26 +317,26 @@ static inline unsigned log2_bits(unsigned bits)
 #define BT_DEF(name, op, bits)                                                                 \
     static dinsn *name##_rr##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
-        uint64_t v = get_reg(c, d->r1, 0, bits);                                               \
-        unsigned bit = (unsigned)c->regs[d->r2] & (bits - 1);                                  \
+        uint64_t v = get_reg(c, d->reg0, 0, bits);                                               \
+        unsigned bit = (unsigned)c->regs[d->reg1] & (bits - 1);                                  \
         if (op != BT_BT)                                                                       \
-            put_reg(c, d->r1, 0, bits, bt_apply(op, v, bit));                                  \
+            put_reg(c, d->reg0, 0, bits, bt_apply(op, v, bit));                                  \
         set_cf(c, (v >> bit) & 1);                                                             \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *name##_ri##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
-        uint64_t v = get_reg(c, d->r1, 0, bits);                                               \
+        uint64_t v = get_reg(c, d->reg0, 0, bits);                                               \
         unsigned bit = (unsigned)d->imm & (bits - 1);                                          \
         if (op != BT_BT)                                                                       \
-            put_reg(c, d->r1, 0, bits, bt_apply(op, v, bit));                                  \
+            put_reg(c, d->reg0, 0, bits, bt_apply(op, v, bit));                                  \
         set_cf(c, (v >> bit) & 1);                                                             \
         return d->next;                                                                        \
     }                                                                                          \
     /* a register bit offset is signed and may leave the addressed word */                    \
     static dinsn *name##_mr##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
-        int64_t off = (int64_t)SX(c->regs[d->r1], bits);                                       \
+        int64_t off = (int64_t)SX(c->regs[d->reg0], bits);                                       \
         uint64_t a = ea(c, d) + (uint64_t)((off >> log2_bits(bits)) * (bits / 8));             \
         unsigned bit = (unsigned)off & (bits - 1);                                             \
         LOAD(a, bits, v);                                                                      \
@@ -371,17 +371,17 @@ const exec_fn exec_bt[BT_N][4][3] = { BT_ROW(bt), BT_ROW(bts), BT_ROW(btr), BT_R
  * still loses its upper half, as on Unicorn); other flags as a logic op. */
 static inline void bs_apply(cpu_t *c, const dinsn *d, uint64_t v, unsigned bits, bool rev)
 {
-    uint64_t r = get_reg(c, d->r1, 0, bits);
+    uint64_t r = get_reg(c, d->reg0, 0, bits);
     if (v)
         r = rev ? 63u - (unsigned)__builtin_clzll(v) : (unsigned)__builtin_ctzll(v);
-    put_reg(c, d->r1, 0, bits, r);
+    put_reg(c, d->reg0, 0, bits, r);
     lf_commit(c, lf_logic(v, bits));
 }
 
 #define BS_DEF(name, rev, bits)                                                                \
     static dinsn *name##_r##bits(cpu_t *c, dinsn *d)                                           \
     {                                                                                          \
-        bs_apply(c, d, get_reg(c, d->r2, 0, bits), bits, rev);                                 \
+        bs_apply(c, d, get_reg(c, d->reg1, 0, bits), bits, rev);                                 \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *name##_m##bits(cpu_t *c, dinsn *d)                                           \
@@ -397,7 +397,7 @@ BS_DEF(bsf, false, 64)
 BS_DEF(bsr, true, 16)
 BS_DEF(bsr, true, 32)
 BS_DEF(bsr, true, 64)
-const exec_fn exec_bsx[2][2][3] = { { SIZES3(bsf_r, ), SIZES3(bsf_m, ) }, { SIZES3(bsr_r, ), SIZES3(bsr_m, ) } };
+const exec_fn exec_bitscan[2][2][3] = { { SIZES3(bsf_r, ), SIZES3(bsf_m, ) }, { SIZES3(bsr_r, ), SIZES3(bsr_m, ) } };
 
 /* ----------------------------------------------------------- cmovcc setcc */
 
@@ -406,22 +406,22 @@ const exec_fn exec_bsx[2][2][3] = { { SIZES3(bsf_r, ), SIZES3(bsf_m, ) }, { SIZE
 #define CMOV_DEF(cc, bits)                                                                     \
     static dinsn *cmov##cc##_r##bits(cpu_t *c, dinsn *d)                                       \
     {                                                                                          \
-        uint64_t v = cond(c, cc) ? get_reg(c, d->r2, 0, bits) : get_reg(c, d->r1, 0, bits);    \
-        put_reg(c, d->r1, 0, bits, v);                                                         \
+        uint64_t v = cond(c, cc) ? get_reg(c, d->reg1, 0, bits) : get_reg(c, d->reg0, 0, bits);    \
+        put_reg(c, d->reg0, 0, bits, v);                                                         \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *cmov##cc##_m##bits(cpu_t *c, dinsn *d)                                       \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, m);                                                                      \
-        put_reg(c, d->r1, 0, bits, cond(c, cc) ? m : get_reg(c, d->r1, 0, bits));              \
+        put_reg(c, d->reg0, 0, bits, cond(c, cc) ? m : get_reg(c, d->reg0, 0, bits));              \
         return d->next;                                                                        \
     }                                                                                          \
 
 #define SET_DEF(cc)                                                                            \
     static dinsn *set##cc##_r(cpu_t *c, dinsn *d)                                              \
     {                                                                                          \
-        put_reg(c, d->r1, d->s1, 8, cond(c, cc));                                              \
+        put_reg(c, d->reg0, d->reg0_lsb, 8, cond(c, cc));                                              \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *set##cc##_m(cpu_t *c, dinsn *d)                                              \
@@ -452,17 +452,17 @@ const exec_fn exec_setcc[16][2] = {
 #define XCHG_DEF(bits)                                                                         \
     static dinsn *xchg_r##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
-        uint64_t a = get_reg(c, d->r1, d->s1, bits), b = get_reg(c, d->r2, d->s2, bits);       \
-        put_reg(c, d->r1, d->s1, bits, b);                                                     \
-        put_reg(c, d->r2, d->s2, bits, a);                                                     \
+        uint64_t a = get_reg(c, d->reg0, d->reg0_lsb, bits), b = get_reg(c, d->reg1, d->reg1_lsb, bits);       \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, b);                                                     \
+        put_reg(c, d->reg1, d->reg1_lsb, bits, a);                                                     \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *xchg_m##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, m);                                                                      \
-        STORE(a, bits, get_reg(c, d->r1, d->s1, bits));                                        \
-        put_reg(c, d->r1, d->s1, bits, m);                                                     \
+        STORE(a, bits, get_reg(c, d->reg0, d->reg0_lsb, bits));                                        \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, m);                                                     \
         return d->next;                                                                        \
     }
 
@@ -470,13 +470,13 @@ const exec_fn exec_setcc[16][2] = {
 #define CMPXCHG_DEF(bits)                                                                      \
     static dinsn *cmpxchg_r##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
-        uint64_t acc = get_reg(c, CPU_RAX, 0, bits), v = get_reg(c, d->r1, d->s1, bits);       \
+        uint64_t acc = get_reg(c, CPU_RAX, 0, bits), v = get_reg(c, d->reg0, d->reg0_lsb, bits);       \
         lflags f = lf_sub(acc, v, acc - v, bits);                                              \
         if (acc == v) {                                                                        \
-            put_reg(c, d->r1, d->s1, bits, get_reg(c, d->r2, d->s2, bits));                    \
+            put_reg(c, d->reg0, d->reg0_lsb, bits, get_reg(c, d->reg1, d->reg1_lsb, bits));                    \
         } else {                                                                               \
             put_reg(c, CPU_RAX, 0, bits, v);                                                   \
-            put_reg(c, d->r1, d->s1, bits, v);                                                 \
+            put_reg(c, d->reg0, d->reg0_lsb, bits, v);                                                 \
         }                                                                                      \
         lf_commit(c, f);                                                                       \
         return d->next;                                                                        \
@@ -485,7 +485,7 @@ const exec_fn exec_setcc[16][2] = {
     {                                                                                          \
         uint64_t a = ea(c, d), acc = get_reg(c, CPU_RAX, 0, bits);                             \
         LOAD(a, bits, v);                                                                      \
-        STORE(a, bits, acc == v ? get_reg(c, d->r1, d->s1, bits) : v);                         \
+        STORE(a, bits, acc == v ? get_reg(c, d->reg0, d->reg0_lsb, bits) : v);                         \
         if (acc != v)                                                                          \
             put_reg(c, CPU_RAX, 0, bits, v);                                                   \
         lf_commit(c, lf_sub(acc, v, acc - v, bits));                                           \
@@ -495,18 +495,18 @@ const exec_fn exec_setcc[16][2] = {
 #define XADD_DEF(bits)                                                                         \
     static dinsn *xadd_r##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
-        uint64_t x = get_reg(c, d->r1, d->s1, bits), y = get_reg(c, d->r2, d->s2, bits);       \
-        put_reg(c, d->r2, d->s2, bits, x);                                                     \
-        put_reg(c, d->r1, d->s1, bits, x + y);                                                 \
+        uint64_t x = get_reg(c, d->reg0, d->reg0_lsb, bits), y = get_reg(c, d->reg1, d->reg1_lsb, bits);       \
+        put_reg(c, d->reg1, d->reg1_lsb, bits, x);                                                     \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, x + y);                                                 \
         lf_commit(c, lf_add(x, y, x + y, bits));                                               \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *xadd_m##bits(cpu_t *c, dinsn *d)                                             \
     {                                                                                          \
-        uint64_t a = ea(c, d), y = get_reg(c, d->r1, d->s1, bits);                             \
+        uint64_t a = ea(c, d), y = get_reg(c, d->reg0, d->reg0_lsb, bits);                             \
         LOAD(a, bits, x);                                                                      \
         STORE(a, bits, x + y);                                                                 \
-        put_reg(c, d->r1, d->s1, bits, x);                                                     \
+        put_reg(c, d->reg0, d->reg0_lsb, bits, x);                                                     \
         lf_commit(c, lf_add(x, y, x + y, bits));                                               \
         return d->next;                                                                        \
     }
@@ -522,13 +522,13 @@ const exec_fn exec_xadd[2][4] = { SIZES4(xadd_r, ), SIZES4(xadd_m, ) };
 
 static dinsn *bswap32(cpu_t *c, dinsn *d)
 {
-    c->regs[d->r1] = __builtin_bswap32((uint32_t)c->regs[d->r1]);
+    c->regs[d->reg0] = __builtin_bswap32((uint32_t)c->regs[d->reg0]);
     return d->next;
 }
 
 static dinsn *bswap64(cpu_t *c, dinsn *d)
 {
-    c->regs[d->r1] = __builtin_bswap64(c->regs[d->r1]);
+    c->regs[d->reg0] = __builtin_bswap64(c->regs[d->reg0]);
     return d->next;
 }
 const exec_fn exec_bswap[2] = { bswap32, bswap64 };

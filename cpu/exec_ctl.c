@@ -30,7 +30,7 @@ dinsn *exec_jmp(cpu_t *c, dinsn *d)
 
 dinsn *exec_jmp_r(cpu_t *c, dinsn *d)
 {
-    return exec_jump(c, d, c->regs[d->r1]);
+    return exec_jump(c, d, c->regs[d->reg0]);
 }
 
 dinsn *exec_jmp_m(cpu_t *c, dinsn *d)
@@ -43,21 +43,21 @@ dinsn *exec_jmp_m(cpu_t *c, dinsn *d)
 /* x = 1: jecxz (0x67 prefix) */
 dinsn *exec_jrcxz(cpu_t *c, dinsn *d)
 {
-    uint64_t cx = d->x ? (uint32_t)c->regs[CPU_RCX] : c->regs[CPU_RCX];
+    uint64_t cx = d->variant ? (uint32_t)c->regs[CPU_RCX] : c->regs[CPU_RCX];
     return cx == 0 ? d->taken : d->next;
 }
 
-/* x: 0 loop, 1 loope, 2 loopne; a32 counts in ECX */
+/* variant: 0 loop, 1 loope, 2 loopne; addr32 counts in ECX */
 dinsn *exec_loop(cpu_t *c, dinsn *d)
 {
     uint64_t cx = c->regs[CPU_RCX] - 1;
-    if (d->a32) {
+    if (d->addr32) {
         cx = (uint32_t)cx;
         c->regs[CPU_RCX] = (c->regs[CPU_RCX] & ~0xffffffffull) | cx;
     } else {
         c->regs[CPU_RCX] = cx;
     }
-    bool go = cx != 0 && (d->x == 0 || (d->x == 1 ? get_zf(c) : !get_zf(c)));
+    bool go = cx != 0 && (d->variant == 0 || (d->variant == 1 ? get_zf(c) : !get_zf(c)));
     return go ? d->taken : d->next;
 }
 
@@ -85,7 +85,7 @@ dinsn *exec_call(cpu_t *c, dinsn *d)
 
 dinsn *exec_call_r(cpu_t *c, dinsn *d)
 {
-    uint64_t t = c->regs[d->r1];
+    uint64_t t = c->regs[d->reg0];
     PUSH(d->addr + d->len);
     return exec_jump(c, d, t);
 }
@@ -129,7 +129,7 @@ static inline dinsn *push_sized(cpu_t *c, dinsn *d, uint64_t v)
 
 dinsn *exec_push_r(cpu_t *c, dinsn *d)
 {
-    return push_sized(c, d, c->regs[d->r1]);
+    return push_sized(c, d, c->regs[d->reg0]);
 }
 
 dinsn *exec_push_i(cpu_t *c, dinsn *d)
@@ -150,7 +150,7 @@ dinsn *exec_pop_r(cpu_t *c, dinsn *d)
     uint64_t sp = c->regs[CPU_RSP];
     LOAD(sp, d->size * 8u, v);
     c->regs[CPU_RSP] = sp + d->size;
-    put_reg(c, d->r1, 0, d->size * 8u, v);
+    put_reg(c, d->reg0, 0, d->size * 8u, v);
     return d->next;
 }
 
@@ -189,7 +189,7 @@ dinsn *exec_popf(cpu_t *c, dinsn *d)
 /* -------------------------------------------------------- sign extension */
 
 /* cbw / cwde / cdqe: the accumulator from its lower half */
-dinsn *exec_cext(cpu_t *c, dinsn *d)
+dinsn *exec_acc_sext(cpu_t *c, dinsn *d)
 {
     unsigned bits = d->size * 8u;
     put_reg(c, CPU_RAX, 0, bits, SX(c->regs[CPU_RAX], bits / 2));
@@ -206,10 +206,10 @@ dinsn *exec_cdq(cpu_t *c, dinsn *d)
 
 /* ------------------------------------------------------------------ flags */
 
-/* x: 0 clc, 1 stc, 2 cmc, 3 cld, 4 std */
+/* variant: 0 clc, 1 stc, 2 cmc, 3 cld, 4 std */
 dinsn *exec_flagop(cpu_t *c, dinsn *d)
 {
-    switch (d->x) {
+    switch (d->variant) {
     case 0: set_cf(c, 0); break;
     case 1: set_cf(c, 1); break;
     case 2: set_cf(c, !get_cf(c)); break;

@@ -56,7 +56,7 @@ static inline void put_le64(uint8_t *p, uint64_t v)
 #define XLOGIC_DEF(name, OP)                                                                   \
     static dinsn *name##_r(cpu_t *c, dinsn *d)                                                 \
     {                                                                                          \
-        uint64_t *x = c->xmm[d->r1], *y = c->xmm[d->r2];                                       \
+        uint64_t *x = c->xmm[d->reg0], *y = c->xmm[d->reg1];                                       \
         x[0] = x[0] OP y[0], x[1] = x[1] OP y[1];                                              \
         return d->next;                                                                        \
     }                                                                                          \
@@ -64,7 +64,7 @@ static inline void put_le64(uint8_t *p, uint64_t v)
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         XLOAD(a, true, v);                                                                     \
-        uint64_t *x = c->xmm[d->r1];                                                           \
+        uint64_t *x = c->xmm[d->reg0];                                                           \
         x[0] = x[0] OP v[0], x[1] = x[1] OP v[1];                                              \
         return d->next;                                                                        \
     }
@@ -79,8 +79,8 @@ const exec_fn exec_xlogic[XL_N][2] = { { pxor_r, pxor_m }, { por_r, por_m }, { p
 
 static dinsn *xmov_rr(cpu_t *c, dinsn *d)
 {
-    c->xmm[d->r1][0] = c->xmm[d->r2][0];
-    c->xmm[d->r1][1] = c->xmm[d->r2][1];
+    c->xmm[d->reg0][0] = c->xmm[d->reg1][0];
+    c->xmm[d->reg0][1] = c->xmm[d->reg1][1];
     return d->next;
 }
 
@@ -89,13 +89,13 @@ static dinsn *xmov_rr(cpu_t *c, dinsn *d)
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         XLOAD(a, al, v);                                                                       \
-        c->xmm[d->r1][0] = v[0], c->xmm[d->r1][1] = v[1];                                      \
+        c->xmm[d->reg0][0] = v[0], c->xmm[d->reg0][1] = v[1];                                      \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *xmov_mr##al(cpu_t *c, dinsn *d)                                              \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
-        XSTORE(a, al, c->xmm[d->r1]);                                                          \
+        XSTORE(a, al, c->xmm[d->reg0]);                                                          \
         return d->next;                                                                        \
     }
 
@@ -112,25 +112,25 @@ const exec_fn exec_xmov[XM_N][2] = {
 #define XMOVQ_DEF(bits)                                                                        \
     static dinsn *xq_from_gpr##bits(cpu_t *c, dinsn *d)                                        \
     {                                                                                          \
-        c->xmm[d->r1][0] = c->regs[d->r2] & MASK(bits), c->xmm[d->r1][1] = 0;                  \
+        c->xmm[d->reg0][0] = c->regs[d->reg1] & MASK(bits), c->xmm[d->reg0][1] = 0;                  \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *xq_to_gpr##bits(cpu_t *c, dinsn *d)                                          \
     {                                                                                          \
-        put_reg(c, d->r1, 0, bits, c->xmm[d->r2][0]);                                          \
+        put_reg(c, d->reg0, 0, bits, c->xmm[d->reg1][0]);                                          \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *xq_load##bits(cpu_t *c, dinsn *d)                                            \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
         LOAD(a, bits, v);                                                                      \
-        c->xmm[d->r1][0] = v, c->xmm[d->r1][1] = 0;                                            \
+        c->xmm[d->reg0][0] = v, c->xmm[d->reg0][1] = 0;                                            \
         return d->next;                                                                        \
     }                                                                                          \
     static dinsn *xq_store##bits(cpu_t *c, dinsn *d)                                           \
     {                                                                                          \
         uint64_t a = ea(c, d);                                                                 \
-        STORE(a, bits, c->xmm[d->r1][0] & MASK(bits));                                         \
+        STORE(a, bits, c->xmm[d->reg0][0] & MASK(bits));                                         \
         return d->next;                                                                        \
     }
 
@@ -140,7 +140,7 @@ XMOVQ_DEF(64)
 /* movq xmm, xmm: the low quadword, the high one zeroed */
 static dinsn *xq_xmm(cpu_t *c, dinsn *d)
 {
-    c->xmm[d->r1][0] = c->xmm[d->r2][0], c->xmm[d->r1][1] = 0;
+    c->xmm[d->reg0][0] = c->xmm[d->reg1][0], c->xmm[d->reg0][1] = 0;
     return d->next;
 }
 

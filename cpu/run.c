@@ -9,7 +9,7 @@
  * handler runs so that hooks called from inside it see the instruction.
  */
 #include "exec.h"
-#include "cpu_alloc.h"
+#include "alloc.h"
 
 /* ------------------------------------------------------------ lazy flags */
 
@@ -58,7 +58,7 @@ static bool byte_ok(mmu_t *m, mmu_err err, uint64_t a, const mmu_region *rs, siz
 static uint64_t first_bad(mmu_t *m, mmu_err err, uint64_t addr, unsigned size)
 {
     size_t n = mmu_regions(m, NULL, 0);
-    mmu_region *rs = n ? cpu_malloc(n * sizeof *rs) : NULL;
+    mmu_region *rs = n ? sm_malloc(n * sizeof *rs) : NULL;
     if (n && !rs)
         return addr;
     n = mmu_regions(m, rs, n);
@@ -68,12 +68,12 @@ static uint64_t first_bad(mmu_t *m, mmu_err err, uint64_t addr, unsigned size)
             bad = a;
             break;
         }
-        uint64_t step = 0x1000 - (a & 0xfff);
+        uint64_t step = MMU_PAGE_SIZE - (a & (MMU_PAGE_SIZE - 1));
         if (step >= left || a + step < a)
             break;
         a += step, left -= step;
     }
-    cpu_free(rs);
+    sm_free(rs);
     return bad;
 }
 
@@ -179,7 +179,7 @@ static mmu_err hook_add(cpu_t *c, chook h, mmu_hook_id *out_id)
 {
     if (c->n_hooks == c->cap_hooks) {
         size_t cap = c->cap_hooks ? c->cap_hooks * 2 : 4;
-        chook *nh = cpu_realloc(c->hooks, cap * sizeof *nh);
+        chook *nh = sm_realloc(c->hooks, cap * sizeof *nh);
         if (!nh)
             return MMU_ERR_NOMEM;
         c->hooks = nh;
@@ -286,17 +286,16 @@ static bool incomplete(unsigned exit_req)
 static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *err)
 {
     uint64_t left = *left_io;
-    mmu_fast_ *f = (mmu_fast_ *)c->mmu;
     dinsn *d = NULL;     /* the next instruction; NULL: resolve c->regs[RIP] */
     dinsn *fresh = NULL; /* just fetched (decoded or re-fetched): no TLB check */
     bool hooked = false; /* code hooks already ran for d */
     for (;;) {
-        if (UNLIKELY(f->code_gen != c->gen)) {
+        if (UNLIKELY(mmu_code_generation_fast(c->mmu) != c->gen)) {
             if (d)
                 c->regs[CPU_RIP] = d->addr;
             d = fresh = NULL;
             c->link = NULL;
-            c->gen = f->code_gen;
+            c->gen = mmu_code_generation_fast(c->mmu);
             dc_flush(&c->dc);
         }
         if (UNLIKELY(!d)) { /* resolve RIP */
@@ -319,8 +318,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *e
             EXIT(CPU_EXIT_UNTIL);
         if (UNLIKELY(!left))
             EXIT(CPU_EXIT_COUNT);
-        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, d->addr);
-        if (UNLIKELY(e->tag_fetch != d->page) && d != fresh) {
+        if (UNLIKELY(mmu_fetch_tag(c->mmu, d->addr) != d->page) && d != fresh) {
             if (c->attn & ATTN_STOP)
                 EXIT(CPU_EXIT_STOPPED);
             if (!d->len) { /* a stub: decode its target, patch the edge */
@@ -332,7 +330,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *e
             if (!refetch(c, d))
                 LEAVE(CPU_EXIT_MEM_FAULT);
             fresh = d;
-            if (f->code_gen != c->gen)
+            if (mmu_code_generation_fast(c->mmu) != c->gen)
                 continue;
         }
         if (UNLIKELY(c->attn)) {
@@ -354,7 +352,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *e
                     hooked = false;
                     continue;
                 }
-                if (f->code_gen != c->gen)
+                if (mmu_code_generation_fast(c->mmu) != c->gen)
                     continue;
             }
         }

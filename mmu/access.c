@@ -9,7 +9,7 @@ enum dir { DIR_READ, DIR_WRITE };
 
 /* ------------------------------------------------------------ byte order */
 
-uint64_t load_order(const mmu_t *m, const uint8_t *p, unsigned size)
+static uint64_t load_order(const mmu_t *m, const uint8_t *p, unsigned size)
 {
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++) {
@@ -19,7 +19,7 @@ uint64_t load_order(const mmu_t *m, const uint8_t *p, unsigned size)
     return v;
 }
 
-void store_order(const mmu_t *m, uint8_t *p, uint64_t v, unsigned size)
+static void store_order(const mmu_t *m, uint8_t *p, uint64_t v, unsigned size)
 {
     for (unsigned i = 0; i < size; i++) {
         unsigned shift = m->cfg.big_endian ? 8 * (size - 1 - i) : 8 * i;
@@ -38,13 +38,13 @@ static uint64_t walk(mmu_t *m, uint64_t vpn)
 
 static uint64_t page_end_len(uint64_t addr, uint64_t left)
 {
-    uint64_t in_page = PAGE_SIZE - (addr & PAGE_MASK);
+    uint64_t in_page = MMU_PAGE_SIZE - (addr & PAGE_MASK);
     return left < in_page ? left : in_page;
 }
 
 static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
 {
-    return ri_find(&m->ri, addr)->dev;
+    return region_find(&m->ri, addr)->dev;
 }
 
 /* Device access, split into pieces of at most 8 bytes. A callback may
@@ -53,7 +53,7 @@ static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
 static bool mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum dir d)
 {
     while (len) {
-        region *r = ri_find(&m->ri, addr);
+        region *r = region_find(&m->ri, addr);
         mmio_dev *dev = r ? r->dev : NULL;
         if (!dev || (d == DIR_READ ? !dev->rd : !dev->wr))
             return false;
@@ -73,13 +73,18 @@ static bool mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum di
     return true;
 }
 
+void access_code_changed(mmu_t *m)
+{
+    m->fast.code_gen++;
+}
+
 /* Before writing a page: drop decoded code, let a snapshot see it. */
 static void page_written(mmu_t *m, uint64_t vpn)
 {
     uint64_t *pte = pt_find(&m->pt, vpn);
     if (*pte & PTE_CODE) {
         *pte &= ~(uint64_t)PTE_CODE;
-        code_changed(m);
+        access_code_changed(m);
         tlb_flush_range(m, vpn, 1); /* the next fetch must take the slow path to mark it again */
     }
 }
@@ -91,7 +96,7 @@ static void page_written(mmu_t *m, uint64_t vpn)
 static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
 {
     while (size) {
-        uint64_t pte = walk(m, addr >> PAGE_BITS), n = page_end_len(addr, size);
+        uint64_t pte = walk(m, addr >> MMU_PAGE_BITS), n = page_end_len(addr, size);
         if (!(pte & PTE_VALID))
             return false;
         if (pte & PTE_MMIO) {
@@ -102,14 +107,14 @@ static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enu
         }
         uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
         if (d == DIR_WRITE)
-            page_written(m, addr >> PAGE_BITS);
+            page_written(m, addr >> MMU_PAGE_BITS);
         /* extend the run while the next page follows in host memory */
         while (n < size) {
-            uint64_t next = walk(m, (addr + n) >> PAGE_BITS);
+            uint64_t next = walk(m, (addr + n) >> MMU_PAGE_BITS);
             if (!(next & PTE_VALID) || (next & PTE_MMIO) || PTE_HOST(next) != host + n)
                 break;
             if (d == DIR_WRITE)
-                page_written(m, (addr + n) >> PAGE_BITS);
+                page_written(m, (addr + n) >> MMU_PAGE_BITS);
             n += page_end_len(addr + n, size - n);
         }
         if (d == DIR_READ)
@@ -126,7 +131,7 @@ static mmu_err prepare_write(mmu_t *m, uint64_t addr, uint64_t size)
 {
     if (!m->snap)
         return MMU_OK;
-    uint64_t vpn = addr >> PAGE_BITS, n = ((addr + (size - 1)) >> PAGE_BITS) - vpn + 1;
+    uint64_t vpn = addr >> MMU_PAGE_BITS, n = ((addr + (size - 1)) >> MMU_PAGE_BITS) - vpn + 1;
     return snap_before_write(m, vpn, n);
 }
 
@@ -137,8 +142,8 @@ static bool host_ok(mmu_t *m, uint64_t addr, uint64_t size, enum dir d)
 {
     if (size - 1 > UINT64_MAX - addr)
         return false;
-    for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
-        uint64_t pte = walk(m, a >> PAGE_BITS);
+    for (uint64_t a = addr & ~PAGE_MASK;; a += MMU_PAGE_SIZE) {
+        uint64_t pte = walk(m, a >> MMU_PAGE_BITS);
         if (!(pte & PTE_VALID))
             return false;
         if (pte & PTE_MMIO) {
@@ -216,110 +221,9 @@ mmu_err mmu_write_ptr(mmu_t *m, uint64_t addr, uint64_t value, unsigned size, bo
     return mmu_write(m, addr, b, size);
 }
 
-/* ---------------------------------------------------------------- hooks */
-
-static bool overlaps(const hook *h, uint64_t addr, uint64_t last)
-{
-    return h->begin > h->end || (h->begin <= last && addr <= h->end);
-}
-
-static bool page_hooked(const mmu_t *m, mmu_access k, uint64_t page)
-{
-    if (!m->n_access_hooks[k])
-        return false;
-    for (size_t i = 0; i < m->n_hooks; i++) {
-        const hook *h = &m->hooks[i];
-        if (!h->dead && (h->types & (1u << k)) && overlaps(h, page, page + PAGE_MASK))
-            return true;
-    }
-    return false;
-}
-
-static void compact_hooks(mmu_t *m)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < m->n_hooks; i++)
-        if (!m->hooks[i].dead)
-            m->hooks[j++] = m->hooks[i];
-    m->n_hooks = j;
-    m->hooks_dirty = false;
-}
-
-/* Runs the live hooks for ev->type whose range overlaps [lo, hi]. With
- * stop_on_true, stops at the first hook that returns true and reports it. */
-static bool run_hooks(mmu_t *m, const mmu_mem_event *ev, uint64_t lo, uint64_t hi, bool stop_on_true)
-{
-    size_t n = m->n_hooks; /* hooks added by a callback wait for the next event */
-    bool handled = false;
-    m->hook_depth++;
-    for (size_t i = 0; i < n && !handled; i++) {
-        hook h = m->hooks[i]; /* the array may move under the callback */
-        if (h.dead || !(h.types & ev->type) || !overlaps(&h, lo, hi))
-            continue;
-        if (h.fn(m, ev, h.user) && stop_on_true)
-            handled = true;
-    }
-    if (--m->hook_depth == 0 && m->hooks_dirty)
-        compact_hooks(m);
-    return handled;
-}
-
-mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, uint64_t begin, uint64_t end,
-                     mmu_hook_id *out_id)
-{
-    if (!m || !fn || types == 0 || (types & ~(unsigned)(MMU_HOOK_MEM_INVALID | 7)))
-        return MMU_ERR_ARG;
-    hook *grown = mmu_grow(m->hooks, &m->cap_hooks, m->n_hooks, sizeof *grown, 8);
-    if (!grown)
-        return MMU_ERR_NOMEM;
-    m->hooks = grown;
-    hook *h = &m->hooks[m->n_hooks++];
-    *h = (hook){ m->next_hook_id++, types, fn, user, begin, end, false };
-    for (unsigned k = 0; k < 3; k++)
-        m->n_access_hooks[k] += (types >> k) & 1;
-    if (types & 7)
-        tlb_flush_all(m); /* hooked pages must leave the fast path */
-    if (out_id)
-        *out_id = h->id;
-    return MMU_OK;
-}
-
-mmu_err mmu_hook_del(mmu_t *m, mmu_hook_id id)
-{
-    if (!m)
-        return MMU_ERR_ARG;
-    for (size_t i = 0; i < m->n_hooks; i++) {
-        hook *h = &m->hooks[i];
-        if (h->id != id || h->dead)
-            continue;
-        h->dead = true;
-        for (unsigned k = 0; k < 3; k++)
-            m->n_access_hooks[k] -= (h->types >> k) & 1;
-        if (m->hook_depth)
-            m->hooks_dirty = true;
-        else
-            compact_hooks(m);
-        return MMU_OK;
-    }
-    return MMU_ERR_NOTFOUND;
-}
 
 /* ------------------------------------------------------- guest accesses */
 
-static void tlb_fill(mmu_t *m, uint64_t page, uint64_t pte)
-{
-    mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
-    bool ram = !(pte & PTE_MMIO);
-    e->tag_read = ram && (pte & MMU_PROT_READ) && !page_hooked(m, MMU_ACCESS_READ, page) ? page : TLB_INVALID;
-    e->tag_write = ram && (pte & MMU_PROT_WRITE) && !(pte & (PTE_CODE | PTE_TRACK))
-                           && !page_hooked(m, MMU_ACCESS_WRITE, page)
-                       ? page
-                       : TLB_INVALID;
-    e->tag_fetch = ram && (pte & MMU_PROT_EXEC) && (pte & PTE_CODE) && !page_hooked(m, MMU_ACCESS_FETCH, page)
-                       ? page
-                       : TLB_INVALID;
-    e->addend = (uintptr_t)PTE_HOST(pte) - (uintptr_t)page;
-}
 
 /* access kind k needs the page permission bit 1 << k */
 _Static_assert(MMU_PROT_READ == 1 << MMU_ACCESS_READ && MMU_PROT_WRITE == 1 << MMU_ACCESS_WRITE
@@ -353,8 +257,8 @@ static mmu_err guest_check(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size,
 {
     bool wraps = size - 1 > UINT64_MAX - addr;
     uint64_t last_page = (wraps ? UINT64_MAX : addr + (size - 1)) & ~PAGE_MASK;
-    for (uint64_t a = addr & ~PAGE_MASK;; a += PAGE_SIZE) {
-        uint64_t pte = walk(m, a >> PAGE_BITS);
+    for (uint64_t a = addr & ~PAGE_MASK;; a += MMU_PAGE_SIZE) {
+        uint64_t pte = walk(m, a >> MMU_PAGE_BITS);
         *fault_addr = a < addr ? addr : a;
         if (!(pte & PTE_VALID))
             return MMU_ERR_READ_UNMAPPED + k;
@@ -375,7 +279,7 @@ static mmu_err guest_check(mmu_t *m, mmu_access k, uint64_t addr, uint64_t size,
  * (tlb_fill leaves no write tag) and bumps code_gen */
 static void mark_code(mmu_t *m, uint64_t addr, uint64_t size)
 {
-    uint64_t first = addr >> PAGE_BITS, last = (addr + (size - 1)) >> PAGE_BITS;
+    uint64_t first = addr >> MMU_PAGE_BITS, last = (addr + (size - 1)) >> MMU_PAGE_BITS;
     for (uint64_t vpn = first;; vpn++) {
         uint64_t *pte = pt_find(&m->pt, vpn);
         if (!(*pte & PTE_CODE)) {
@@ -401,7 +305,7 @@ static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t si
         m->faults++;
         bool unmapped = err == MMU_ERR_READ_UNMAPPED + k;
         mmu_mem_event ev = { 1u << ((unmapped ? 3 : 6) + k), fault_addr, (unsigned)size, value };
-        if (tries >= MAX_FAULT_RETRIES || !run_hooks(m, &ev, addr, last, true))
+        if (tries >= MAX_FAULT_RETRIES || !hooks_run(m, &ev, addr, last, true))
             return err;
     }
 }
@@ -410,9 +314,9 @@ static mmu_err check_or_fault(mmu_t *m, mmu_access k, uint64_t addr, uint64_t si
  * One walk, a fill, a copy; everything else takes the general path below. */
 static bool quick_miss(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint64_t size)
 {
-    if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > PAGE_SIZE - (addr & PAGE_MASK))
+    if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > MMU_PAGE_SIZE - (addr & PAGE_MASK))
         return false;
-    uint64_t pte = walk(m, addr >> PAGE_BITS);
+    uint64_t pte = walk(m, addr >> MMU_PAGE_BITS);
     uint64_t bad = PTE_MMIO | (k == MMU_ACCESS_WRITE ? PTE_CODE | PTE_TRACK : 0);
     if (!(pte & PTE_VALID) || !(pte & PROT_OF(k)) || (pte & bad))
         return false;
@@ -431,7 +335,7 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
         memcpy(&value, buf, size < 8 ? size : 8);
     if (m->n_access_hooks[k]) {
         mmu_mem_event ev = { 1u << k, addr, (unsigned)size, value };
-        run_hooks(m, &ev, addr, last, false);
+        hooks_run(m, &ev, addr, last, false);
     }
     mmu_err err = check_or_fault(m, k, addr, size, last, value);
     if (!err && k == MMU_ACCESS_WRITE)
@@ -443,24 +347,12 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
     uint64_t page = addr & ~PAGE_MASK;
     if (k == MMU_ACCESS_FETCH)
         mark_code(m, addr, size); /* never MMIO: no callback ran */
-    uint64_t *pte = pt_find(&m->pt, page >> PAGE_BITS);
+    uint64_t *pte = pt_find(&m->pt, page >> MMU_PAGE_BITS);
     if (pte && (*pte & PTE_VALID))
         tlb_fill(m, page, *pte);
     return MMU_OK;
 }
 
-/* one-page TLB hit for the bulk entry points */
-static uint8_t *tlb_hit(mmu_t *m, mmu_access k, uint64_t addr, size_t size)
-{
-    if (size == 0 || size > PAGE_SIZE - (addr & PAGE_MASK)) /* no overflow for a huge size */
-        return NULL;
-    mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, addr);
-    uint64_t tag = k == MMU_ACCESS_READ ? e->tag_read : k == MMU_ACCESS_WRITE ? e->tag_write : e->tag_fetch;
-    if (tag != (addr & ~PAGE_MASK))
-        return NULL;
-    m->fast.tlb_hits++;
-    return (uint8_t *)(uintptr_t)(addr + e->addend);
-}
 
 /* mmu_load/store/fetch: a one-page TLB hit copies here, the rest is guest_access */
 static mmu_err bulk_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, size_t size)

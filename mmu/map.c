@@ -5,7 +5,7 @@
  */
 #include "mmu_int.h"
 
-mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size)
+mmu_err map_range_check(const mmu_t *m, uint64_t addr, uint64_t size)
 {
     if (!m || size == 0 || ((addr | size) & PAGE_MASK))
         return MMU_ERR_ARG;
@@ -16,52 +16,24 @@ mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size)
     return MMU_OK;
 }
 
-region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l)
-{
-    region *r = mmu_calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->start = start;
-    r->last = last;
-    r->perms = perms;
-    r->kind = kind;
-    r->label = l;
-    return r;
-}
-
-static uint64_t region_pages(const region *r)
-{
-    return ((r->last - r->start) >> PAGE_BITS) + 1;
-}
-
-void region_destroy(mmu_t *m, region *r, bool release_host)
-{
-    (void)m;
-    if (release_host && r->kind == REG_RAM)
-        host_pages_free(r->host, region_pages(r) << PAGE_BITS);
-    if (r->dev && --r->dev->refs == 0)
-        mmu_free(r->dev);
-    label_unref(r->label);
-    mmu_free(r);
-}
 
 static uint64_t page_pte(const region *r, uint64_t i)
 {
     uint64_t flags = PTE_VALID | r->perms;
-    if (r->kind == REG_MMIO)
+    if (r->kind == RGN_MMIO)
         return flags | PTE_MMIO;
-    return (uint64_t)(uintptr_t)(r->host + (i << PAGE_BITS)) | flags;
+    return (uint64_t)(uintptr_t)(r->host + (i << MMU_PAGE_BITS)) | flags;
 }
 
-mmu_err map_region(mmu_t *m, region *r)
+mmu_err map_insert(mmu_t *m, region *r)
 {
-    uint64_t vpn = r->start >> PAGE_BITS, n = region_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = region_pages(r);
     mmu_err err = pt_reserve(&m->pt, vpn, n);
     if (err)
         return err;
     for (uint64_t i = 0; i < n; i++)
         pt_set(&m->pt, vpn + i, page_pte(r, i));
-    ri_insert(&m->ri, r);
+    region_insert(&m->ri, r);
     m->pages_mapped += n;
     return MMU_OK; /* the TLB never caches unmapped pages: nothing to flush */
 }
@@ -70,14 +42,14 @@ mmu_err map_region(mmu_t *m, region *r)
 static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, unsigned kind, void *host,
                           mmio_dev *dev, const char *text, const char *dflt)
 {
-    mmu_err err = range_check(m, addr, size);
+    mmu_err err = map_range_check(m, addr, size);
     if (err)
         return err;
     if (perms > MMU_PROT_ALL)
         return MMU_ERR_ARG;
     if (!mmu_is_available(m, addr, size))
         return MMU_ERR_MAPPED;
-    mlabel *l = label_new(text, dflt);
+    struct label *l = label_new(text, dflt);
     region *r = l ? region_new(addr, addr + (size - 1), perms, kind, l) : NULL;
     if (!r) {
         label_unref(l);
@@ -85,10 +57,10 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
     }
     r->host = host;
     r->dev = dev;
-    if (kind == REG_RAM && !(r->host = host_pages_alloc(size))) {
+    if (kind == RGN_RAM && !(r->host = ram_alloc(size))) {
         err = MMU_ERR_NOMEM;
     } else {
-        err = map_region(m, r);
+        err = map_insert(m, r);
     }
     if (err) {
         r->dev = NULL; /* the caller still owns dev */
@@ -99,55 +71,35 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
 
 mmu_err mmu_map(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, const char *label)
 {
-    return map_common(m, addr, size, perms, REG_RAM, NULL, NULL, label, "[mapped]");
+    return map_common(m, addr, size, perms, RGN_RAM, NULL, NULL, label, "[mapped]");
 }
 
 mmu_err mmu_map_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, void *host, const char *label)
 {
     if (!host || ((uintptr_t)host & PAGE_MASK))
         return MMU_ERR_ARG;
-    return map_common(m, addr, size, perms, REG_PTR, host, NULL, label, "[mapped]");
+    return map_common(m, addr, size, perms, RGN_PTR, host, NULL, label, "[mapped]");
 }
 
 mmu_err mmu_map_mmio(mmu_t *m, uint64_t addr, uint64_t size, mmu_mmio_read_fn rd, mmu_mmio_write_fn wr,
                      void *user, const char *label)
 {
-    mmio_dev *dev = mmu_calloc(1, sizeof *dev);
+    mmio_dev *dev = sm_calloc(1, sizeof *dev);
     if (!dev)
         return MMU_ERR_NOMEM;
     *dev = (mmio_dev){ .refs = 1, .rd = rd, .wr = wr, .user = user, .base = addr };
     unsigned perms = (rd ? MMU_PROT_READ : 0) | (wr ? MMU_PROT_WRITE : 0);
-    mmu_err err = map_common(m, addr, size, perms, REG_MMIO, NULL, dev, label, "[mmio]");
+    mmu_err err = map_common(m, addr, size, perms, RGN_MMIO, NULL, dev, label, "[mmio]");
     if (err)
-        mmu_free(dev);
+        sm_free(dev);
     return err;
 }
 
-/* ------------------------------------------------------------- splitting */
-
-/* Makes addr a region boundary: if a region straddles it, cuts it in two,
- * the right part going into node, and returns true (node consumed). Never
- * copies data. */
-bool region_split(mmu_t *m, uint64_t addr, region *node)
-{
-    region *r = ri_find(&m->ri, addr);
-    if (!r || r->start == addr)
-        return false;
-    *node = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
-                      .label = label_ref(r->label), .dev = r->dev };
-    if (r->host)
-        node->host = r->host + (addr - r->start);
-    if (r->dev)
-        r->dev->refs++;
-    r->last = addr - 1;
-    ri_insert(&m->ri, node);
-    return true;
-}
 
 /* does a region straddle addr (so that a split is needed there)? */
 static bool straddled(const mmu_t *m, uint64_t addr)
 {
-    region *r = ri_find(&m->ri, addr);
+    region *r = region_find(&m->ri, addr);
     return r && r->start != addr;
 }
 
@@ -158,8 +110,8 @@ static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
     bool cut[2] = { straddled(m, a), last != UINT64_MAX && straddled(m, last + 1) };
     region *spare[2] = { NULL, NULL };
     for (int i = 0; i < 2; i++) {
-        if (cut[i] && !(spare[i] = mmu_malloc(sizeof(region)))) {
-            mmu_free(spare[0]);
+        if (cut[i] && !(spare[i] = sm_malloc(sizeof(region)))) {
+            sm_free(spare[0]);
             return MMU_ERR_NOMEM;
         }
     }
@@ -180,10 +132,10 @@ static bool range_has_code(mmu_t *m, uint64_t vpn, uint64_t n)
     return false;
 }
 
-void unmap_pages(mmu_t *m, uint64_t vpn, uint64_t n)
+void map_clear_pages(mmu_t *m, uint64_t vpn, uint64_t n)
 {
     if (range_has_code(m, vpn, n))
-        code_changed(m);
+        access_code_changed(m);
     for (uint64_t i = 0; i < n; i++)
         pt_set(&m->pt, vpn + i, 0);
     tlb_flush_range(m, vpn, n);
@@ -193,11 +145,11 @@ void unmap_pages(mmu_t *m, uint64_t vpn, uint64_t n)
 /* removes the whole regions lying in [a, last] */
 static void drop_regions(mmu_t *m, uint64_t a, uint64_t last)
 {
-    region *r = ri_ceil(&m->ri, a);
+    region *r = region_ceil(&m->ri, a);
     while (r && r->start <= last) {
-        region *next = ri_next(&m->ri, r);
-        ri_remove(&m->ri, r);
-        unmap_pages(m, r->start >> PAGE_BITS, region_pages(r));
+        region *next = region_next(&m->ri, r);
+        region_remove(&m->ri, r);
+        map_clear_pages(m, r->start >> MMU_PAGE_BITS, region_pages(r));
         region_destroy(m, r, true);
         r = next;
     }
@@ -205,13 +157,13 @@ static void drop_regions(mmu_t *m, uint64_t a, uint64_t last)
 
 mmu_err mmu_unmap(mmu_t *m, uint64_t addr, uint64_t size)
 {
-    mmu_err err = range_check(m, addr, size);
+    mmu_err err = map_range_check(m, addr, size);
     if (err)
         return err;
     if (!mmu_is_mapped(m, addr, size))
         return MMU_ERR_UNMAPPED;
     uint64_t last = addr + (size - 1);
-    if (m->snap && (err = snap_before_unmap(m, addr >> PAGE_BITS, size >> PAGE_BITS)))
+    if (m->snap && (err = snap_before_unmap(m, addr >> MMU_PAGE_BITS, size >> MMU_PAGE_BITS)))
         return err;
     if ((err = carve(m, addr, last)))
         return err;
@@ -222,9 +174,9 @@ mmu_err mmu_unmap(mmu_t *m, uint64_t addr, uint64_t size)
 void mmu_unmap_all(mmu_t *m)
 {
     region *r;
-    if (!m || !(r = ri_first(&m->ri)))
+    if (!m || !(r = region_first(&m->ri)))
         return;
-    if (m->snap && snap_before_unmap(m, 0, (m->space_last >> PAGE_BITS) + 1))
+    if (m->snap && snap_before_unmap(m, 0, (m->space_last >> MMU_PAGE_BITS) + 1))
         return; /* XXX: cannot report NOMEM here; the snapshot stays usable */
     drop_regions(m, 0, UINT64_MAX);
 }
@@ -245,12 +197,12 @@ static mmu_err widen_check(const mmu_t *m, uint64_t addr, uint64_t size, uint64_
 
 static void set_perms(mmu_t *m, region *r, unsigned perms)
 {
-    uint64_t vpn = r->start >> PAGE_BITS, n = region_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = region_pages(r);
     r->perms = perms;
     for (uint64_t i = 0; i < n; i++) {
         uint64_t *pte = pt_find(&m->pt, vpn + i);
         if ((*pte & PTE_CODE) && !(perms & MMU_PROT_EXEC))
-            code_changed(m);
+            access_code_changed(m);
         *pte = (*pte & ~(uint64_t)PTE_PROT) | perms;
     }
     tlb_flush_range(m, vpn, n);
@@ -266,7 +218,7 @@ mmu_err mmu_protect(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms)
         return err;
     if ((err = carve(m, a, last)))
         return err;
-    for (region *r = ri_find(&m->ri, a); r && r->start <= last; r = ri_next(&m->ri, r))
+    for (region *r = region_find(&m->ri, a); r && r->start <= last; r = region_next(&m->ri, r))
         set_perms(m, r, perms);
     return MMU_OK;
 }
@@ -277,14 +229,14 @@ mmu_err mmu_set_label(mmu_t *m, uint64_t addr, uint64_t size, const char *text)
     mmu_err err = widen_check(m, addr, size, &a, &last);
     if (err)
         return err;
-    mlabel *l = label_new(text, "[mapped]");
+    struct label *l = label_new(text, "[mapped]");
     if (!l)
         return MMU_ERR_NOMEM;
     if ((err = carve(m, a, last))) {
         label_unref(l);
         return err;
     }
-    for (region *r = ri_find(&m->ri, a); r && r->start <= last; r = ri_next(&m->ri, r)) {
+    for (region *r = region_find(&m->ri, a); r && r->start <= last; r = region_next(&m->ri, r)) {
         label_unref(r->label);
         r->label = label_ref(l);
     }
@@ -299,7 +251,7 @@ bool mmu_is_available(const mmu_t *m, uint64_t addr, uint64_t size)
     if (!m || size == 0)
         return false;
     uint64_t last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
-    region *r = ri_ceil(&m->ri, addr);
+    region *r = region_ceil(&m->ri, addr);
     return !r || r->start > last;
 }
 
@@ -308,9 +260,9 @@ bool mmu_is_mapped(const mmu_t *m, uint64_t addr, uint64_t size)
     if (!m || size == 0 || size - 1 > UINT64_MAX - addr)
         return false;
     uint64_t last = addr + (size - 1);
-    region *r = ri_find(&m->ri, addr);
+    region *r = region_find(&m->ri, addr);
     while (r && r->last < last) {
-        region *next = ri_next(&m->ri, r);
+        region *next = region_next(&m->ri, r);
         if (!next || next->start != r->last + 1)
             return false;
         r = next;
@@ -324,7 +276,7 @@ mmu_err mmu_find_free_space(const mmu_t *m, uint64_t size, uint64_t min_addr, ui
     if (!m || !out_addr || size == 0)
         return MMU_ERR_ARG;
     if (align == 0)
-        align = PAGE_SIZE;
+        align = MMU_PAGE_SIZE;
     if (align & (align - 1))
         return MMU_ERR_ARG;
     unsigned __int128 space_end = (unsigned __int128)m->space_last + 1;
@@ -332,7 +284,7 @@ mmu_err mmu_find_free_space(const mmu_t *m, uint64_t size, uint64_t min_addr, ui
     if (hi > space_end || min_addr >= hi || hi - min_addr < size)
         return MMU_ERR_ARG;
     uint64_t a;
-    if (!ri_first_fit(&m->ri, size, min_addr, hi, align, space_end, &a))
+    if (!region_first_fit(&m->ri, size, min_addr, hi, align, space_end, &a))
         return MMU_ERR_NOSPACE;
     *out_addr = a;
     return MMU_OK;
@@ -343,7 +295,7 @@ mmu_err mmu_map_anywhere(mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t ma
 {
     if (!m || !out_addr || size == 0 || size > UINT64_MAX - PAGE_MASK || perms > MMU_PROT_ALL)
         return MMU_ERR_ARG;
-    if (align != 0 && align < PAGE_SIZE)
+    if (align != 0 && align < MMU_PAGE_SIZE)
         return MMU_ERR_ARG;
     size = (size + PAGE_MASK) & ~PAGE_MASK;
     uint64_t a;
@@ -362,7 +314,7 @@ static void collect(const region *n, mmu_region *out, size_t max, size_t *i)
         collect(n->left, out, max, i);
         if (*i == max)
             return;
-        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == REG_MMIO };
+        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == RGN_MMIO };
         n = n->right;
     }
 }

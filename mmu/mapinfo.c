@@ -82,12 +82,12 @@ static void put_row(sink *k, const region *r, size_t len_addr, size_t len_label)
 static void put_table(const mmu_t *m, sink *k)
 {
     size_t len_addr = 0, len_label = 0;
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r)) {
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r)) {
         size_t a = 2 + hex_digits((u128)r->last + 1), l = width_of(r->label->s); /* f'{ub:#x}' */
         len_addr = a > len_addr ? a : len_addr;
         len_label = l > len_label ? l : len_label;
     }
-    if (!ri_first(&m->ri))
+    if (!region_first(&m->ri))
         return;
     put_padded(k, "Start", len_addr);
     put_spaces(k, 3);
@@ -97,7 +97,7 @@ static void put_table(const mmu_t *m, sink *k)
     put_spaces(k, 3);
     put_padded(k, "Label", len_label);
     put(k, "   Image", 8);
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r))
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r))
         put_row(k, r, len_addr, len_label);
 }
 
@@ -167,7 +167,7 @@ mmu_err mmu_lib_base(const mmu_t *m, const char *filename, uint64_t *out_addr)
 {
     if (!m || !filename || !out_addr)
         return MMU_ERR_ARG;
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r)) {
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r)) {
         if (strcmp(base_name(strip_box(r->label->s)), filename) == 0) {
             *out_addr = r->start;
             return MMU_OK;

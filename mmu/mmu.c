@@ -58,18 +58,18 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
 #ifdef MMU_HARD_TLB
     c.tlb_entries = 1; /* stress build: every other page is a miss; bad configs still fail above */
 #endif
-    mmu_t *m = mmu_calloc(1, sizeof *m);
+    mmu_t *m = sm_calloc(1, sizeof *m);
     if (!m)
         return MMU_ERR_NOMEM;
     m->cfg = c;
     m->space_last = c.addr_bits == 64 ? UINT64_MAX : ((uint64_t)1 << c.addr_bits) - 1;
     m->fast.big_endian = c.big_endian;
     m->fast.tlb_mask = c.tlb_entries - 1;
-    m->fast.tlb = mmu_malloc(c.tlb_entries * sizeof *m->fast.tlb);
+    m->fast.tlb = sm_malloc(c.tlb_entries * sizeof *m->fast.tlb);
     m->next_hook_id = 1;
     if (!m->fast.tlb || pt_init(&m->pt) != MMU_OK) {
-        mmu_free(m->fast.tlb);
-        mmu_free(m);
+        sm_free(m->fast.tlb);
+        sm_free(m);
         return MMU_ERR_NOMEM;
     }
     tlb_flush_all(m);
@@ -85,15 +85,21 @@ void mmu_close(mmu_t *m)
     snap_detach_all(m);
     mmu_unmap_all(m);
     pt_free(&m->pt);
-    mmu_free(m->hooks);
-    mmu_free(m->fast.tlb);
-    mmu_free(m);
+    sm_free(m->hooks);
+    sm_free(m->fast.tlb);
+    sm_free(m);
 }
 
 uint64_t mmu_pagesize(const mmu_t *m)
 {
     (void)m;
-    return PAGE_SIZE;
+    return MMU_PAGE_SIZE;
+}
+
+void mmu_get_config(const mmu_t *m, mmu_config *out)
+{
+    if (m && out)
+        *out = m->cfg;
 }
 
 uint64_t mmu_max_addr(const mmu_t *m)
@@ -106,75 +112,8 @@ uint64_t mmu_code_generation(const mmu_t *m)
     return m ? m->fast.code_gen : 0;
 }
 
-void code_changed(mmu_t *m)
-{
-    m->fast.code_gen++;
-}
 
-/* ------------------------------------------------------------------ TLB */
 
-static void tlb_clear(mmu_tlb_entry_ *e)
-{
-    e->tag_read = e->tag_write = e->tag_fetch = TLB_INVALID;
-    e->addend = 0;
-}
-
-void tlb_flush_all(mmu_t *m)
-{
-    for (uint64_t i = 0; i <= m->fast.tlb_mask; i++)
-        tlb_clear(&m->fast.tlb[i]);
-    m->tlb_flushes++;
-}
-
-/* the entry caching a page, if any, holds its page address in some tag */
-static bool holds(const mmu_tlb_entry_ *e, uint64_t page)
-{
-    return e->tag_read == page || e->tag_write == page || e->tag_fetch == page;
-}
-
-void tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n)
-{
-    if (n > m->fast.tlb_mask + 1) { /* more pages than entries: cheaper to clear them all */
-        tlb_flush_all(m);
-        return;
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t page = (vpn + i) << PAGE_BITS;
-        mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
-        if (holds(e, page))
-            tlb_clear(e);
-    }
-}
-
-/* --------------------------------------------------------------- labels */
-
-mlabel *label_new(const char *s, const char *dflt)
-{
-    if (!s || !*s)
-        s = dflt;
-    size_t len = strlen(s);
-    if (len > UINT32_MAX)
-        return NULL;
-    mlabel *l = mmu_malloc(sizeof *l + len + 1);
-    if (!l)
-        return NULL;
-    l->refs = 1;
-    l->len = (uint32_t)len;
-    memcpy(l->s, s, len + 1);
-    return l;
-}
-
-mlabel *label_ref(mlabel *l)
-{
-    l->refs++;
-    return l;
-}
-
-void label_unref(mlabel *l)
-{
-    if (l && --l->refs == 0)
-        mmu_free(l);
-}
 
 /* ----------------------------------------------------------- statistics */
 
@@ -184,7 +123,7 @@ static size_t region_meta(const region *n)
 {
     size_t bytes = 0;
     for (; n; n = n->right)
-        bytes += region_meta(n->left) + sizeof *n + (sizeof(mlabel) + n->label->len + 1) / n->label->refs;
+        bytes += region_meta(n->left) + sizeof *n + (sizeof(struct label) + n->label->len + 1) / n->label->refs;
     return bytes;
 }
 

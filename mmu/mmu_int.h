@@ -1,5 +1,7 @@
 /*
- * mmu_int.h - private state of the MMU, shared by the files of mmu/.
+ * mmu_int.h - the MMU handle (struct mmu) and the calls between the files of
+ * mmu/. Each module has its own header: pt.h (page table), region.h (map
+ * entries and their index), label.h, tlb.h (fill and flush).
  */
 #ifndef SOFTMMU_MMU_INT_H
 #define SOFTMMU_MMU_INT_H
@@ -8,116 +10,11 @@
 
 #include <stdlib.h>
 
-#define PAGE_BITS 12
-#define PAGE_SIZE ((uint64_t)1 << PAGE_BITS)
-#define PAGE_MASK (PAGE_SIZE - 1)
-#define TLB_INVALID UINT64_MAX /* a tag no access can match */
-
-#define NOINLINE __attribute__((noinline))
-#define MUST_CHECK __attribute__((warn_unused_result))
-#define LIKELY(x) __builtin_expect(!!(x), 1)
-#define UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-/*
- * Page-table entry: host address of the page (page-aligned) | flags.
- * The low three bits are the guest perms, as MMU_PROT_*.
- */
-#define PTE_PROT  0x007u
-#define PTE_VALID 0x008u /* page mapped */
-#define PTE_MMIO  0x010u /* device page: host part is 0 */
-#define PTE_CODE  0x020u /* read by mmu_fetch: a write bumps code_gen */
-#define PTE_TRACK 0x040u /* a snapshot wants to see the first write */
-#define PTE_HOST(p) ((uint8_t *)(uintptr_t)((p) & ~PAGE_MASK))
-
-/* ---------------------------------------------------------- page table */
-/* Two levels: a hash table keyed by vpn >> LEAF_BITS holds leaf tables of
- * 2^LEAF_BITS entries (one 4 KiB leaf covers 2 MiB). The top level is a hash
- * so a 64-bit space costs nothing where nothing is mapped. */
-#define LEAF_BITS 9
-#define LEAF_ENTRIES (1u << LEAF_BITS)
-
-typedef struct pt_leaf {
-    uint64_t key;     /* vpn >> LEAF_BITS */
-    uint32_t n_valid; /* entries with PTE_VALID; the leaf is freed at 0 */
-    uint64_t pte[LEAF_ENTRIES];
-} pt_leaf;
-
-typedef struct pt {
-    pt_leaf **slot; /* open addressing, linear probing, NULL = empty */
-    size_t    cap;  /* power of two */
-    size_t    n_leaves;
-    pt_leaf  *last; /* one-entry walk cache */
-} pt;
-
-mmu_err pt_init(pt *t) MUST_CHECK;
-void    pt_free(pt *t);
-/* The entry for vpn, or NULL when its leaf does not exist. */
-uint64_t *pt_find(pt *t, uint64_t vpn);
-/* Creates the leaves covering [vpn, vpn+n) so that pt_set cannot fail. */
-mmu_err pt_reserve(pt *t, uint64_t vpn, uint64_t n) MUST_CHECK;
-/* Frees the leaves of [vpn, vpn+n) that hold no valid entry (undoes reserve). */
-void    pt_prune(pt *t, uint64_t vpn, uint64_t n);
-/* Sets an entry whose leaf exists (pt_reserve); keeps the valid count. */
-void    pt_set(pt *t, uint64_t vpn, uint64_t pte);
-size_t  pt_meta_bytes(const pt *t);
-
-/* --------------------------------------------------------------- labels */
-typedef struct label {
-    uint32_t refs;
-    uint32_t len;
-    char     s[];
-} mlabel;
-
-mlabel *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
-mlabel *label_ref(mlabel *l);
-void   label_unref(mlabel *l);
-
-/* ---------------------------------------------------------------- MMIO */
-typedef struct mmio_dev {
-    uint32_t          refs; /* regions pointing here */
-    mmu_mmio_read_fn  rd;
-    mmu_mmio_write_fn wr;
-    void             *user;
-    uint64_t          base; /* guest address offsets are taken from */
-} mmio_dev;
-
-/* --------------------------------------------------------- region index */
-enum { REG_RAM, REG_PTR, REG_MMIO };
-
-/* One map entry. Kept in an AVL tree ordered by start, each node knowing the
- * gap between its predecessor's end and its own start, and the largest gap
- * in its subtree (for first-fit search). */
-typedef struct region {
-    struct region *left, *right;
-    int            height;
-    uint64_t       gap;     /* start - pred->last - 1, or start for the first */
-    uint64_t       max_gap; /* max of gap over the subtree */
-    uint64_t       start;
-    uint64_t       last;    /* inclusive: a region may end at 2^64 */
-    unsigned       perms;
-    unsigned       kind;    /* REG_* */
-    mlabel        *label;
-    uint8_t       *host;    /* host address of start (RAM, PTR) */
-    mmio_dev      *dev;     /* REG_MMIO */
-} region;
-
-typedef struct region_index {
-    region *root;
-    size_t  count;
-} region_index;
-
-/* Lowest region with last >= addr, or NULL. */
-region *ri_ceil(const region_index *ri, uint64_t addr);
-/* Region containing addr, or NULL. */
-region *ri_find(const region_index *ri, uint64_t addr);
-region *ri_first(const region_index *ri);
-region *ri_next(const region_index *ri, const region *r);
-void    ri_insert(region_index *ri, region *r);          /* r must not overlap */
-void    ri_remove(region_index *ri, region *r);          /* does not free r */
-/* Lowest aligned a in [lo, hi] (inclusive bounds, 128-bit safe) with
- * [a, a+size) free, below limit (2^addr_bits). */
-bool    ri_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned __int128 hi_excl,
-                     uint64_t align, unsigned __int128 space_end, uint64_t *out);
+#include "alloc.h"
+#include "compiler.h"
+#include "pt.h"
+#include "region.h"
+#include "tlb.h"
 
 /* ---------------------------------------------------------------- hooks */
 typedef struct hook {
@@ -153,21 +50,24 @@ struct mmu {
 #undef X
 };
 
-/* ------------------------------------------------------ shared internals */
-void    tlb_flush_all(mmu_t *m);
-void    tlb_flush_range(mmu_t *m, uint64_t vpn, uint64_t n);
+/* ---------------------------------------------------------------- hooks.c */
+/* Runs the live hooks for ev->type whose range overlaps [lo, hi]. With
+ * stop_on_true, stops at the first that returns true (then true). */
+bool hooks_run(mmu_t *m, const mmu_mem_event *ev, uint64_t lo, uint64_t hi, bool stop_on_true);
+/* Does a live access hook of kind k cover any byte of page? */
+bool hooks_cover_page(const mmu_t *m, mmu_access k, uint64_t page);
+
+/* ------------------------------------------------------------------ map.c */
 /* Validates a page-aligned range: size > 0, no wrap, inside the space. */
-mmu_err range_check(const mmu_t *m, uint64_t addr, uint64_t size) MUST_CHECK;
-/* Region bookkeeping used by map.c and snapshot.c. */
-region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, mlabel *l);
-void    region_destroy(mmu_t *m, region *r, bool release_host);
-bool    region_split(mmu_t *m, uint64_t addr, region *node); /* node: spare for the right part */
-mmu_err map_region(mmu_t *m, region *r) MUST_CHECK; /* r checked free; sets PTEs */
-void    unmap_pages(mmu_t *m, uint64_t vpn, uint64_t n); /* clears PTEs, returns host pages */
-void    code_changed(mmu_t *m);
-/* Byte-order helpers for the configured order. */
-uint64_t load_order(const mmu_t *m, const uint8_t *p, unsigned size);
-void     store_order(const mmu_t *m, uint8_t *p, uint64_t v, unsigned size);
+mmu_err map_range_check(const mmu_t *m, uint64_t addr, uint64_t size) MUST_CHECK;
+/* Enters r (checked free) into the index and its pages into the page table. */
+mmu_err map_insert(mmu_t *m, region *r) MUST_CHECK;
+/* Clears the entries of [vpn, vpn+n) (the host pages stay with the region). */
+void    map_clear_pages(mmu_t *m, uint64_t vpn, uint64_t n);
+
+/* --------------------------------------------------------------- access.c */
+/* Memory read by mmu_fetch may have changed: decoded-code caches must drop it. */
+void access_code_changed(mmu_t *m);
 
 /* snapshot.c: called by the core, before any mutation, for the pages of a
  * range that carry PTE_TRACK. They may allocate (and so fail); afterwards the
@@ -176,18 +76,8 @@ mmu_err snap_before_write(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 mmu_err snap_before_unmap(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 void    snap_detach_all(mmu_t *m); /* from mmu_close */
 
-/* alloc.c: every allocation of the library goes through these, so tests can
- * make the Nth one fail */
-void *mmu_malloc(size_t n);
-void *mmu_calloc(size_t n, size_t size);
-void *mmu_realloc(void *p, size_t n);
-void  mmu_free(void *p);
-/* Room for element n of a growing array of *cap elements: when full, doubles
- * it (first: the first capacity). Returns the array, maybe moved, or NULL
- * on failure with arr and *cap unchanged. */
-void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first) MUST_CHECK;
-/* guest RAM: anonymous, lazily committed host pages */
-void *host_pages_alloc(uint64_t size);
-void  host_pages_free(void *p, uint64_t size);
+/* ram.c: guest RAM: anonymous, lazily committed host pages */
+void *ram_alloc(uint64_t size);
+void  ram_free(void *p, uint64_t size);
 
 #endif

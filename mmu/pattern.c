@@ -166,7 +166,7 @@ mmu_err mmu_pattern_compile(const char *hex, mmu_pattern **out)
     /* one block: struct | groups | position tests | alternative tests | anchor */
     size_t size = sizeof(mmu_pattern) + c.n_groups * sizeof(pgroup)
                 + (c.len + c.n_alt_tests) * sizeof(ptest) + c.len;
-    mmu_pattern *p = mmu_calloc(1, size);
+    mmu_pattern *p = sm_calloc(1, size);
     if (!p)
         return MMU_ERR_NOMEM;
     parser f = { .s = hex, .groups = (pgroup *)(p + 1) };
@@ -181,10 +181,10 @@ mmu_err mmu_pattern_compile(const char *hex, mmu_pattern **out)
 
 void mmu_pattern_free(mmu_pattern *p)
 {
-    mmu_free(p);
+    sm_free(p);
 }
 
-size_t srch_pattern_len(const mmu_pattern *p)
+size_t pattern_len(const mmu_pattern *p)
 {
     return p->len;
 }
@@ -230,7 +230,7 @@ static const uint8_t *next_anchor(const mmu_pattern *p, const uint8_t *a, size_t
     return memmem(a, span, p->anchor, p->anchor_len);
 }
 
-size_t srch_pattern_find(const mmu_pattern *p, const uint8_t *hay, size_t n, size_t from)
+size_t pattern_find(const mmu_pattern *p, const uint8_t *hay, size_t n, size_t from)
 {
     if (from > n || n - from < p->len)
         return SRCH_NONE;

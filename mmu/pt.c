@@ -14,15 +14,15 @@ mmu_err pt_init(pt *t)
     t->cap = 16;
     t->n_leaves = 0;
     t->last = NULL;
-    t->slot = mmu_calloc(t->cap, sizeof *t->slot);
+    t->slot = sm_calloc(t->cap, sizeof *t->slot);
     return t->slot ? MMU_OK : MMU_ERR_NOMEM;
 }
 
 void pt_free(pt *t)
 {
     for (size_t i = 0; i < t->cap; i++)
-        mmu_free(t->slot[i]);
-    mmu_free(t->slot);
+        sm_free(t->slot[i]);
+    sm_free(t->slot);
     t->slot = NULL;
     t->cap = t->n_leaves = 0;
     t->last = NULL;
@@ -58,13 +58,13 @@ static void place(pt_leaf **slot, size_t cap, pt_leaf *l)
 static mmu_err grow(pt *t)
 {
     size_t cap = t->cap * 2;
-    pt_leaf **slot = mmu_calloc(cap, sizeof *slot);
+    pt_leaf **slot = sm_calloc(cap, sizeof *slot);
     if (!slot)
         return MMU_ERR_NOMEM;
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i])
             place(slot, cap, t->slot[i]);
-    mmu_free(t->slot);
+    sm_free(t->slot);
     t->slot = slot;
     t->cap = cap;
     return MMU_OK;
@@ -74,7 +74,7 @@ static mmu_err add_leaf(pt *t, uint64_t key)
 {
     if ((t->n_leaves + 1) * 4 > t->cap * 3 && grow(t) != MMU_OK) /* load <= 3/4 */
         return MMU_ERR_NOMEM;
-    pt_leaf *l = mmu_calloc(1, sizeof *l);
+    pt_leaf *l = sm_calloc(1, sizeof *l);
     if (!l)
         return MMU_ERR_NOMEM;
     l->key = key;
@@ -125,7 +125,7 @@ static void drop_leaf(pt *t, uint64_t key)
         if (l->key == key) {
             if (t->last == l)
                 t->last = NULL;
-            mmu_free(l);
+            sm_free(l);
             remove_slot(t, i);
             t->n_leaves--;
             return;

@@ -1,7 +1,7 @@
 /*
- * region.c - the region index: an AVL tree of map entries ordered by start,
- * augmented with the largest free gap of each subtree so that first-fit
- * search, lookup and overlap checks are O(log n).
+ * region.c - map entries (regions) and their index: an AVL tree ordered by
+ * start, augmented with the largest free gap of each subtree so that
+ * first-fit search, lookup and overlap checks are O(log n).
  */
 #include "mmu_int.h"
 
@@ -104,7 +104,7 @@ static void refresh(region *n, uint64_t key)
     update(n);
 }
 
-region *ri_ceil(const region_index *ri, uint64_t addr)
+region *region_ceil(const region_index *ri, uint64_t addr)
 {
     region *best = NULL;
     for (region *n = ri->root; n;) {
@@ -118,13 +118,13 @@ region *ri_ceil(const region_index *ri, uint64_t addr)
     return best;
 }
 
-region *ri_find(const region_index *ri, uint64_t addr)
+region *region_find(const region_index *ri, uint64_t addr)
 {
-    region *r = ri_ceil(ri, addr);
+    region *r = region_ceil(ri, addr);
     return r && r->start <= addr ? r : NULL;
 }
 
-region *ri_first(const region_index *ri)
+region *region_first(const region_index *ri)
 {
     region *n = ri->root;
     while (n && n->left)
@@ -132,9 +132,9 @@ region *ri_first(const region_index *ri)
     return n;
 }
 
-region *ri_next(const region_index *ri, const region *r)
+region *region_next(const region_index *ri, const region *r)
 {
-    return r->last == UINT64_MAX ? NULL : ri_ceil(ri, r->last + 1);
+    return r->last == UINT64_MAX ? NULL : region_ceil(ri, r->last + 1);
 }
 
 /* The regions just before and just after start, in one walk (start may be
@@ -164,7 +164,7 @@ static void set_gap(region *r, const region *pred)
     r->gap = pred ? r->start - pred->last - 1 : r->start;
 }
 
-void ri_insert(region_index *ri, region *r)
+void region_insert(region_index *ri, region *r)
 {
     region *pred, *succ;
     neighbours(ri, r->start, &pred, &succ);
@@ -180,7 +180,7 @@ void ri_insert(region_index *ri, region *r)
     }
 }
 
-void ri_remove(region_index *ri, region *r)
+void region_remove(region_index *ri, region *r)
 {
     region *pred, *succ;
     neighbours(ri, r->start, &pred, &succ);
@@ -228,7 +228,7 @@ static int first_fit(fit_ctx *c, const region *n)
     return first_fit(c, n->right);
 }
 
-bool ri_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned __int128 hi_excl, uint64_t align,
+bool region_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned __int128 hi_excl, uint64_t align,
                   unsigned __int128 space_end, uint64_t *out)
 {
     fit_ctx c = { size, lo, align, hi_excl, 0 };
@@ -243,5 +243,56 @@ bool ri_first_fit(const region_index *ri, uint64_t size, uint64_t lo, unsigned _
     if (r != 1)
         return false;
     *out = c.found;
+    return true;
+}
+
+/* ------------------------------------------------------------- objects */
+
+region *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, struct label *l)
+{
+    region *r = sm_calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->start = start;
+    r->last = last;
+    r->perms = perms;
+    r->kind = kind;
+    r->label = l;
+    return r;
+}
+
+uint64_t region_pages(const region *r)
+{
+    return ((r->last - r->start) >> MMU_PAGE_BITS) + 1;
+}
+
+void region_destroy(mmu_t *m, region *r, bool release_host)
+{
+    (void)m;
+    if (release_host && r->kind == RGN_RAM)
+        ram_free(r->host, region_pages(r) << MMU_PAGE_BITS);
+    if (r->dev && --r->dev->refs == 0)
+        sm_free(r->dev);
+    label_unref(r->label);
+    sm_free(r);
+}
+
+
+/* Makes addr a region boundary: if a region straddles it, cuts it in two,
+ * the right part going into node, and returns true (node consumed). Never
+ * copies data. */
+bool region_split(mmu_t *m, uint64_t addr, region *node)
+{
+    region *r = region_find(&m->ri, addr);
+    if (!r || r->start == addr)
+        return false;
+    *node = (region){ .start = addr, .last = r->last, .perms = r->perms, .kind = r->kind,
+                      .label = label_ref(r->label), .dev = r->dev };
+    if (r->host)
+        node->host = r->host + (addr - r->start);
+    if (r->dev)
+        r->dev->refs++;
+    r->last = addr - 1;
+    region_insert(&m->ri, node);
     return true;
 }

@@ -34,7 +34,7 @@ typedef struct hunt {
 static size_t find(const matcher *mt, const uint8_t *hay, size_t n, size_t from)
 {
     if (mt->pat)
-        return srch_pattern_find(mt->pat, hay, n, from);
+        return pattern_find(mt->pat, hay, n, from);
     if (from > n || n - from < mt->len)
         return SRCH_NONE;
     const uint8_t *p = memmem(hay + from, n - from, mt->needle, mt->len);
@@ -52,7 +52,7 @@ static void record(hunt *h, uint64_t addr)
 /* host address of a byte of a mapped RAM page */
 static uint8_t *host_of(mmu_t *m, uint64_t addr)
 {
-    return PTE_HOST(*pt_find(&m->pt, addr >> PAGE_BITS)) + (addr & PAGE_MASK);
+    return PTE_HOST(*pt_find(&m->pt, addr >> MMU_PAGE_BITS)) + (addr & PAGE_MASK);
 }
 
 /* last byte (<= z) of the run of host-contiguous pages starting at a */
@@ -60,7 +60,7 @@ static uint64_t run_last(mmu_t *m, uint64_t a, uint64_t z, const uint8_t *host)
 {
     uint64_t last = a | PAGE_MASK;
     while (last < z && host_of(m, last + 1) == host + (last + 1 - a))
-        last += PAGE_SIZE;
+        last += MMU_PAGE_SIZE;
     return last < z ? last : z;
 }
 
@@ -80,7 +80,7 @@ static void scan_run(hunt *h, const uint8_t *host, uint64_t a, uint64_t last)
 static void copy_out(mmu_t *m, uint64_t a, uint8_t *dst, size_t n)
 {
     while (n) {
-        size_t k = PAGE_SIZE - (a & PAGE_MASK);
+        size_t k = MMU_PAGE_SIZE - (a & PAGE_MASK);
         k = k < n ? k : n;
         memcpy(dst, host_of(m, a), k);
         a += k, dst += k, n -= k;
@@ -125,7 +125,7 @@ static void search_range(hunt *h, uint64_t a, uint64_t z)
 static region *extend(const region_index *ri, region *r, uint64_t hi)
 {
     region *n;
-    while (r->last < hi && (n = ri_next(ri, r)) && n->start == r->last + 1 && n->kind != REG_MMIO)
+    while (r->last < hi && (n = region_next(ri, r)) && n->start == r->last + 1 && n->kind != RGN_MMIO)
         r = n;
     return r;
 }
@@ -133,8 +133,8 @@ static region *extend(const region_index *ri, region *r, uint64_t hi)
 static void search_all(hunt *h, uint64_t lo, uint64_t hi, bool cross)
 {
     const region_index *ri = &h->m->ri;
-    for (region *r = ri_ceil(ri, lo); r && r->start <= hi; r = ri_next(ri, r)) {
-        if (r->kind == REG_MMIO) /* reading a device has side effects */
+    for (region *r = region_ceil(ri, lo); r && r->start <= hi; r = region_next(ri, r)) {
+        if (r->kind == RGN_MMIO) /* reading a device has side effects */
             continue;
         uint64_t a = r->start > lo ? r->start : lo;
         if (cross)
@@ -166,12 +166,12 @@ static mmu_err run(mmu_t *m, const matcher *mt, uint64_t begin, uint64_t end, un
     if (top && begin <= hi) {
         if (mt->len - 1 > SIZE_MAX / 2)
             return MMU_ERR_NOMEM;
-        h.stitch = 2 * (mt->len - 1) <= sizeof stack ? stack : mmu_malloc(2 * (mt->len - 1));
+        h.stitch = 2 * (mt->len - 1) <= sizeof stack ? stack : sm_malloc(2 * (mt->len - 1));
         if (!h.stitch)
             return MMU_ERR_NOMEM;
         search_all(&h, begin, hi, flags & MMU_SEARCH_CROSS);
         if (h.stitch != stack)
-            mmu_free(h.stitch);
+            sm_free(h.stitch);
     }
     *out_count = h.count;
     return MMU_OK;
@@ -191,6 +191,6 @@ mmu_err mmu_search_pattern(mmu_t *m, const mmu_pattern *p, uint64_t begin, uint6
 {
     if (!p)
         return MMU_ERR_ARG;
-    matcher mt = { srch_pattern_len(p), NULL, p };
+    matcher mt = { pattern_len(p), NULL, p };
     return run(m, &mt, begin, end, flags, out, max_out, out_count);
 }

@@ -10,10 +10,10 @@
 #define SRCH_NONE SIZE_MAX /* no match */
 
 /* Bytes a match of p covers. */
-size_t srch_pattern_len(const mmu_pattern *p);
+size_t pattern_len(const mmu_pattern *p);
 
 /* Offset of the leftmost match of p lying wholly in hay[from, n), or
  * SRCH_NONE. from may exceed n. */
-size_t srch_pattern_find(const mmu_pattern *p, const uint8_t *hay, size_t n, size_t from);
+size_t pattern_find(const mmu_pattern *p, const uint8_t *hay, size_t n, size_t from);
 
 #endif

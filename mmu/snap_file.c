@@ -40,7 +40,7 @@
 #define VERSION 1
 #define HEADER_SIZE 32
 #define REGION_FIXED 28 /* a region record without its label */
-#define PAGE_REC (8 + PAGE_SIZE + 8)
+#define PAGE_REC (8 + MMU_PAGE_SIZE + 8)
 
 /* ---------------------------------------------------------------- write */
 
@@ -91,9 +91,9 @@ static void visit_page(writer *w, const mmu_snapshot *s, const snap_rec *rc, uin
         return;
     (*count)++;
     if (w) {
-        put_u64(w, vpn << PAGE_BITS);
-        put(w, src, PAGE_SIZE);
-        put_u64(w, XXH3_64bits_withSeed(src, PAGE_SIZE, vpn << PAGE_BITS));
+        put_u64(w, vpn << MMU_PAGE_BITS);
+        put(w, src, MMU_PAGE_SIZE);
+        put_u64(w, XXH3_64bits_withSeed(src, MMU_PAGE_SIZE, vpn << MMU_PAGE_BITS));
     }
 }
 
@@ -111,7 +111,7 @@ static void visit_table(writer *w, const mmu_snapshot *s, const snap_rec *rc, ui
     size_t n = 0; /* v has room for every table entry */
     for (size_t i = 0; i < s->tab_cap; i++) {
         const snap_ent *e = &s->tab[i];
-        if (e->copy && e->vpn >= rc->start >> PAGE_BITS && e->vpn <= rc->last >> PAGE_BITS)
+        if (e->copy && e->vpn >= rc->start >> MMU_PAGE_BITS && e->vpn <= rc->last >> MMU_PAGE_BITS)
             v[n++] = e->vpn;
     }
     qsort(v, n, sizeof *v, vpn_cmp);
@@ -122,12 +122,12 @@ static void visit_table(writer *w, const mmu_snapshot *s, const snap_rec *rc, ui
 /* visits the non-zero pages of rc in ascending order; scratch: see above */
 static void visit_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *scratch, uint64_t *count)
 {
-    if (rc->kind == REG_RAM && !rc->host) {
+    if (rc->kind == RGN_RAM && !rc->host) {
         visit_table(w, s, rc, scratch, count);
         return;
     }
-    for (uint64_t a = rc->start;; a += PAGE_SIZE) {
-        visit_page(w, s, rc, a >> PAGE_BITS, count);
+    for (uint64_t a = rc->start;; a += MMU_PAGE_SIZE) {
+        visit_page(w, s, rc, a >> MMU_PAGE_BITS, count);
         if (a + PAGE_MASK == rc->last || (w && w->bad))
             return;
     }
@@ -149,9 +149,9 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
     if (!s || !f)
         return MMU_ERR_ARG;
     for (size_t i = 0; i < s->n_recs; i++)
-        if (s->recs[i].kind == REG_MMIO)
+        if (s->recs[i].kind == RGN_MMIO)
             return MMU_ERR_ARG;
-    uint64_t pages = 0, *scratch = mmu_malloc((s->tab_used ? s->tab_used : 1) * sizeof *scratch);
+    uint64_t pages = 0, *scratch = sm_malloc((s->tab_used ? s->tab_used : 1) * sizeof *scratch);
     if (!scratch)
         return MMU_ERR_NOMEM;
     writer w = { .f = f };
@@ -166,7 +166,7 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
         put_region(&w, &s->recs[i]);
     for (size_t i = 0; i < s->n_recs && !w.bad; i++)
         visit_pages(&w, s, &s->recs[i], scratch, &pages);
-    mmu_free(scratch);
+    sm_free(scratch);
     put_u64(&w, XXH3_64bits_digest(&w.st));
     if (fflush(f) || ferror(f))
         w.bad = true;
@@ -247,9 +247,9 @@ static bool check_pages(reader *r, reader regs, uint64_t n_regions)
     while (r->p < r->end) {
         uint64_t a, sum;
         const uint8_t *data = r->p + 8;
-        if (!get_u64(r, &a) || !get(r, NULL, PAGE_SIZE) || !get_u64(r, &sum))
+        if (!get_u64(r, &a) || !get(r, NULL, MMU_PAGE_SIZE) || !get_u64(r, &sum))
             return false;
-        if ((a & PAGE_MASK) || a < next || sum != XXH3_64bits_withSeed(data, PAGE_SIZE, a))
+        if ((a & PAGE_MASK) || a < next || sum != XXH3_64bits_withSeed(data, MMU_PAGE_SIZE, a))
             return false;
         for (; !have || fr.last < a; have = true) /* the region that may hold a */
             if (!left-- || !get_region(&regs, &fr, NULL))
@@ -258,7 +258,7 @@ static bool check_pages(reader *r, reader regs, uint64_t n_regions)
             return false;
         if (a == UINT64_MAX - PAGE_MASK)
             return r->p == r->end; /* the top page: nothing may follow */
-        next = a + PAGE_SIZE;
+        next = a + MMU_PAGE_SIZE;
     }
     return true;
 }
@@ -292,7 +292,7 @@ static mmu_err read_more(FILE *f, uint8_t **buf, size_t *len, size_t *cap, uint6
     while (*len < want) {
         if (*len == *cap) {
             size_t c = *cap * 2 < want ? *cap * 2 : (size_t)want;
-            uint8_t *b = mmu_realloc(*buf, c);
+            uint8_t *b = sm_realloc(*buf, c);
             if (!b)
                 return MMU_ERR_NOMEM;
             *buf = b;
@@ -310,7 +310,7 @@ static mmu_err read_more(FILE *f, uint8_t **buf, size_t *len, size_t *cap, uint6
 static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
 {
     size_t len = 0, cap = HEADER_SIZE;
-    uint8_t *buf = mmu_malloc(cap);
+    uint8_t *buf = sm_malloc(cap);
     mmu_err err = buf ? read_more(f, &buf, &len, &cap, HEADER_SIZE) : MMU_ERR_NOMEM;
     uint64_t total = err ? 0 : le(buf + 24, 8);
     if (!err && (memcmp(buf, MAGIC, 8) || le(buf + 8, 4) != VERSION || total < HEADER_SIZE + 8 || total > SIZE_MAX))
@@ -318,7 +318,7 @@ static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
     if (!err)
         err = read_more(f, &buf, &len, &cap, total);
     if (err) {
-        mmu_free(buf);
+        sm_free(buf);
         return err;
     }
     *out = buf;
@@ -328,9 +328,9 @@ static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
 
 /* ---------------------------------------------------------------- build */
 
-static mlabel *label_of(const frec *fr)
+static struct label *label_of(const frec *fr)
 {
-    mlabel *l = mmu_malloc(sizeof *l + fr->len + 1);
+    struct label *l = sm_malloc(sizeof *l + fr->len + 1);
     if (!l)
         return NULL;
     l->refs = 1;
@@ -342,15 +342,15 @@ static mlabel *label_of(const frec *fr)
 
 static mmu_err build_regions(mmu_snapshot *s, reader *r, uint64_t n)
 {
-    if (!(s->recs = mmu_calloc(n ? n : 1, sizeof *s->recs)))
+    if (!(s->recs = sm_calloc(n ? n : 1, sizeof *s->recs)))
         return MMU_ERR_NOMEM;
     for (uint64_t i = 0; i < n; i++) {
         frec fr;
         (void)get_region(r, &fr, NULL); /* checked already */
-        mlabel *l = label_of(&fr);
+        struct label *l = label_of(&fr);
         if (!l)
             return MMU_ERR_NOMEM;
-        s->recs[i] = (snap_rec){ .start = fr.start, .last = fr.last, .perms = fr.perms, .kind = REG_RAM, .label = l };
+        s->recs[i] = (snap_rec){ .start = fr.start, .last = fr.last, .perms = fr.perms, .kind = RGN_RAM, .label = l };
         s->n_recs++;
     }
     return MMU_OK;
@@ -364,8 +364,8 @@ static mmu_err build_pages(mmu_snapshot *s, reader *r)
         page_copy *pc = snap_reserve(s) ? NULL : snap_copy_of(r->p);
         if (!pc)
             return MMU_ERR_NOMEM;
-        snap_put(s, a >> PAGE_BITS, pc, false);
-        r->p += PAGE_SIZE + 8;
+        snap_put(s, a >> MMU_PAGE_BITS, pc, false);
+        r->p += MMU_PAGE_SIZE + 8;
     }
     return MMU_OK;
 }
@@ -381,14 +381,14 @@ mmu_err mmu_snapshot_read(FILE *f, mmu_snapshot **out)
     if (err)
         return err;
     mmu_snapshot *s = NULL;
-    if (!(err = check_file(buf, len, &n)) && !(s = mmu_calloc(1, sizeof *s)))
+    if (!(err = check_file(buf, len, &n)) && !(s = sm_calloc(1, sizeof *s)))
         err = MMU_ERR_NOMEM;
     reader r = { buf + HEADER_SIZE, buf + len - 8 };
     if (!err)
         err = build_regions(s, &r, n);
     if (!err)
         err = build_pages(s, &r);
-    mmu_free(buf);
+    sm_free(buf);
     if (err) {
         mmu_snapshot_free(s);
         return err;

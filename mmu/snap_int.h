@@ -26,7 +26,7 @@
 
 typedef struct page_copy {
     uint64_t refs;
-    uint8_t  data[PAGE_SIZE];
+    uint8_t  data[MMU_PAGE_SIZE];
 } page_copy;
 
 /* shared stand-in for a copy of an all-zero page: never counted or freed */
@@ -41,7 +41,7 @@ typedef struct snap_ent {
 typedef struct snap_rec {
     uint64_t start, last; /* inclusive, as region */
     unsigned perms, kind; /* REG_*; a PTR region read from a file is RAM */
-    mlabel  *label;       /* a reference */
+    struct label  *label;       /* a reference */
     uint8_t *host;        /* RAM: host of start while clean pages live there (NULL: zeros); PTR: caller's buffer */
     uint8_t *data;        /* PTR: contents copied at save */
     mmio_dev dev;         /* MMIO: device (refs unused) */

@@ -37,7 +37,7 @@ typedef struct plan {
 
 static uint64_t n_pages(const region *r)
 {
-    return ((r->last - r->start) >> PAGE_BITS) + 1;
+    return ((r->last - r->start) >> MMU_PAGE_BITS) + 1;
 }
 
 /* ------------------------------------------------------- deciding reuse */
@@ -46,7 +46,7 @@ static bool same_kind(const region *r, const snap_rec *rc)
 {
     if (r->kind != rc->kind)
         return false;
-    if (r->kind != REG_MMIO)
+    if (r->kind != RGN_MMIO)
         return true;
     const mmio_dev *d = r->dev;
     return d->rd == rc->dev.rd && d->wr == rc->dev.wr && d->user == rc->dev.user && d->base == rc->dev.base;
@@ -55,21 +55,21 @@ static bool same_kind(const region *r, const snap_rec *rc)
 /* Can rc be rebuilt from the live regions over its range? They must cover
  * it without a hole, be of its kind and (RAM, PTR) lie contiguously in host
  * memory; RAM must also be the one host allocation it was at save (no page
- * unmapped since), as host_pages_free must not span two allocations.
+ * unmapped since), as ram_free must not span two allocations.
  * Adds to *splits the cuts needed at its two ends. */
 static bool reusable(const mmu_t *m, const snap_rec *rc, size_t *splits)
 {
-    if (rc->kind == REG_RAM && rc->unmapped)
+    if (rc->kind == RGN_RAM && rc->unmapped)
         return false; /* merging distinct host allocations would free them wrongly */
-    region *r = ri_find(&m->ri, rc->start);
+    region *r = region_find(&m->ri, rc->start);
     if (!r || !same_kind(r, rc))
         return false;
     uint8_t *host = r->host ? r->host + (rc->start - r->start) : NULL;
-    if (rc->kind == REG_PTR && host != rc->host)
+    if (rc->kind == RGN_PTR && host != rc->host)
         return false; /* not the caller's buffer saved */
     size_t cuts = r->start < rc->start;
     while (r->last < rc->last) {
-        region *next = ri_next(&m->ri, r);
+        region *next = region_next(&m->ri, r);
         if (!next || next->start != r->last + 1 || !same_kind(next, rc))
             return false;
         if (host && next->host != host + (next->start - rc->start))
@@ -86,7 +86,7 @@ static mmu_err plan_reuse(plan *p)
     for (size_t i = 0; p->incr && i < p->s->n_recs; i++)
         p->reuse[i] = reusable(p->m, &p->s->recs[i], &splits);
     for (size_t i = 0; i < splits; i++) {
-        region *r = mmu_malloc(sizeof *r);
+        region *r = sm_malloc(sizeof *r);
         if (!r)
             return MMU_ERR_NOMEM;
         r->right = p->spares;
@@ -113,7 +113,7 @@ static uint64_t segment(const plan *p, size_t *i, uint64_t a, uint64_t last, boo
 static mmu_err note_doomed(const plan *p, const mmu_snapshot *skip)
 {
     size_t i = 0;
-    for (region *r = ri_first(&p->m->ri); r; r = ri_next(&p->m->ri, r)) {
+    for (region *r = region_first(&p->m->ri); r; r = region_next(&p->m->ri, r)) {
         for (uint64_t a = r->start;;) {
             bool covered;
             uint64_t end = segment(p, &i, a, r->last, &covered);
@@ -153,7 +153,7 @@ static pt_leaf *leaf_of(pt *t, uint64_t key)
  * free them and mapping r cannot fail */
 static mmu_err pin(pt *t, const region *r)
 {
-    uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
     if (pt_reserve(t, vpn, n))
         return MMU_ERR_NOMEM;
     for (uint64_t k = vpn >> LEAF_BITS; k <= (vpn + n - 1) >> LEAF_BITS; k++)
@@ -163,7 +163,7 @@ static mmu_err pin(pt *t, const region *r)
 
 static void unpin(pt *t, const region *r)
 {
-    uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
     for (uint64_t k = vpn >> LEAF_BITS; k <= (vpn + n - 1) >> LEAF_BITS; k++)
         leaf_of(t, k)->n_valid--;
     pt_prune(t, vpn, n);
@@ -172,28 +172,28 @@ static void unpin(pt *t, const region *r)
 static mmu_err fill_ram(const mmu_snapshot *s, region *r, const snap_rec *rc)
 {
     uint64_t size = rc->last - rc->start + 1;
-    if (!(r->host = host_pages_alloc(size)))
+    if (!(r->host = ram_alloc(size)))
         return MMU_ERR_NOMEM;
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-        const uint8_t *src = snap_page_src(s, rc, (rc->start + off) >> PAGE_BITS);
+    for (uint64_t off = 0; off < size; off += MMU_PAGE_SIZE) {
+        const uint8_t *src = snap_page_src(s, rc, (rc->start + off) >> MMU_PAGE_BITS);
         if (src && !snap_page_is_zero(src)) /* new memory reads as zeros */
-            memcpy(r->host + off, src, PAGE_SIZE);
+            memcpy(r->host + off, src, MMU_PAGE_SIZE);
     }
     return MMU_OK;
 }
 
 static mmu_err make(const plan *p, const snap_rec *rc, region **out)
 {
-    bool mmio = rc->kind == REG_MMIO;
+    bool mmio = rc->kind == RGN_MMIO;
     /* labels are shared only within one MMU (refcounts are not atomic) */
-    mlabel *l = p->incr ? label_ref(rc->label) : label_new(rc->label->s, "[mapped]");
-    region *r = l ? region_new(rc->start, rc->last, rc->perms, mmio ? REG_MMIO : REG_RAM, l) : NULL;
+    struct label *l = p->incr ? label_ref(rc->label) : label_new(rc->label->s, "[mapped]");
+    region *r = l ? region_new(rc->start, rc->last, rc->perms, mmio ? RGN_MMIO : RGN_RAM, l) : NULL;
     if (!r) {
         label_unref(l);
         return MMU_ERR_NOMEM;
     }
     mmu_err err = MMU_OK;
-    if (mmio && !(r->dev = mmu_malloc(sizeof *r->dev)))
+    if (mmio && !(r->dev = sm_malloc(sizeof *r->dev)))
         err = MMU_ERR_NOMEM;
     else if (mmio)
         *r->dev = (mmio_dev){ 1, rc->dev.rd, rc->dev.wr, rc->dev.user, rc->dev.base };
@@ -244,14 +244,14 @@ static void carve_reused(plan *p)
 static void drop_doomed(plan *p)
 {
     size_t i = 0;
-    region *r = ri_first(&p->m->ri);
+    region *r = region_first(&p->m->ri);
     while (r) {
-        region *next = ri_next(&p->m->ri, r);
+        region *next = region_next(&p->m->ri, r);
         bool covered;
         segment(p, &i, r->start, r->last, &covered);
         if (!covered) {
-            ri_remove(&p->m->ri, r);
-            unmap_pages(p->m, r->start >> PAGE_BITS, n_pages(r));
+            region_remove(&p->m->ri, r);
+            map_clear_pages(p->m, r->start >> MMU_PAGE_BITS, n_pages(r));
             region_destroy(p->m, r, true);
             p->reshaped = true;
         }
@@ -263,7 +263,7 @@ static void set_pte_perms(plan *p, const region *r, unsigned perms)
 {
     if (r->perms == perms)
         return;
-    uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
+    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
     for (uint64_t k = 0; k < n; k++) {
         uint64_t *pte = pt_find(&p->m->pt, vpn + k);
         *pte = (*pte & ~(uint64_t)PTE_PROT) | perms;
@@ -271,7 +271,7 @@ static void set_pte_perms(plan *p, const region *r, unsigned perms)
     p->reshaped = true;
 }
 
-static bool same_label(const mlabel *a, const mlabel *b)
+static bool same_label(const struct label *a, const struct label *b)
 {
     return a == b || (a->len == b->len && memcmp(a->s, b->s, a->len) == 0);
 }
@@ -280,26 +280,26 @@ static bool same_label(const mlabel *a, const mlabel *b)
 static void merge(plan *p, snap_rec *rc)
 {
     region_index *ri = &p->m->ri;
-    region *first = ri_find(ri, rc->start), *r;
-    while ((r = ri_next(ri, first)) && r->start <= rc->last) {
+    region *first = region_find(ri, rc->start), *r;
+    while ((r = region_next(ri, first)) && r->start <= rc->last) {
         set_pte_perms(p, r, rc->perms);
-        ri_remove(ri, r);
+        region_remove(ri, r);
         region_destroy(p->m, r, false); /* its memory is first's now */
     }
     set_pte_perms(p, first, rc->perms);
     if (first->last != rc->last) {
-        ri_remove(ri, first);
+        region_remove(ri, first);
         first->last = rc->last;
-        ri_insert(ri, first);
+        region_insert(ri, first);
     }
     first->perms = rc->perms;
     if (!same_label(first->label, rc->label)) {
         label_unref(first->label);
         first->label = label_ref(rc->label);
     }
-    if (rc->kind == REG_RAM)
+    if (rc->kind == RGN_RAM)
         rc->host = first->host; /* a rebuilt region may sit in new memory */
-    else if (rc->kind == REG_PTR)
+    else if (rc->kind == RGN_PTR)
         memcpy(rc->host, rc->data, (size_t)(rc->last - rc->start + 1));
 }
 
@@ -307,14 +307,14 @@ static void insert(plan *p, size_t i)
 {
     region *r = p->made[i];
     p->made[i] = NULL;
-    mmu_err err = map_region(p->m, r);
+    mmu_err err = map_insert(p->m, r);
     assert(err == MMU_OK); /* its leaves are pinned */
     (void)err;
     if (p->incr || p->attach) {
-        uint64_t vpn = r->start >> PAGE_BITS, n = n_pages(r);
-        for (uint64_t k = 0; r->kind == REG_RAM && k < n; k++)
+        uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
+        for (uint64_t k = 0; r->kind == RGN_RAM && k < n; k++)
             *pt_find(&p->m->pt, vpn + k) |= PTE_TRACK; /* clean for s again */
-        if (p->s->recs[i].kind == REG_RAM)
+        if (p->s->recs[i].kind == RGN_RAM)
             p->s->recs[i].host = r->host;
     }
     unpin(&p->m->pt, r);
@@ -333,13 +333,13 @@ static void put_batch(plan *p, const uint64_t *vpn, size_t n)
     for (size_t k = 0; k < n; k++) {
         e[k] = snap_lookup(p->s, vpn[k]);
         pte[k] = pt_find(&p->m->pt, vpn[k]);
-        for (unsigned off = 0; off < PAGE_SIZE; off += 512) {
+        for (unsigned off = 0; off < MMU_PAGE_SIZE; off += 512) {
             __builtin_prefetch(e[k]->copy->data + off, 0);
             __builtin_prefetch(PTE_HOST(*pte[k]) + off, 1);
         }
     }
     for (size_t k = 0; k < n; k++) {
-        memcpy(PTE_HOST(*pte[k]), e[k]->copy->data, PAGE_SIZE);
+        memcpy(PTE_HOST(*pte[k]), e[k]->copy->data, MMU_PAGE_SIZE);
         *pte[k] |= PTE_TRACK;
         tlb_flush_range(p->m, vpn[k], 1);
         e[k]->dirty = false;
@@ -373,7 +373,7 @@ static void commit(plan *p)
         snap_arena_unref(p->s->arena); /* its clean pages live in m now */
         p->s->arena = NULL;
     }
-    code_changed(p->m);
+    access_code_changed(p->m);
     if (p->reshaped)
         tlb_flush_all(p->m);
 }
@@ -391,10 +391,10 @@ static void plan_free(plan *p)
     while (p->spares) {
         region *r = p->spares;
         p->spares = r->right;
-        mmu_free(r);
+        sm_free(r);
     }
-    mmu_free(p->reuse);
-    mmu_free(p->made);
+    sm_free(p->reuse);
+    sm_free(p->made);
 }
 
 static bool fits(const mmu_t *m, const mmu_snapshot *s)
@@ -410,7 +410,7 @@ mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *cs)
     plan p = { .m = m, .s = s, .incr = s->mmu == m, .attach = !s->mmu };
     size_t n = s->n_recs ? s->n_recs : 1;
     mmu_err err = MMU_ERR_NOMEM;
-    if ((p.reuse = mmu_calloc(n, sizeof *p.reuse)) && (p.made = mmu_calloc(n, sizeof *p.made)))
+    if ((p.reuse = sm_calloc(n, sizeof *p.reuse)) && (p.made = sm_calloc(n, sizeof *p.made)))
         err = plan_reuse(&p);
     if (!err)
         err = notify(&p);

@@ -10,25 +10,25 @@ page_copy snap_zero;
 
 bool snap_page_is_zero(const uint8_t *p)
 {
-    return memcmp(p, snap_zero.data, PAGE_SIZE) == 0;
+    return memcmp(p, snap_zero.data, MMU_PAGE_SIZE) == 0;
 }
 
 page_copy *snap_copy_of(const uint8_t *src)
 {
     if (snap_page_is_zero(src))
         return &snap_zero; /* untouched memory costs nothing to save */
-    page_copy *pc = mmu_malloc(sizeof *pc);
+    page_copy *pc = sm_malloc(sizeof *pc);
     if (!pc)
         return NULL;
     pc->refs = 0;
-    memcpy(pc->data, src, PAGE_SIZE);
+    memcpy(pc->data, src, MMU_PAGE_SIZE);
     return pc;
 }
 
 void snap_copy_unref(page_copy *pc)
 {
     if (pc && pc != &snap_zero && --pc->refs == 0)
-        mmu_free(pc);
+        sm_free(pc);
 }
 
 /* ------------------------------------------------------------ page table */
@@ -55,7 +55,7 @@ snap_ent *snap_lookup(const mmu_snapshot *s, uint64_t vpn)
 static mmu_err grow_tab(mmu_snapshot *s)
 {
     size_t cap = s->tab_cap ? s->tab_cap * 2 : 16;
-    snap_ent *tab = mmu_calloc(cap, sizeof *tab);
+    snap_ent *tab = sm_calloc(cap, sizeof *tab);
     if (!tab)
         return MMU_ERR_NOMEM;
     for (size_t i = 0; i < s->tab_cap; i++) {
@@ -67,7 +67,7 @@ static mmu_err grow_tab(mmu_snapshot *s)
             j = (j + 1) & (cap - 1);
         tab[j] = *e;
     }
-    mmu_free(s->tab);
+    sm_free(s->tab);
     s->tab = tab;
     s->tab_cap = cap;
     return MMU_OK;
@@ -77,7 +77,7 @@ mmu_err snap_reserve(mmu_snapshot *s)
 {
     if ((s->tab_used + 1) * 4 > s->tab_cap * 3 && grow_tab(s)) /* load <= 3/4 */
         return MMU_ERR_NOMEM;
-    uint64_t *d = mmu_grow(s->dirty, &s->cap_dirty, s->n_dirty, sizeof *d, 16);
+    uint64_t *d = sm_grow(s->dirty, &s->cap_dirty, s->n_dirty, sizeof *d, 16);
     if (!d)
         return MMU_ERR_NOMEM;
     s->dirty = d;
@@ -124,8 +124,8 @@ const snap_rec *snap_rec_at(const mmu_snapshot *s, uint64_t addr)
 
 const uint8_t *snap_page_src(const mmu_snapshot *s, const snap_rec *rc, uint64_t vpn)
 {
-    uint64_t off = (vpn << PAGE_BITS) - rc->start;
-    if (rc->kind == REG_PTR)
+    uint64_t off = (vpn << MMU_PAGE_BITS) - rc->start;
+    if (rc->kind == RGN_PTR)
         return rc->data + off;
     const snap_ent *e = snap_lookup(s, vpn);
     if (e)
@@ -141,8 +141,8 @@ static int wants(const mmu_snapshot *s, uint64_t vpn)
     const snap_ent *e = snap_lookup(s, vpn);
     if (e)
         return !e->dirty;
-    const snap_rec *rc = snap_rec_at(s, vpn << PAGE_BITS);
-    return rc && rc->kind == REG_RAM ? 2 : 0;
+    const snap_rec *rc = snap_rec_at(s, vpn << MMU_PAGE_BITS);
+    return rc && rc->kind == RGN_RAM ? 2 : 0;
 }
 
 /* reserves room in every snapshot that wants vpn; tells whether one needs a copy */
@@ -198,11 +198,11 @@ mmu_err snap_note_range(mmu_t *m, uint64_t first, uint64_t last, const mmu_snaps
     if (!m->snap || !m->snap->n)
         return MMU_OK;
     mark_unmapped(m->snap, first, last, skip);
-    for (region *r = ri_ceil(&m->ri, first); r && r->start <= last; r = ri_next(&m->ri, r)) {
-        if (r->kind != REG_RAM)
+    for (region *r = region_ceil(&m->ri, first); r && r->start <= last; r = region_next(&m->ri, r)) {
+        if (r->kind != RGN_RAM)
             continue; /* PTR and MMIO pages are never tracked */
         uint64_t a = r->start > first ? r->start : first, b = r->last < last ? r->last : last;
-        for (uint64_t vpn = a >> PAGE_BITS; vpn <= b >> PAGE_BITS; vpn++) {
+        for (uint64_t vpn = a >> MMU_PAGE_BITS; vpn <= b >> MMU_PAGE_BITS; vpn++) {
             mmu_err err = snap_note_page(m, vpn, skip);
             if (err)
                 return err;
@@ -225,5 +225,5 @@ mmu_err snap_before_write(mmu_t *m, uint64_t vpn, uint64_t n)
 
 mmu_err snap_before_unmap(mmu_t *m, uint64_t vpn, uint64_t n)
 {
-    return snap_note_range(m, vpn << PAGE_BITS, ((vpn + n - 1) << PAGE_BITS) | PAGE_MASK, NULL);
+    return snap_note_range(m, vpn << MMU_PAGE_BITS, ((vpn + n - 1) << MMU_PAGE_BITS) | PAGE_MASK, NULL);
 }

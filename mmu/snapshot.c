@@ -18,16 +18,16 @@
 
 uint64_t snap_rec_pages(const snap_rec *rc)
 {
-    return ((rc->last - rc->start) >> PAGE_BITS) + 1;
+    return ((rc->last - rc->start) >> MMU_PAGE_BITS) + 1;
 }
 
 void snap_free_recs(mmu_snapshot *s)
 {
     for (size_t i = 0; i < s->n_recs; i++) {
         label_unref(s->recs[i].label);
-        mmu_free(s->recs[i].data);
+        sm_free(s->recs[i].data);
     }
-    mmu_free(s->recs);
+    sm_free(s->recs);
     s->recs = NULL;
     s->n_recs = 0;
 }
@@ -38,16 +38,16 @@ mmu_err snap_state_reserve(mmu_t *m)
 {
     mmu_snapstate *st = m->snap;
     if (!st) {
-        st = mmu_calloc(1, sizeof *st);
-        snap_arena *a = st ? mmu_calloc(1, sizeof *a) : NULL;
+        st = sm_calloc(1, sizeof *st);
+        snap_arena *a = st ? sm_calloc(1, sizeof *a) : NULL;
         if (!a) {
-            mmu_free(st);
+            sm_free(st);
             return MMU_ERR_NOMEM;
         }
         st->arena = a;
         m->snap = st; /* with nothing attached it only clears PTE_TRACK lazily */
     }
-    mmu_snapshot **l = mmu_grow(st->list, &st->cap, st->n, sizeof *l, 4);
+    mmu_snapshot **l = sm_grow(st->list, &st->cap, st->n, sizeof *l, 4);
     if (!l)
         return MMU_ERR_NOMEM;
     st->list = l;
@@ -90,11 +90,11 @@ void snap_arena_unref(snap_arena *a)
     while (a->list) {
         region *r = a->list;
         a->list = r->right;
-        host_pages_free(r->host, r->last - r->start + 1);
+        ram_free(r->host, r->last - r->start + 1);
         label_unref(r->label);
-        mmu_free(r);
+        sm_free(r);
     }
-    mmu_free(a);
+    sm_free(a);
 }
 
 /* does a RAM record of an attached snapshot overlap r? */
@@ -103,7 +103,7 @@ static bool needed(const mmu_snapstate *st, const region *r)
     for (size_t i = 0; i < st->n; i++) {
         const mmu_snapshot *s = st->list[i];
         for (size_t k = snap_rec_ceil(s, r->start); k < s->n_recs && s->recs[k].start <= r->last; k++)
-            if (s->recs[k].kind == REG_RAM)
+            if (s->recs[k].kind == RGN_RAM)
                 return true;
     }
     return false;
@@ -112,12 +112,12 @@ static bool needed(const mmu_snapstate *st, const region *r)
 /* moves the closing MMU's RAM that snapshots still read into the arena */
 static void take_ram(mmu_t *m, snap_arena *a)
 {
-    region *r = ri_first(&m->ri);
+    region *r = region_first(&m->ri);
     while (r) {
-        region *next = ri_next(&m->ri, r);
-        if (r->kind == REG_RAM && needed(m->snap, r)) {
-            ri_remove(&m->ri, r);
-            unmap_pages(m, r->start >> PAGE_BITS, ((r->last - r->start) >> PAGE_BITS) + 1);
+        region *next = region_next(&m->ri, r);
+        if (r->kind == RGN_RAM && needed(m->snap, r)) {
+            region_remove(&m->ri, r);
+            map_clear_pages(m, r->start >> MMU_PAGE_BITS, ((r->last - r->start) >> MMU_PAGE_BITS) + 1);
             r->right = a->list;
             a->list = r;
         }
@@ -144,9 +144,9 @@ void snap_detach_all(mmu_t *m)
         }
     }
     if (!a->refs)
-        mmu_free(a);
-    mmu_free(st->list);
-    mmu_free(st);
+        sm_free(a);
+    sm_free(st->list);
+    sm_free(st);
     m->snap = NULL;
 }
 
@@ -155,11 +155,11 @@ void snap_detach_all(mmu_t *m)
 static mmu_err capture(const region *r, snap_rec *rc)
 {
     *rc = (snap_rec){ .start = r->start, .last = r->last, .perms = r->perms, .kind = r->kind, .host = r->host };
-    if (r->kind == REG_MMIO)
+    if (r->kind == RGN_MMIO)
         rc->dev = (mmio_dev){ 0, r->dev->rd, r->dev->wr, r->dev->user, r->dev->base };
-    if (r->kind == REG_PTR) {
+    if (r->kind == RGN_PTR) {
         uint64_t size = r->last - r->start + 1;
-        if (size > SIZE_MAX || !(rc->data = mmu_malloc((size_t)size)))
+        if (size > SIZE_MAX || !(rc->data = sm_malloc((size_t)size)))
             return MMU_ERR_NOMEM;
         memcpy(rc->data, r->host, (size_t)size);
     }
@@ -169,10 +169,10 @@ static mmu_err capture(const region *r, snap_rec *rc)
 
 static mmu_err capture_all(mmu_t *m, mmu_snapshot *s)
 {
-    s->recs = mmu_calloc(m->ri.count ? m->ri.count : 1, sizeof *s->recs);
+    s->recs = sm_calloc(m->ri.count ? m->ri.count : 1, sizeof *s->recs);
     if (!s->recs)
         return MMU_ERR_NOMEM;
-    for (region *r = ri_first(&m->ri); r; r = ri_next(&m->ri, r)) {
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r)) {
         mmu_err err = capture(r, &s->recs[s->n_recs]);
         if (err)
             return err;
@@ -186,9 +186,9 @@ static void track_all(mmu_t *m, const mmu_snapshot *s)
 {
     for (size_t i = 0; i < s->n_recs; i++) {
         const snap_rec *rc = &s->recs[i];
-        if (rc->kind != REG_RAM)
+        if (rc->kind != RGN_RAM)
             continue;
-        uint64_t vpn = rc->start >> PAGE_BITS, n = snap_rec_pages(rc);
+        uint64_t vpn = rc->start >> MMU_PAGE_BITS, n = snap_rec_pages(rc);
         for (uint64_t k = 0; k < n; k++)
             *pt_find(&m->pt, vpn + k) |= PTE_TRACK;
     }
@@ -199,7 +199,7 @@ mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out)
 {
     if (!m || !out)
         return MMU_ERR_ARG;
-    mmu_snapshot *s = mmu_calloc(1, sizeof *s);
+    mmu_snapshot *s = sm_calloc(1, sizeof *s);
     if (!s)
         return MMU_ERR_NOMEM;
     mmu_err err = capture_all(m, s);
@@ -207,7 +207,7 @@ mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out)
         err = snap_state_reserve(m);
     if (err) {
         snap_free_recs(s);
-        mmu_free(s);
+        sm_free(s);
         return err;
     }
     snap_attach(m, s);
@@ -224,9 +224,9 @@ void mmu_snapshot_free(mmu_snapshot *s)
         detach(s);
     for (size_t i = 0; i < s->tab_cap; i++)
         snap_copy_unref(s->tab[i].copy);
-    mmu_free(s->tab);
-    mmu_free(s->dirty);
+    sm_free(s->tab);
+    sm_free(s->dirty);
     snap_free_recs(s);
     snap_arena_unref(s->arena);
-    mmu_free(s);
+    sm_free(s);
 }

@@ -8,7 +8,7 @@
 /* bytes from addr to the end of its page, at most left */
 static size_t page_chunk(uint64_t addr, size_t left)
 {
-    uint64_t in_page = PAGE_SIZE - (addr & PAGE_MASK);
+    uint64_t in_page = MMU_PAGE_SIZE - (addr & PAGE_MASK);
     return left < in_page ? left : (size_t)in_page;
 }
 
@@ -34,7 +34,7 @@ static mmu_err scan_mmio(mmu_t *m, uint64_t addr, size_t n, size_t *at)
 /* Offset of the first NUL in [addr, addr+n) (one page at most), or n. */
 static mmu_err scan_page(mmu_t *m, uint64_t addr, size_t n, size_t *at)
 {
-    uint64_t *pte = pt_find(&m->pt, addr >> PAGE_BITS);
+    uint64_t *pte = pt_find(&m->pt, addr >> MMU_PAGE_BITS);
     if (!pte || !(*pte & PTE_VALID))
         return MMU_ERR_READ_UNMAPPED;
     if (*pte & PTE_MMIO)

@@ -7,7 +7,7 @@
  * digest of a populated MMU is compared before and after).
  * One Test per table row; the test name is the row.
  */
-#include "alloc_test.h"
+#include "alloc.h"
 #include "core_util.h"
 
 #include <softmmu/cpu.h>
@@ -24,7 +24,7 @@ static bool hook_fn(mmu_t *mm, const mmu_mem_event *ev, void *u) { (void)mm, (vo
  * mapping, a device, the last page of the space, and a hook */
 static void setup(void)
 {
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     OK(mmu_open(NULL, &m));
     OK(mmu_map(m, 0x10000, 0x4000, MMU_PROT_ALL, "ram"));
     fill_pattern(m, 0x10000, 0x4000, 3);
@@ -38,7 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     cpu_close(cpu);
     mmu_close(m);
 }
@@ -75,7 +75,7 @@ Test(bad, open_tlb_entries_not_power_of_two_or_too_big)
 }
 Test(bad, open_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     open_fails(NULL, MMU_ERR_NOMEM);
 }
 Test(bad, close_null_is_a_no_op) { mmu_close(NULL); }
@@ -110,7 +110,7 @@ Test(bad, map_perms_above_7) { UNCH(mmu_map(m, 0x50000, 0x1000, 8, NULL), MMU_ER
 Test(bad, map_overlap) { UNCH(mmu_map(m, 0x13000, 0x2000, MMU_PROT_ALL, NULL), MMU_ERR_MAPPED); }
 Test(bad, map_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     UNCH(mmu_map(m, 0x50000, 0x1000, MMU_PROT_ALL, NULL), MMU_ERR_NOMEM);
 }
 
@@ -146,7 +146,7 @@ Test(bad, map_mmio_beyond_addr_bits)
 Test(bad, map_mmio_overlap) { UNCH(mmu_map_mmio(m, 0x30000, 0x1000, dev_rd, dev_wr, NULL, NULL), MMU_ERR_MAPPED); }
 Test(bad, map_mmio_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     UNCH(mmu_map_mmio(m, 0x50000, 0x1000, dev_rd, dev_wr, NULL, NULL), MMU_ERR_NOMEM);
 }
 
@@ -174,7 +174,7 @@ Test(bad, unmap_not_fully_mapped)
 }
 Test(bad, unmap_split_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     UNCH(mmu_unmap(m, 0x12000, 0x1000), MMU_ERR_NOMEM);
 }
 Test(bad, unmap_all_null_is_a_no_op) { mmu_unmap_all(NULL); }
@@ -197,7 +197,7 @@ Test(bad, protect_beyond_addr_bits)
 Test(bad, protect_not_fully_mapped) { UNCH(mmu_protect(m, 0x13800, 0x1000, MMU_PROT_READ), MMU_ERR_UNMAPPED); }
 Test(bad, protect_split_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     UNCH(mmu_protect(m, 0x12000, 0x1000, MMU_PROT_READ), MMU_ERR_NOMEM);
 }
 
@@ -420,7 +420,7 @@ Test(bad, hook_add_allocation_fails)
     mmu_hook_id id = 42;
     for (int i = 0; i < 7; i++) /* fill the hook array to its capacity */
         OK(mmu_hook_add(m, MMU_HOOK_MEM_READ_UNMAPPED, hook_fn, NULL, 1, 0, NULL));
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     UNCH(mmu_hook_add(m, MMU_HOOK_MEM_READ, hook_fn, NULL, 1, 0, &id), MMU_ERR_NOMEM);
     cr_assert_eq(id, 42);
 }
@@ -535,7 +535,7 @@ Test(bad, pattern_compile_bad_syntax)
 }
 Test(bad, pattern_compile_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     compile_fails("4F ?? ( 0F | 1A )", MMU_ERR_NOMEM);
 }
 Test(bad, pattern_free_null_is_a_no_op) { mmu_pattern_free(NULL); }
@@ -662,7 +662,7 @@ Test(bad, snapshot_save_null_handle_or_out)
 Test(bad, snapshot_save_allocation_fails)
 {
     mmu_snapshot *s = (mmu_snapshot *)(uintptr_t)0x1234;
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     UNCH(mmu_snapshot_save(m, &s), MMU_ERR_NOMEM);
     cr_assert_eq(s, (mmu_snapshot *)(uintptr_t)0x1234, "out-param touched");
 }
@@ -839,7 +839,7 @@ Test(bad, cpu_open_big_endian_mmu)
 }
 Test(bad, cpu_open_allocation_fails)
 {
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     uint64_t d = mmu_digest(m);
     cpu_open_fails(m, MMU_ERR_NOMEM);
     cr_assert_eq(mmu_digest(m), d);

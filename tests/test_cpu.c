@@ -7,7 +7,7 @@
 
 #include <softmmu/cpu.h>
 
-#include "alloc_test.h"
+#include "alloc.h"
 
 #define CODE 0x1000ull   /* RWX: self-modifying tests write here */
 #define DATA 0x10000ull  /* RW scratch, 2 pages */
@@ -1519,9 +1519,9 @@ Test(cpu, allocation_failures_fail_cleanly)
 {
     for (long n = 0; n < 8; n++) {
         cpu_t *c2 = NULL;
-        mmu_alloc_fail_after(n);
+        sm_alloc_fail_after(n);
         mmu_err err = cpu_open(m, &c2);
-        mmu_alloc_fail_after(-1);
+        sm_alloc_fail_after(-1);
         if (err) {
             cr_assert_eq(err, MMU_ERR_NOMEM);
             cr_assert_null(c2);
@@ -1537,9 +1537,9 @@ Test(cpu, allocation_failures_fail_cleanly)
         cpu_t *c2;
         OK(cpu_open(m, &c2));
         cpu_exit ex;
-        mmu_alloc_fail_after(n);
+        sm_alloc_fail_after(n);
         mmu_err err = cpu_run(c2, CODE, CODE + sizeof code, 0, &ex);
-        mmu_alloc_fail_after(-1);
+        sm_alloc_fail_after(-1);
         saw = err == MMU_ERR_NOMEM;
         cr_assert(err == MMU_OK || err == MMU_ERR_NOMEM);
         OK(cpu_run(c2, CODE, CODE + sizeof code, 0, &ex)); /* and it recovers */

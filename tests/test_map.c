@@ -5,7 +5,7 @@
  * limits, scale, host memory and statistics.
  */
 #include "core_util.h"
-#include "alloc_test.h"
+#include "alloc.h"
 #include "mmu_int.h" /* host pointer identity for the no-copy checks */
 
 #include <pthread.h>
@@ -372,11 +372,11 @@ Test(protect, whole_entries_need_no_allocation)
 {
     OK(mmu_map(m, 0x10000, 0x2000, MMU_PROT_ALL, "A"));
     OK(mmu_map(m, 0x12000, 0x1000, MMU_PROT_ALL, "B"));
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     OK(mmu_protect(m, 0x10000, 0x3000, MMU_PROT_READ));
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     OK(mmu_unmap(m, 0x12000, 0x1000));
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     EXPECT_MAP(m, RG(0x10000, 0x12000, 1, "A"));
 }
 
@@ -917,7 +917,7 @@ Test(hostmem, mmus_in_several_threads_do_not_share_pages)
 
 static uint8_t *host_of(uint64_t addr)
 {
-    uint64_t *pte = pt_find(&m->pt, addr >> PAGE_BITS);
+    uint64_t *pte = pt_find(&m->pt, addr >> MMU_PAGE_BITS);
     cr_assert_not_null(pte);
     return PTE_HOST(*pte);
 }

@@ -5,14 +5,14 @@
  * change_mapinfo(new_info=...).
  */
 #include "test_util.h"
-#include "alloc_test.h"
+#include "alloc.h"
 
 static mmu_t *m;
 
 static void setup(void) { OK(mmu_open(NULL, &m)); }
 static void teardown(void)
 {
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     mmu_close(m);
 }
 
@@ -305,9 +305,9 @@ Test(set_label, out_of_memory_at_each_allocation_changes_nothing)
     mmu_err err = MMU_ERR_NOMEM;
     long i;
     for (i = 0; err == MMU_ERR_NOMEM && i < 50; i++) {
-        mmu_alloc_fail_after(i);
+        sm_alloc_fail_after(i);
         err = mmu_set_label(m, 0x11000, 0x2000, "X");
-        mmu_alloc_fail_after(-1);
+        sm_alloc_fail_after(-1);
         if (err == MMU_ERR_NOMEM)
             cr_assert_eq(mmu_digest(m), before, "failure %ld changed the state", i);
     }

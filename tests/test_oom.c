@@ -1,13 +1,13 @@
 /*
  * test_oom.c - allocation failure: every call that allocates is run with
- * its 1st, 2nd, 3rd... allocation failing (mmu_alloc_fail_after) until it
+ * its 1st, 2nd, 3rd... allocation failing (sm_alloc_fail_after) until it
  * succeeds; each failure must return MMU_ERR_NOMEM and change nothing (same
  * digest, same region list, out-parameters untouched). Run under ASan or
  * valgrind, this also shows that the failure paths free what they took.
  */
 #include "test_util.h"
 
-#include "alloc_test.h"
+#include "alloc.h"
 #include "model.c"
 
 /* failure points tried by this process (one per test: Criterion forks) */
@@ -46,9 +46,9 @@ static void same(const state *a, const state *b, const char *what, long n)
         for (long n_ = 0;; n_++) {                                                                    \
             state before_, after_;                                                                    \
             take((m), &before_);                                                                      \
-            mmu_alloc_fail_after(n_);                                                                 \
+            sm_alloc_fail_after(n_);                                                                 \
             mmu_err e_ = (call);                                                                      \
-            mmu_alloc_fail_after(-1);                                                                 \
+            sm_alloc_fail_after(-1);                                                                 \
             points++;                                                                                 \
             if (e_ == MMU_OK)                                                                         \
                 break;                                                                                \
@@ -70,7 +70,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     mmu_close(m);
     fprintf(stderr, "oom: %lu allocation-failure points tried\n", points);
 }
@@ -82,9 +82,9 @@ Test(oom, open_fails_cleanly_at_every_allocation)
     mmu_t *m2 = (mmu_t *)&points;
     mmu_config cfg = { .addr_bits = 32, .tlb_entries = 64 };
     for (long n = 0;; n++) {
-        mmu_alloc_fail_after(n);
+        sm_alloc_fail_after(n);
         mmu_err e = mmu_open(&cfg, &m2);
-        mmu_alloc_fail_after(-1);
+        sm_alloc_fail_after(-1);
         points++;
         if (e == MMU_OK)
             break;

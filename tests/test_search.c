@@ -5,7 +5,7 @@
  * syntax, and a differential check against a naive search.
  */
 #include "test_util.h"
-#include "alloc_test.h"
+#include "alloc.h"
 #include "mmu_int.h" /* to move a page's host memory, as a snapshot may */
 
 #include <stdlib.h>
@@ -17,7 +17,7 @@ static size_t n_moved;
 static void setup(void) { OK(mmu_open(NULL, &m)); }
 static void teardown(void)
 {
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     mmu_close(m);
     while (n_moved)
         free(moved[--n_moved]);
@@ -63,10 +63,10 @@ static void fill(uint64_t addr, uint64_t size, uint8_t byte)
  * snapshot restore may: the region is no longer host-contiguous there */
 static void move_page(uint64_t addr)
 {
-    void *p = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+    void *p = aligned_alloc(MMU_PAGE_SIZE, MMU_PAGE_SIZE);
     cr_assert_not_null(p);
-    uint64_t *pte = pt_find(&m->pt, addr >> PAGE_BITS);
-    memcpy(p, PTE_HOST(*pte), PAGE_SIZE);
+    uint64_t *pte = pt_find(&m->pt, addr >> MMU_PAGE_BITS);
+    memcpy(p, PTE_HOST(*pte), MMU_PAGE_SIZE);
     *pte = (uint64_t)(uintptr_t)p | (*pte & PAGE_MASK);
     tlb_flush_all(m);
     moved[n_moved++] = p;
@@ -305,9 +305,9 @@ Test(search, long_needle_without_memory_is_nomem_and_outputs_untouched)
     static char needle[1000]; /* past the on-stack stitch buffer */
     uint64_t out[1] = { 5 };
     size_t count = 6;
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     ERR(mmu_search(m, needle, sizeof needle, 0, 0, 0, out, 1, &count), MMU_ERR_NOMEM);
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     cr_assert_eq(out[0], 5);
     cr_assert_eq(count, 6);
     OK(mmu_search(m, needle, sizeof needle, 0, 0, 0, out, 1, &count));
@@ -561,9 +561,9 @@ Test(pattern, bad_syntax_is_arg_and_allocates_nothing)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         mmu_pattern *p = (mmu_pattern *)&p;
-        mmu_alloc_fail_after(0); /* any allocation would fail: none may happen */
+        sm_alloc_fail_after(0); /* any allocation would fail: none may happen */
         ERR(mmu_pattern_compile(bad[i], &p), MMU_ERR_ARG);
-        mmu_alloc_fail_after(-1);
+        sm_alloc_fail_after(-1);
         cr_assert_eq(p, (mmu_pattern *)&p, "'%s' touched out", bad[i]);
     }
     mmu_pattern *p;
@@ -575,9 +575,9 @@ Test(pattern, bad_syntax_is_arg_and_allocates_nothing)
 Test(pattern, compile_out_of_memory_is_nomem)
 {
     mmu_pattern *p = NULL;
-    mmu_alloc_fail_after(0);
+    sm_alloc_fail_after(0);
     ERR(mmu_pattern_compile("09 53 ( 0F | 1A | 04 ) ~0D", &p), MMU_ERR_NOMEM);
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     cr_assert_null(p);
     OK(mmu_pattern_compile("09 53 ( 0F | 1A | 04 ) ~0D", &p));
     mmu_pattern_free(p);

@@ -6,7 +6,7 @@
  * failure at every step, and the copy-on-write and dirty tracking.
  */
 #include "core_util.h"
-#include "alloc_test.h"
+#include "alloc.h"
 #include "snap_int.h" /* copy-on-write and dirty-set checks */
 
 #include <stdlib.h>
@@ -719,9 +719,9 @@ Test(snapfile, empty_mmu_round_trips)
     do {                                                                                         \
         for (long n_ = 0;; n_++) {                                                               \
             uint64_t d_ = mmu_digest(m);                                                         \
-            mmu_alloc_fail_after(n_);                                                            \
+            sm_alloc_fail_after(n_);                                                            \
             mmu_err e_ = (op);                                                                   \
-            mmu_alloc_fail_after(-1);                                                            \
+            sm_alloc_fail_after(-1);                                                            \
             if (e_ == MMU_OK)                                                                    \
                 break;                                                                           \
             cr_assert_eq(e_, MMU_ERR_NOMEM, "%s at %ld: %s", #op, n_, mmu_strerror(e_));          \
@@ -820,9 +820,9 @@ Test(snapnomem, read_fails_cleanly_and_leaks_nothing)
     size_t len;
     uint8_t *img = image_of(s, &len);
     for (long n = 0;; n++) {
-        mmu_alloc_fail_after(n);
+        sm_alloc_fail_after(n);
         mmu_err e = read_image(img, len, &r);
-        mmu_alloc_fail_after(-1);
+        sm_alloc_fail_after(-1);
         if (e == MMU_OK)
             break;
         ERR(e, MMU_ERR_NOMEM);
@@ -1002,11 +1002,11 @@ static void failing_step(world *w, size_t k)
     state_take(w->m, &before);
     bool restore = w->snap[k] && rnd(w, 2);
     w->nomem_ok = true;
-    mmu_alloc_fail_after((long)rnd(w, 30));
+    sm_alloc_fail_after((long)rnd(w, 30));
     mmu_err e = restore ? mmu_snapshot_restore(w->m, w->snap[k]) : MMU_OK;
     if (!restore)
         random_op(w);
-    mmu_alloc_fail_after(-1);
+    sm_alloc_fail_after(-1);
     w->nomem_ok = false;
     if (restore && e == MMU_OK)
         state_expect(w->m, &w->st[k], "restore under the injector");

@@ -9,7 +9,7 @@
  *    which are left untouched when the call fails;
  *  - a call that fails changes nothing: no partial map, unmap, protect, write
  *    or label change;
- *  - pages are 4 KiB (mmu_pagesize());
+ *  - pages are 4 KiB (MMU_PAGE_SIZE, also mmu_pagesize());
  *  - an mmu_t is not thread-safe: one thread at a time per handle.
  */
 #ifndef SOFTMMU_MMU_H
@@ -45,6 +45,10 @@ typedef struct mmu mmu_t;
 enum { MMU_PROT_NONE = 0, MMU_PROT_READ = 1, MMU_PROT_WRITE = 2, MMU_PROT_EXEC = 4, MMU_PROT_ALL = 7 };
 
 /* Kind of a guest access. */
+/* The page size: the granularity of mapping and protection. */
+#define MMU_PAGE_BITS 12
+#define MMU_PAGE_SIZE ((uint64_t)1 << MMU_PAGE_BITS)
+
 typedef enum mmu_access { MMU_ACCESS_READ, MMU_ACCESS_WRITE, MMU_ACCESS_FETCH } mmu_access;
 
 /* Error codes. Each member lists the calls that return it. */
@@ -111,6 +115,11 @@ MMU_API void mmu_close(mmu_t *m);
 
 /* The page size, 0x1000. */
 MMU_API uint64_t mmu_pagesize(const mmu_t *m);
+
+/* Copies the configuration m was opened with into *out, with every default
+ * resolved (addr_bits, ptr_size and tlb_entries never 0). Both must be
+ * non-NULL (programmer error otherwise: nothing is written). */
+MMU_API void mmu_get_config(const mmu_t *m, mmu_config *out);
 
 /* The highest valid address, 2^addr_bits - 1 (Qiling's max_mem_addr). */
 MMU_API uint64_t mmu_max_addr(const mmu_t *m);
@@ -443,8 +452,8 @@ MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsign
  * (miss, misaligned or page-crossing access, hooks, MMIO) goes to the slow
  * path. Errors: those of mmu_load / mmu_store; *out untouched on error.
  */
-#define MMU_TLB_ENTRY_(f, addr) (&(f)->tlb[((addr) >> 12) & (f)->tlb_mask])
-#define MMU_TAG_(addr, size) ((addr) & ~(uint64_t)(0xfff & ~((size)-1)))
+#define MMU_TLB_ENTRY_(f, addr) (&(f)->tlb[((addr) >> MMU_PAGE_BITS) & (f)->tlb_mask])
+#define MMU_TAG_(addr, size) ((addr) & ~(uint64_t)((MMU_PAGE_SIZE - 1) & ~((size)-1)))
 
 #define MMU_DEFINE_TYPED_(bits, bswap)                                                               \
     static inline mmu_err mmu_load_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t *out)              \
@@ -483,7 +492,26 @@ MMU_DEFINE_TYPED_(16, __builtin_bswap16)
 MMU_DEFINE_TYPED_(32, __builtin_bswap32)
 MMU_DEFINE_TYPED_(64, __builtin_bswap64)
 
-static inline uint64_t mmu_code_generation_inline_(const mmu_t *m)
+/* ---------------------------------------- inline helpers for interpreters */
+
+/*
+ * mmu_fetch_tag(m, addr): the TLB's instruction-fetch tag for the slot of
+ * addr. It equals addr's page address (addr & ~(MMU_PAGE_SIZE - 1)) exactly
+ * when a fetch from that page would take the fast path now: the page is
+ * mapped executable, cached in the TLB, and has no fetch hook; any other
+ * value is never page-aligned. An interpreter that caches decoded code keeps
+ * the page address with each instruction and re-checks it with one compare
+ * before running it, instead of calling mmu_fetch. No side effects.
+ */
+static inline uint64_t mmu_fetch_tag(const mmu_t *m, uint64_t addr)
+{
+    const mmu_fast_ *f = (const mmu_fast_ *)m;
+    return MMU_TLB_ENTRY_(f, addr)->tag_fetch;
+}
+
+/* mmu_code_generation, inline: cheap enough to test before every
+ * instruction. */
+static inline uint64_t mmu_code_generation_fast(const mmu_t *m)
 {
     return ((const mmu_fast_ *)m)->code_gen;
 }

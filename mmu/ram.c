@@ -1,57 +1,6 @@
 /*
- * alloc.c - the library's allocator, with a failure injector for tests
- * (SQLite-style: fail the Nth allocation from now on).
- */
-#include "mmu_int.h"
-#include "alloc_test.h"
-
-static long fail_countdown = -1; /* < 0: never fail */
-
-void mmu_alloc_fail_after(long n)
-{
-    fail_countdown = n;
-}
-
-static bool should_fail(void)
-{
-    if (fail_countdown < 0)
-        return false;
-    return fail_countdown-- == 0;
-}
-
-void *mmu_malloc(size_t n)
-{
-    return should_fail() ? NULL : malloc(n);
-}
-
-void *mmu_calloc(size_t n, size_t size)
-{
-    return should_fail() ? NULL : calloc(n, size);
-}
-
-void *mmu_realloc(void *p, size_t n)
-{
-    return should_fail() ? NULL : realloc(p, n);
-}
-
-void mmu_free(void *p)
-{
-    free(p);
-}
-
-void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
-{
-    if (n < *cap)
-        return arr;
-    size_t c = *cap ? *cap * 2 : first;
-    void *p = mmu_realloc(arr, c * elem);
-    if (p)
-        *cap = c;
-    return p;
-}
-
-/* ------------------------------------------------------------ guest RAM */
-/*
+ * ram.c - guest RAM: anonymous, lazily committed host pages.
+ *
  * Small mappings come from slabs: big anonymous reservations carved into
  * page runs, with a bitmap of used pages. A map then costs no mmap and an
  * unmap one madvise, and the kernel sees one VMA per slab whatever the
@@ -62,10 +11,11 @@ void *mmu_grow(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
  * MADV_DONTNEED, so they read as zeros when reused. The slabs are shared by
  * every MMU of the process, behind a mutex.
  */
+#include "mmu_int.h"
+
 #include <pthread.h>
 #include <sys/mman.h>
 
-#define HP_PAGE 4096u
 #define SLAB_PAGES 16384u /* 64 MiB of address space, committed lazily */
 #define SLAB_WORDS (SLAB_PAGES / 64)
 #define SMALL_MAX_PAGES 256u /* larger mappings get their own mmap */
@@ -143,7 +93,7 @@ static void *slab_take(slab *s, uint32_t n)
         return NULL;
     set_bits(s, i, n, true);
     s->hint = i + n;
-    return s->base + (size_t)i * HP_PAGE;
+    return s->base + (size_t)i * MMU_PAGE_SIZE;
 }
 
 static slab *slab_new(void)
@@ -156,11 +106,11 @@ static slab *slab_new(void)
         hp.v = v, hp.cap = cap;
     }
     slab *s = calloc(1, sizeof *s);
-    if (!s || !(s->base = os_map((size_t)SLAB_PAGES * HP_PAGE))) {
+    if (!s || !(s->base = os_map((size_t)SLAB_PAGES * MMU_PAGE_SIZE))) {
         free(s);
         return NULL;
     }
-    madvise(s->base, (size_t)SLAB_PAGES * HP_PAGE, MADV_NOHUGEPAGE); /* one touched page must not commit 2 MiB */
+    madvise(s->base, (size_t)SLAB_PAGES * MMU_PAGE_SIZE, MADV_NOHUGEPAGE); /* one touched page must not commit 2 MiB */
     s->n_free = SLAB_PAGES;
     size_t at = hp.n;
     while (at > 0 && hp.v[at - 1]->base > s->base)
@@ -177,7 +127,7 @@ static size_t slab_index(const uint8_t *p)
     size_t lo = 0, hi = hp.n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if ((uintptr_t)hp.v[mid]->base + (size_t)SLAB_PAGES * HP_PAGE <= (uintptr_t)p)
+        if ((uintptr_t)hp.v[mid]->base + (size_t)SLAB_PAGES * MMU_PAGE_SIZE <= (uintptr_t)p)
             lo = mid + 1;
         else
             hi = mid;
@@ -205,22 +155,22 @@ static void *small_alloc(uint32_t n)
 static void small_free(size_t idx, uint8_t *p, uint32_t n)
 {
     slab *s = hp.v[idx];
-    uint32_t i = (uint32_t)((p - s->base) / HP_PAGE);
-    madvise(p, (size_t)n * HP_PAGE, MADV_DONTNEED);
+    uint32_t i = (uint32_t)((p - s->base) / MMU_PAGE_SIZE);
+    madvise(p, (size_t)n * MMU_PAGE_SIZE, MADV_DONTNEED);
     set_bits(s, i, n, false);
     if (s->n_free < SLAB_PAGES || hp.n == 1)
         return;
-    os_unmap(s->base, (size_t)SLAB_PAGES * HP_PAGE);
+    os_unmap(s->base, (size_t)SLAB_PAGES * MMU_PAGE_SIZE);
     free(s);
     memmove(hp.v + idx, hp.v + idx + 1, (hp.n - idx - 1) * sizeof *hp.v);
     hp.n--;
 }
 
-void *host_pages_alloc(uint64_t size)
+void *ram_alloc(uint64_t size)
 {
-    if (should_fail() || size == 0 || size > SIZE_MAX - HP_PAGE)
+    if (sm_alloc_injected_failure() || size == 0 || size > SIZE_MAX - MMU_PAGE_SIZE)
         return NULL;
-    uint64_t n = (size + HP_PAGE - 1) / HP_PAGE;
+    uint64_t n = (size + MMU_PAGE_SIZE - 1) / MMU_PAGE_SIZE;
     if (n > SMALL_MAX_PAGES)
         return os_map((size_t)size);
     pthread_mutex_lock(&hp.lock);
@@ -230,14 +180,14 @@ void *host_pages_alloc(uint64_t size)
 }
 
 /* p may be any page-aligned part of an earlier allocation */
-void host_pages_free(void *p, uint64_t size)
+void ram_free(void *p, uint64_t size)
 {
     if (!p || !size)
         return;
     pthread_mutex_lock(&hp.lock);
     size_t idx = slab_index(p);
     if (idx != SIZE_MAX)
-        small_free(idx, p, (uint32_t)((size + HP_PAGE - 1) / HP_PAGE));
+        small_free(idx, p, (uint32_t)((size + MMU_PAGE_SIZE - 1) / MMU_PAGE_SIZE));
     pthread_mutex_unlock(&hp.lock);
     if (idx == SIZE_MAX)
         os_unmap(p, (size_t)size);

@@ -1,0 +1,20 @@
+/*
+ * label.h - region labels (label.c).
+ */
+#ifndef SOFTMMU_LABEL_H
+#define SOFTMMU_LABEL_H
+
+#include <stdint.h>
+
+/* immutable once made; shared by the regions a split makes */
+struct label {
+    uint32_t refs;
+    uint32_t len;
+    char     s[];
+};
+
+struct label *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
+struct label *label_ref(struct label *l);
+void   label_unref(struct label *l);
+
+#endif
