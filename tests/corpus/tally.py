@@ -17,7 +17,17 @@ then tallies the blockers, the most blocking first with a cumulative count,
 and the system calls that got -ENOSYS. The tally guides the instruction-set
 and system-call work; it is not a test (ctest is).
 
-usage: tally.py [--build DIR] [--runner PATH] [--busybox PATH|none] [--timeout S] [-j N] [-v]
+--deep looks past the first blocker: it runs each program under
+qemu-x86_64 -d in_asm (with a baseline CPU model, -cpu qemu64, so libc picks
+the code paths an SSE2 machine gets), takes every instruction form the
+program executes (mnemonic and operand kinds, one sample encoding each),
+and asks softmmu-run whether it runs that encoding (a flat --raw program
+holding it and an exit). It prints, for each missing mnemonic, how many
+programs execute it, and how many programs would have no missing
+instruction left once it and all those above it are implemented.
+
+usage: tally.py [--build DIR] [--runner PATH] [--busybox PATH|none] [--timeout S] [-j N]
+                [--deep [--qemu PATH] [--qemu-cpu MODEL]]
 """
 import argparse
 import collections
@@ -179,6 +189,139 @@ def tally_job(job, runner, timeout):
     return dict(job, ok=False, kind=kind, detail=detail, enosys=enosys)
 
 
+QEMU_LINE = re.compile(r"^0x[0-9a-f]+:  ((?:[0-9a-f]{2})(?: [0-9a-f]{2})*)(?:\s{2,}(.*))?$")
+REG_CLASSES = [(re.compile(r"^%xmm\d+$"), "xmm"), (re.compile(r"^%ymm\d+$"), "ymm"), (re.compile(r"^%mm\d$"), "mm"),
+               (re.compile(r"^%st(\(\d\))?$"), "st"),
+               (re.compile(r"^%(r[abcd]x|r[sd]i|r[sb]p|r\d+|rip)$"), "r64"),
+               (re.compile(r"^%(e[abcd]x|e[sd]i|e[sb]p|r\d+d)$"), "r32"),
+               (re.compile(r"^%([abcd]x|[sd]i|[sb]p|r\d+w)$"), "r16"), (re.compile(r"^%[a-z0-9]+$"), "r8")]
+
+
+def operand_kind(op):
+    op = op.strip()
+    if op.startswith("$"):
+        return "imm"
+    if op.startswith("*"):
+        op = op[1:]
+    if "(" in op or ":" in op:
+        return "m"
+    for pattern, kind in REG_CLASSES:
+        if pattern.match(op):
+            return kind
+    return "a"  # an address: a branch target or an absolute operand
+
+
+def insn_forms(log_path):
+    """{form: sample bytes} of every instruction qemu translated"""
+    forms, last = {}, None
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                m = QEMU_LINE.match(line)
+                if not m:
+                    continue
+                if not m.group(2):  # more bytes of a long instruction
+                    if last is not None:
+                        last.extend(m.group(1).split())
+                    continue
+                words = m.group(2).split(None, 1)
+                mnem, ops = words[0], words[1] if len(words) > 1 else ""
+                if mnem in PREFIXES and ops:
+                    more = ops.split(None, 1)
+                    mnem, ops = mnem + " " + more[0], more[1] if len(more) > 1 else ""
+                # split operands on commas outside parentheses
+                parts, depth, cur = [], 0, ""
+                for ch in ops:
+                    depth += (ch == "(") - (ch == ")")
+                    if ch == "," and depth == 0:
+                        parts.append(cur)
+                        cur = ""
+                    else:
+                        cur += ch
+                if cur.strip():
+                    parts.append(cur)
+                form = mnem + " " + ",".join(operand_kind(p) for p in parts)
+                if form in forms:
+                    last = None
+                else:
+                    last = forms[form] = m.group(1).split()
+    except OSError:
+        pass
+    return forms
+
+
+PROBE_EXIT = bytes([0xB8, 0x3C, 0, 0, 0, 0x31, 0xFF, 0x0F, 0x05])  # mov eax, 60; xor edi, edi; syscall
+PROBE_ADDR = 0x100000
+
+
+def probe(runner, hex_bytes, d, i):
+    """None if softmmu-run runs this encoding, else the Capstone mnemonic it names"""
+    path = os.path.join(d, "probe-%d.bin" % i)
+    with open(path, "wb") as f:
+        f.write(bytes(int(b, 16) for b in hex_bytes) + PROBE_EXIT)
+    try:
+        p = subprocess.run([runner, "--count", "100", "--raw", hex(PROBE_ADDR), path], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=20)
+        err = p.stderr.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        os.unlink(path)
+    for line in err.splitlines():
+        m = INSN_RE.search(line)
+        if m and "unsupported" in m.group(1) and "at 0x%016x:" % PROBE_ADDR in line:
+            words = m.group(3).split()
+            mnem = words[0] if words else "?"
+            if mnem in PREFIXES and len(words) > 1:
+                mnem += " " + words[1]
+            return mnem
+    return None
+
+
+def deep_job(job, qemu, cpu, timeout):
+    d = tempfile.mkdtemp(prefix="softmmu-tally.")
+    try:
+        if job["setup"]:
+            job["setup"](d)
+        log = os.path.join(d, "qemu-in_asm.log")
+        run_one([qemu, "-cpu", cpu, "-d", "in_asm", "-D", log] + job["argv"], job["stdin"], job["env"], d, timeout)
+        return insn_forms(log)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def deep(jobs, runner, qemu, cpu, timeout, n_jobs):
+    with concurrent.futures.ThreadPoolExecutor(n_jobs) as ex:
+        per_job = list(ex.map(lambda j: deep_job(j, qemu, cpu, timeout), jobs))
+    samples = {}
+    for forms in per_job:
+        for form, b in forms.items():
+            samples.setdefault(form, b)
+    d = tempfile.mkdtemp(prefix="softmmu-probe.")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(n_jobs) as ex:
+            forms = list(samples)
+            missing = dict(zip(forms, ex.map(lambda i: probe(runner, samples[forms[i]], d, i), range(len(forms)))))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    need = []  # per job: the set of missing mnemonics it executes
+    for forms in per_job:
+        need.append({missing[f] for f in forms if missing[f]})
+    counts = collections.Counter(m for n in need for m in n)
+    print("\n--deep: every instruction executed under qemu-x86_64 -cpu %s (%d forms, %d not run by softmmu-run)"
+          % (cpu, len(samples), sum(1 for v in missing.values() if v)))
+    print("%d of %d programs execute no missing instruction" % (sum(1 for n in need if not n), len(jobs)))
+    print("  %-20s %9s  %s" % ("missing mnemonic", "programs", "programs with nothing missing once this and all above exist"))
+    done = set()
+    for mnem, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        done.add(mnem)
+        print("  %-20s %9d  %3d" % (mnem, n, sum(1 for x in need if x <= done)))
+    print("\nmissing mnemonics per program:")
+    width = max(len(j["name"]) for j in jobs)
+    for j, n in zip(jobs, need):
+        print("  %-*s %3d  %s" % (width, j["name"], len(n), " ".join(sorted(n, key=lambda m: (-counts[m], m)))))
+
+
 def report(results):
     width = max(len(r["name"]) for r in results)
     for r in results:
@@ -223,6 +366,9 @@ def main():
     ap.add_argument("--busybox", default="/bin/busybox", help="busybox binary, or none")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("-j", type=int, default=2, help="parallel jobs (default 2)")
+    ap.add_argument("--deep", action="store_true", help="every missing instruction, via qemu-x86_64 -d in_asm")
+    ap.add_argument("--qemu", default="qemu-x86_64")
+    ap.add_argument("--qemu-cpu", default="qemu64", help="qemu CPU model for --deep (default qemu64: SSE2, SSE3)")
     a = ap.parse_args()
     runner = a.runner or os.path.join(a.build, "tools", "softmmu-run")
     jobs = corpus_jobs(a.build)
@@ -231,6 +377,11 @@ def main():
     with concurrent.futures.ThreadPoolExecutor(a.j) as ex:
         results = list(ex.map(lambda j: tally_job(j, runner, a.timeout), jobs))
     report(results)
+    if a.deep:
+        qemu = shutil.which(a.qemu)
+        if not qemu:
+            sys.exit("tally.py: --deep needs %s (Debian qemu-user)" % a.qemu)
+        deep(jobs, runner, qemu, a.qemu_cpu, a.timeout, a.j)
 
 
 if __name__ == "__main__":
