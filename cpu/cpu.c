@@ -37,7 +37,7 @@ void cpu_close(cpu_t *c)
         return;
     dec_close(c);
     dc_free(&c->dc);
-    sm_free(c->hooks);
+    hooklist_free(&c->hooks);
     sm_free(c);
 }
 

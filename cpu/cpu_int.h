@@ -13,6 +13,7 @@
 #include <capstone/capstone.h>
 
 #include "compiler.h"
+#include "hooklist.h"
 
 /* register slots: the cpu_reg numbering, then a slot that always reads 0
  * (absent base/index/segment of a memory operand) */
@@ -91,19 +92,8 @@ mmu_err dc_insert(dcache *dc, uint64_t addr, dinsn *block) MUST_CHECK;
 bool    dc_too_big(const dcache *dc); /* time to flush */
 
 /* ------------------------------------------------------------------- hooks */
-enum { CHOOK_CODE, CHOOK_SYSCALL };
-
-typedef struct chook {
-    mmu_hook_id id;
-    unsigned    kind;
-    union {
-        cpu_code_hook_fn    code;
-        cpu_syscall_hook_fn sys;
-    } fn;
-    void    *user;
-    uint64_t begin, end; /* inclusive; begin > end = all */
-    bool     dead;
-} chook;
+/* hook_entry.types of the CPU's hooks (common/hooklist.h) */
+enum { CHOOK_CODE = 1, CHOOK_SYSCALL = 2 };
 
 /* attention bits: anything that must leave the fast path of the run loop */
 enum { ATTN_STOP = 1, ATTN_CODE_HOOKS = 2 };
@@ -123,13 +113,9 @@ struct cpu {
     dinsn  **link;     /* successor pointer to patch after resolving RIP */
     bool     running;
 
-    chook      *hooks;
-    size_t      n_hooks, cap_hooks;
-    unsigned    hook_depth; /* > 0 while callbacks run */
-    bool        hooks_dirty;
+    hooklist    hooks;
     unsigned    n_code_hooks;
-    chook       solo;   /* the code hook when there is exactly one (solo.fn.code set) */
-    mmu_hook_id next_hook_id;
+    hook_entry  solo; /* the code hook when there is exactly one (solo.fn set) */
 
     /* completed instructions since cpu_open (cpu_insn_count) */
     uint64_t insns;
@@ -174,7 +160,10 @@ dinsn *exec_exit(cpu_t *c, uint64_t rip, cpu_exit why);
 void   exec_fetch_fault(cpu_t *c, uint64_t addr, unsigned size, mmu_err err);
 /* an indirect branch to target: the cached successor or a resolve request */
 dinsn *exec_jump(cpu_t *c, dinsn *d, uint64_t target);
-bool   exec_syscall_hooks(cpu_t *c);
+
+/* hook.c: code hooks (from the run loop) and syscall hooks (from syscall) */
+void hook_run_code(cpu_t *c, const dinsn *d);
+bool hook_run_syscall(cpu_t *c); /* true: a hook handled the syscall */
 
 /* handler tables (exec_*.c), indexed [op][form][log2 size] and similar */
 enum { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP, ALU_TEST, ALU_N };

@@ -266,7 +266,7 @@ dinsn *exec_syscall(cpu_t *c, dinsn *d)
     c->regs[CPU_RCX] = next;
     c->regs[CPU_R11] = cpu_reg_read(c, CPU_RFLAGS);
     c->regs[CPU_RIP] = next;
-    if (!exec_syscall_hooks(c)) {
+    if (!hook_run_syscall(c)) {
         c->regs[CPU_RCX] = rcx, c->regs[CPU_R11] = r11;
         return exec_exit(c, d->addr, CPU_EXIT_EXCEPTION);
     }

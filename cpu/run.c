@@ -1,5 +1,5 @@
 /*
- * run.c - the run loop, exits and faults, code and syscall hooks.
+ * run.c - the run loop and its exits (faults, exceptions, stops).
  *
  * Before each instruction the loop checks, in this order: the code
  * generation (a change drops the decode cache), `until`, the instruction
@@ -10,23 +10,6 @@
  */
 #include "exec.h"
 #include "alloc.h"
-
-/* ------------------------------------------------------------ lazy flags */
-
-uint64_t flags_get(const cpu_t *c)
-{
-    return (uint64_t)get_cf(c) | (uint64_t)get_pf(c) << 2 | (uint64_t)get_af(c) << 4
-           | (uint64_t)get_zf(c) << 6 | (uint64_t)get_sf(c) << 7 | (uint64_t)get_of(c) << 11;
-}
-
-/* a result of 0 or 0x100 gives ZF; the invert bits give SF and PF */
-void flags_set(cpu_t *c, uint64_t v)
-{
-    uint64_t cf = v & 1, pf = (v >> 2) & 1, af = (v >> 4) & 1, zf = (v >> 6) & 1, sf = (v >> 7) & 1,
-             of = (v >> 11) & 1;
-    c->lf_res = zf ? 0 : 0x100;
-    c->lf_aux = cf << 63 | (cf ^ of) << 62 | af << LF_AF | sf << LF_SFD | (pf ^ 1) << LF_PFD;
-}
 
 /* ---------------------------------------------------------- exits, faults */
 
@@ -113,126 +96,6 @@ dinsn *exec_jump(cpu_t *c, dinsn *d, uint64_t target)
     return NULL;
 }
 
-/* ------------------------------------------------------------------ hooks */
-
-static bool in_range(const chook *h, uint64_t addr)
-{
-    return h->begin > h->end || (h->begin <= addr && addr <= h->end);
-}
-
-static void compact_hooks(cpu_t *c)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < c->n_hooks; i++)
-        if (!c->hooks[i].dead)
-            c->hooks[j++] = c->hooks[i];
-    c->n_hooks = j;
-    c->hooks_dirty = false;
-}
-
-static void hooks_leave(cpu_t *c)
-{
-    if (--c->hook_depth == 0 && c->hooks_dirty)
-        compact_hooks(c);
-}
-
-/* a single code hook is called straight from the run loop */
-static void find_solo(cpu_t *c)
-{
-    c->solo.fn.code = NULL;
-    if (c->n_code_hooks != 1)
-        return;
-    for (size_t i = 0; i < c->n_hooks; i++)
-        if (!c->hooks[i].dead && c->hooks[i].kind == CHOOK_CODE)
-            c->solo = c->hooks[i];
-}
-
-/* hooks added by a callback wait for the next instruction; the array may
- * move under a callback, so entries are re-read by index */
-static NOINLINE void run_code_hooks(cpu_t *c, const dinsn *d)
-{
-    size_t n = c->n_hooks;
-    c->hook_depth++;
-    for (size_t i = 0; i < n && !(c->attn & ATTN_STOP); i++) {
-        chook *h = &c->hooks[i];
-        if (!h->dead && h->kind == CHOOK_CODE && in_range(h, d->addr))
-            h->fn.code(c, d->addr, d->len, h->user);
-    }
-    hooks_leave(c);
-}
-
-bool exec_syscall_hooks(cpu_t *c)
-{
-    size_t n = c->n_hooks;
-    bool handled = false;
-    c->hook_depth++;
-    for (size_t i = 0; i < n && !handled; i++) {
-        chook h = c->hooks[i];
-        if (!h.dead && h.kind == CHOOK_SYSCALL)
-            handled = h.fn.sys(c, h.user);
-    }
-    hooks_leave(c);
-    return handled;
-}
-
-static mmu_err hook_add(cpu_t *c, chook h, mmu_hook_id *out_id)
-{
-    if (c->n_hooks == c->cap_hooks) {
-        size_t cap = c->cap_hooks ? c->cap_hooks * 2 : 4;
-        chook *nh = sm_realloc(c->hooks, cap * sizeof *nh);
-        if (!nh)
-            return MMU_ERR_NOMEM;
-        c->hooks = nh;
-        c->cap_hooks = cap;
-    }
-    h.id = ++c->next_hook_id;
-    c->hooks[c->n_hooks++] = h;
-    if (h.kind == CHOOK_CODE && c->n_code_hooks++ == 0)
-        c->attn |= ATTN_CODE_HOOKS;
-    find_solo(c);
-    if (out_id)
-        *out_id = h.id;
-    return MMU_OK;
-}
-
-mmu_err cpu_hook_code(cpu_t *c, cpu_code_hook_fn fn, void *user, uint64_t begin, uint64_t end,
-                      mmu_hook_id *out_id)
-{
-    if (!c || !fn)
-        return MMU_ERR_ARG;
-    return hook_add(c, (chook){ .kind = CHOOK_CODE, .fn.code = fn, .user = user, .begin = begin, .end = end },
-                    out_id);
-}
-
-mmu_err cpu_hook_syscall(cpu_t *c, cpu_syscall_hook_fn fn, void *user, mmu_hook_id *out_id)
-{
-    if (!c || !fn)
-        return MMU_ERR_ARG;
-    return hook_add(c, (chook){ .kind = CHOOK_SYSCALL, .fn.sys = fn, .user = user, .begin = 1, .end = 0 },
-                    out_id);
-}
-
-mmu_err cpu_hook_del(cpu_t *c, mmu_hook_id id)
-{
-    if (!c)
-        return MMU_ERR_ARG;
-    for (size_t i = 0; i < c->n_hooks; i++) {
-        chook *h = &c->hooks[i];
-        if (h->id != id || h->dead)
-            continue;
-        h->dead = true;
-        if (h->kind == CHOOK_CODE && --c->n_code_hooks == 0)
-            c->attn &= ~(unsigned)ATTN_CODE_HOOKS;
-        find_solo(c);
-        if (c->hook_depth)
-            c->hooks_dirty = true;
-        else
-            compact_hooks(c);
-        return MMU_OK;
-    }
-    return MMU_ERR_NOTFOUND;
-}
-
 /* ---------------------------------------------------------------- the loop */
 
 /* the decoded instruction at rip; *fresh when just decoded (its fetch has
@@ -262,19 +125,6 @@ static bool refetch(cpu_t *c, const dinsn *d)
     return !err;
 }
 
-/* every exit hands the instruction budget left back through *left_io */
-#define LEAVE(why)                                                                             \
-    do {                                                                                       \
-        *left_io = left;                                                                       \
-        return (why);                                                                          \
-    } while (0)
-
-#define EXIT(why)                                                                              \
-    do {                                                                                       \
-        c->regs[CPU_RIP] = d->addr;                                                            \
-        LEAVE(why);                                                                            \
-    } while (0)
-
 /* an instruction that ended the run without completing (fault, #DE, #GP,
  * int3, invalid, unhandled syscall) */
 static bool incomplete(unsigned exit_req)
@@ -283,90 +133,160 @@ static bool incomplete(unsigned exit_req)
     return why == CPU_EXIT_MEM_FAULT || why == CPU_EXIT_INSN_INVALID || why == CPU_EXIT_EXCEPTION;
 }
 
+/* the run loop's state between instructions */
+typedef struct loop {
+    dinsn   *d;      /* the next instruction; NULL: resolve c->regs[RIP] */
+    dinsn   *fresh;  /* just fetched (decoded or re-fetched): no TLB check */
+    bool     hooked; /* code hooks already ran for d */
+    uint64_t until;
+    uint64_t left;   /* instruction budget */
+    cpu_exit why;    /* set when a step says STOP */
+    mmu_err  err;    /* MMU_ERR_NOMEM from decoding */
+} loop;
+
+enum step { GO, AGAIN, STOP }; /* run d / check again / leave the loop */
+
+static enum step stop(loop *l, cpu_exit why)
+{
+    l->why = why;
+    return STOP;
+}
+
+/* leaves before d runs: RIP points at it */
+static enum step stop_at(cpu_t *c, loop *l, cpu_exit why)
+{
+    c->regs[CPU_RIP] = l->d->addr;
+    return stop(l, why);
+}
+
+/* the code generation changed: every decoded instruction may be stale */
+static void drop_code(cpu_t *c, loop *l)
+{
+    if (l->d)
+        c->regs[CPU_RIP] = l->d->addr;
+    l->d = l->fresh = NULL;
+    c->link = NULL;
+    c->gen = mmu_code_generation_fast(c->mmu);
+    dc_flush(&c->dc);
+}
+
+/* finds (or decodes) the instruction at RIP and patches the edge that led
+ * here, so the next time the predecessor runs straight into it */
+static enum step resolve_rip(cpu_t *c, loop *l)
+{
+    uint64_t rip = c->regs[CPU_RIP];
+    if (rip == l->until)
+        return stop(l, CPU_EXIT_UNTIL);
+    if (!l->left)
+        return stop(l, CPU_EXIT_COUNT);
+    if (c->attn & ATTN_STOP)
+        return stop(l, CPU_EXIT_STOPPED);
+    l->d = lookup(c, rip, &l->fresh, &l->err);
+    if (!l->d)
+        return stop(l, l->err ? CPU_EXIT_EXCEPTION : (cpu_exit)(c->exit_req - 1));
+    if (c->link)
+        *c->link = l->d;
+    c->link = NULL;
+    return AGAIN; /* the fetch may have fired hooks that changed code */
+}
+
+/* d's page missed the fetch TLB: a stub to resolve, or a fetch to redo
+ * through mmu_fetch (permissions, fetch hooks, faults) */
+static enum step check_fetch(cpu_t *c, loop *l)
+{
+    if (c->attn & ATTN_STOP)
+        return stop_at(c, l, CPU_EXIT_STOPPED);
+    if (!l->d->len) { /* a stub: decode its target, patch the edge */
+        c->regs[CPU_RIP] = l->d->addr;
+        c->link = l->d->link;
+        l->d = NULL;
+        return AGAIN;
+    }
+    if (!refetch(c, l->d))
+        return stop(l, CPU_EXIT_MEM_FAULT);
+    l->fresh = l->d;
+    return mmu_code_generation_fast(c->mmu) != c->gen ? AGAIN : GO;
+}
+
+/* cpu_stop and the code hooks; a hook may move RIP or change code */
+static enum step attend(cpu_t *c, loop *l)
+{
+    if (c->attn & ATTN_STOP)
+        return stop_at(c, l, CPU_EXIT_STOPPED);
+    if (l->hooked)
+        return GO;
+    const dinsn *d = l->d;
+    c->regs[CPU_RIP] = d->addr;
+    if (LIKELY(c->solo.fn != NULL)) {
+        if (hooklist_covers(&c->solo, d->addr, d->addr))
+            ((cpu_code_hook_fn)c->solo.fn)(c, d->addr, d->len, c->solo.user);
+    } else {
+        hook_run_code(c, d);
+    }
+    l->hooked = true;
+    if (c->attn & ATTN_STOP)
+        return stop(l, CPU_EXIT_STOPPED);
+    if (c->regs[CPU_RIP] != d->addr) { /* a hook moved RIP */
+        l->d = NULL;
+        l->hooked = false;
+        return AGAIN;
+    }
+    return mmu_code_generation_fast(c->mmu) != c->gen ? AGAIN : GO;
+}
+
+/* Everything to check before running l->d, in order: the code generation,
+ * RIP resolution, `until`, the budget, the fetch, cpu_stop and the code
+ * hooks. Called only when the loop's one-line test says one of them needs
+ * a look. */
+static NOINLINE enum step before_insn(cpu_t *c, loop *l)
+{
+    if (mmu_code_generation_fast(c->mmu) != c->gen)
+        drop_code(c, l);
+    if (!l->d)
+        return resolve_rip(c, l);
+    if (l->d->addr == l->until)
+        return stop_at(c, l, CPU_EXIT_UNTIL);
+    if (!l->left)
+        return stop_at(c, l, CPU_EXIT_COUNT);
+    if (mmu_fetch_tag(c->mmu, l->d->addr) != l->d->page && l->d != l->fresh) {
+        enum step s = check_fetch(c, l);
+        if (s != GO)
+            return s;
+    }
+    return c->attn ? attend(c, l) : GO;
+}
+
+/* check, fetch, dispatch: the common instruction costs one combined test,
+ * the handler call, and the budget */
 static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *err)
 {
-    uint64_t left = *left_io;
-    dinsn *d = NULL;     /* the next instruction; NULL: resolve c->regs[RIP] */
-    dinsn *fresh = NULL; /* just fetched (decoded or re-fetched): no TLB check */
-    bool hooked = false; /* code hooks already ran for d */
+    loop l = { .until = until, .left = *left_io };
     for (;;) {
-        if (UNLIKELY(mmu_code_generation_fast(c->mmu) != c->gen)) {
-            if (d)
-                c->regs[CPU_RIP] = d->addr;
-            d = fresh = NULL;
-            c->link = NULL;
-            c->gen = mmu_code_generation_fast(c->mmu);
-            dc_flush(&c->dc);
-        }
-        if (UNLIKELY(!d)) { /* resolve RIP */
-            uint64_t rip = c->regs[CPU_RIP];
-            if (rip == until)
-                LEAVE(CPU_EXIT_UNTIL);
-            if (!left)
-                LEAVE(CPU_EXIT_COUNT);
-            if (c->attn & ATTN_STOP)
-                LEAVE(CPU_EXIT_STOPPED);
-            d = lookup(c, rip, &fresh, err);
-            if (!d)
-                LEAVE(*err ? CPU_EXIT_EXCEPTION : (cpu_exit)(c->exit_req - 1));
-            if (c->link)
-                *c->link = d;
-            c->link = NULL;
-            continue; /* the fetch may have fired hooks that changed code */
-        }
-        if (UNLIKELY(d->addr == until))
-            EXIT(CPU_EXIT_UNTIL);
-        if (UNLIKELY(!left))
-            EXIT(CPU_EXIT_COUNT);
-        if (UNLIKELY(mmu_fetch_tag(c->mmu, d->addr) != d->page) && d != fresh) {
-            if (c->attn & ATTN_STOP)
-                EXIT(CPU_EXIT_STOPPED);
-            if (!d->len) { /* a stub: decode its target, patch the edge */
-                c->regs[CPU_RIP] = d->addr;
-                c->link = d->link;
-                d = NULL;
+        dinsn *d = l.d;
+        if (UNLIKELY(!d || mmu_code_generation_fast(c->mmu) != c->gen || d->addr == until || !l.left
+                     || mmu_fetch_tag(c->mmu, d->addr) != d->page || c->attn)) {
+            enum step s = before_insn(c, &l);
+            if (s == STOP)
+                break;
+            if (s == AGAIN)
                 continue;
-            }
-            if (!refetch(c, d))
-                LEAVE(CPU_EXIT_MEM_FAULT);
-            fresh = d;
-            if (mmu_code_generation_fast(c->mmu) != c->gen)
-                continue;
-        }
-        if (UNLIKELY(c->attn)) {
-            if (c->attn & ATTN_STOP)
-                EXIT(CPU_EXIT_STOPPED);
-            if (!hooked) {
-                c->regs[CPU_RIP] = d->addr;
-                if (LIKELY(c->solo.fn.code != NULL)) {
-                    if (in_range(&c->solo, d->addr))
-                        c->solo.fn.code(c, d->addr, d->len, c->solo.user);
-                } else {
-                    run_code_hooks(c, d);
-                }
-                hooked = true;
-                if (c->attn & ATTN_STOP)
-                    LEAVE(CPU_EXIT_STOPPED);
-                if (c->regs[CPU_RIP] != d->addr) { /* a hook moved RIP */
-                    d = NULL;
-                    hooked = false;
-                    continue;
-                }
-                if (mmu_code_generation_fast(c->mmu) != c->gen)
-                    continue;
-            }
+            d = l.d;
         }
         c->regs[CPU_RIP] = d->addr;
         dinsn *n = d->fn(c, d);
-        left--;
-        hooked = false;
-        fresh = NULL;
+        l.left--;
+        l.hooked = false;
+        l.fresh = NULL;
         if (UNLIKELY(!n) && c->exit_req) {
-            left += incomplete(c->exit_req); /* it does not count as executed */
-            LEAVE((cpu_exit)(c->exit_req - 1));
+            l.left += incomplete(c->exit_req); /* it does not count as executed */
+            l.why = (cpu_exit)(c->exit_req - 1);
+            break;
         }
-        d = n;
+        l.d = n;
     }
+    *left_io = l.left;
+    *err = l.err;
+    return l.why;
 }
 
 mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_exit *out_exit)

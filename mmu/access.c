@@ -333,11 +333,15 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
     uint64_t value = 0, last = size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
     if (k == MMU_ACCESS_WRITE)
         memcpy(&value, buf, size < 8 ? size : 8);
-    if (m->n_access_hooks[k]) {
+    mmu_err err = check_or_fault(m, k, addr, size, last, value);
+    if (!err && m->n_access_hooks[k]) {
+        /* the access will happen: its hooks fire once, before data moves
+         * (a write hook sees the value, the memory still holds the old
+         * one); a callback may change the map, so translate again */
         mmu_mem_event ev = { 1u << k, addr, (unsigned)size, value };
         hooks_run(m, &ev, addr, last, false);
+        err = check_or_fault(m, k, addr, size, last, value);
     }
-    mmu_err err = check_or_fault(m, k, addr, size, last, value);
     if (!err && k == MMU_ACCESS_WRITE)
         err = prepare_write(m, addr, size);
     if (err)

@@ -66,7 +66,6 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
     m->fast.big_endian = c.big_endian;
     m->fast.tlb_mask = c.tlb_entries - 1;
     m->fast.tlb = sm_malloc(c.tlb_entries * sizeof *m->fast.tlb);
-    m->next_hook_id = 1;
     if (!m->fast.tlb || pt_init(&m->pt) != MMU_OK) {
         sm_free(m->fast.tlb);
         sm_free(m);
@@ -85,7 +84,7 @@ void mmu_close(mmu_t *m)
     snap_detach_all(m);
     mmu_unmap_all(m);
     pt_free(&m->pt);
-    sm_free(m->hooks);
+    hooklist_free(&m->hooks);
     sm_free(m->fast.tlb);
     sm_free(m);
 }
@@ -132,7 +131,7 @@ void mmu_get_stats(const mmu_t *m, mmu_stats *out)
     if (!m || !out)
         return;
     size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * sizeof(mmu_tlb_entry_) + pt_meta_bytes(&m->pt)
-                  + m->cap_hooks * sizeof(hook) + region_meta(m->ri.root);
+                  + m->hooks.cap * sizeof(hook_entry) + region_meta(m->ri.root);
     *out = (mmu_stats){
         .tlb_hits = m->fast.tlb_hits,
         .tlb_misses = m->tlb_misses,

@@ -12,19 +12,10 @@
 
 #include "alloc.h"
 #include "compiler.h"
+#include "hooklist.h"
 #include "pt.h"
 #include "region.h"
 #include "tlb.h"
-
-/* ---------------------------------------------------------------- hooks */
-typedef struct hook {
-    mmu_hook_id     id;
-    unsigned        types;
-    mmu_mem_hook_fn fn;
-    void           *user;
-    uint64_t        begin, end; /* inclusive; begin > end = all */
-    bool            dead;
-} hook;
 
 /* ------------------------------------------------------------ statistics */
 #define MMU_STATS(X) X(tlb_misses) X(tlb_flushes) X(page_walks) X(faults)
@@ -38,12 +29,8 @@ struct mmu {
     pt        pt;
     region_index    ri;
     uint64_t  pages_mapped;
-    hook     *hooks;
-    size_t    n_hooks, cap_hooks;
-    unsigned  hook_depth;  /* > 0 while hook callbacks run */
-    bool      hooks_dirty; /* dead hooks to compact */
+    hooklist  hooks;
     unsigned  n_access_hooks[3]; /* live READ/WRITE/FETCH access hooks */
-    mmu_hook_id next_hook_id;
     mmu_snapstate *snap;  /* incremental snapshot state, NULL if none */
 #define X(n) uint64_t n;
     MMU_STATS(X)

@@ -1109,9 +1109,10 @@ static bool hk_overlaps(const struct hk *k, uint64_t a, uint64_t last)
     return k->begin > k->end || (k->begin <= last && a <= k->end);
 }
 
-/* the events of one guest access: access hooks first, then (it failed)
- * the fault hooks of its kind; every hook whose range overlaps a byte of
- * the access, in the order added */
+/* the events of one guest access: the access hooks when it is performed
+ * (after its translation succeeded), else the fault hooks of its kind (the
+ * model's hooks never handle a fault); every hook whose range overlaps a
+ * byte of the access, in the order added */
 static int predict(const harness *h, mmu_access k, uint64_t addr, uint64_t size, const uint8_t *wbytes,
                    unsigned want, uint64_t fault, struct hev *out)
 {
@@ -1120,22 +1121,21 @@ static int predict(const harness *h, mmu_access k, uint64_t addr, uint64_t size,
     uint64_t last = (u128)addr + size > END64 ? UINT64_MAX : addr + (size - 1), value = 0;
     for (unsigned i = 0; k == MMU_ACCESS_WRITE && i < size && i < 8; i++)
         value |= (uint64_t)wbytes[i] << (8 * i);
-    int n = 0;
     unsigned type = 1u << k;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass && MODEL_FAULT_HOOKS_FROM_FAULT) {
+    bool faulted = want != EBIT(MMU_OK);
+    if (faulted) {
+        bool unmapped = want == EBIT(MMU_ERR_READ_UNMAPPED + k);
+        type = 1u << ((unmapped ? 3 : 6) + k);
+        if (MODEL_FAULT_HOOKS_FROM_FAULT) {
             addr = fault;
             last = size - 1 > UINT64_MAX - fault ? UINT64_MAX : fault + (size - 1);
         }
-        for (int i = 0; i < h->n_hooks; i++) {
-            const struct hk *hk = &h->hooks[i];
-            if (hk->live && (hk->types & type) && hk_overlaps(hk, addr, last) && n < MAX_EVENTS)
-                out[n++] = (struct hev){ i, type, (unsigned)size, pass ? fault : addr, value };
-        }
-        if (want == EBIT(MMU_OK))
-            break;
-        bool unmapped = want == EBIT(MMU_ERR_READ_UNMAPPED + k);
-        type = 1u << ((unmapped ? 3 : 6) + k);
+    }
+    int n = 0;
+    for (int i = 0; i < h->n_hooks; i++) {
+        const struct hk *hk = &h->hooks[i];
+        if (hk->live && (hk->types & type) && hk_overlaps(hk, addr, last) && n < MAX_EVENTS)
+            out[n++] = (struct hev){ i, type, (unsigned)size, faulted ? fault : addr, value };
     }
     return n;
 }

@@ -358,11 +358,22 @@ typedef uint64_t mmu_hook_id;
  * accesses (mmu_load/store/fetch and the inline typed accessors) touching
  * any byte of [begin, end] (inclusive; begin > end = all addresses); for
  * access and fault hooks alike, "touching" means the range overlaps any byte
- * of the access, not only its first and last bytes as in Qiling. Access
- * hooks fire before the access. Fault hooks of one event run in the order
- * added until one returns true; the access is then retried, at most 8 times
- * in a row. Pages with no hook keep the TLB fast path. *out_id (may be
- * NULL) gets an id for mmu_hook_del; ids are never reused.
+ * of the access, not only its first and last bytes as in Qiling.
+ *
+ * Order of events for one access (as Unicorn's): the access is translated
+ * first; on a fault the fault hooks of its kind run, in the order added,
+ * until one returns true, and the access is translated again (at most 8
+ * times in a row; then the fault's error is returned). Once translation
+ * succeeds the access hooks fire, once, in the order added, before any byte
+ * moves (a write hook sees the value to store while memory still holds the
+ * old one; a read hook may change what the read returns); if a hook changed
+ * the map, the access is translated again (with the fault hooks, not the
+ * access hooks), then performed. An access that fails fires no access hook.
+ * Example: a load from an unmapped page that a READ_UNMAPPED hook maps
+ * gives READ_UNMAPPED, then READ.
+ *
+ * Pages with no hook keep the TLB fast path. *out_id (may be NULL) gets an
+ * id for mmu_hook_del; ids are never reused.
  * Errors: MMU_ERR_ARG (m/fn NULL, types 0 or unknown bits), MMU_ERR_NOMEM. */
 MMU_API mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, uint64_t begin,
                              uint64_t end, mmu_hook_id *out_id);
