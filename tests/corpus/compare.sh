@@ -6,11 +6,12 @@
 #
 # Both runs start in a fresh empty directory of their own (the file tests
 # work in their cwd), with stdin from FILE (default /dev/null), core dumps
-# off, and exactly the --env variables as their environment: softmmu-run
-# gets them through its own --env option (its guests start with an empty
-# environment), any other runner (qemu-x86_64) through env -i. On a
-# mismatch it prints both statuses, a unified diff of stdout and the tail
-# of the runner's stderr.
+# off, and exactly the --env variables as the program's environment:
+# softmmu-run gets them through its own --env option (its guests start with
+# an empty environment; the runner itself keeps ctest's, ASAN_OPTIONS and
+# all), any other runner (qemu-x86_64, which hands its environment to the
+# guest) through env -i. On a mismatch it prints both statuses, a unified
+# diff of stdout and the tail of the runner's stderr.
 set -u
 
 stdin=/dev/null
@@ -37,15 +38,14 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/native" "$work/runner"
 ulimit -c 0
 
-# runs "$@" in directory $1 with the corpus environment; output to $1.out/.err
+# runs "$@" in directory $1; output to $1.out/.err
 run_in() {
     local dir=$1
     shift
-    (cd "$dir" && exec timeout -k 5 "$timeout_s" env -i "${envs[@]}" "$@") \
-        <"$stdin" >"$dir.out" 2>"$dir.err"
+    (cd "$dir" && exec timeout -k 5 "$timeout_s" "$@") <"$stdin" >"$dir.out" 2>"$dir.err"
 }
 
-run_in "$work/native" "$prog" "$@"
+run_in "$work/native" env -i "${envs[@]}" "$prog" "$@"
 native_status=$?
 
 if [ "$(basename "$runner")" = softmmu-run ]; then
@@ -55,7 +55,7 @@ if [ "$(basename "$runner")" = softmmu-run ]; then
     done
     run_in "$work/runner" "$runner" "${runner_args[@]}" "$prog" "$@"
 else
-    run_in "$work/runner" "$runner" "$prog" "$@"
+    run_in "$work/runner" env -i "${envs[@]}" "$runner" "$prog" "$@"
 fi
 runner_status=$?
 
