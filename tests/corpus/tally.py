@@ -9,7 +9,9 @@ as compare.sh does. For each failure it names the first blocker:
 
   insn MNEMONIC   the instruction the interpreter stopped on (its bytes too)
   fault           a guest memory fault the native run did not have
-  enosys CALL     ran to the end but differed, and CALL got -ENOSYS
+  enosys CALL     ran to the end but differed, and CALL got -ENOSYS (the
+                  first such call other than glibc's startup probes rseq,
+                  prctl and readlink, which it survives, if there is one)
   timeout         still running after --timeout seconds
   differs         ran to the end, output or status differs, no ENOSYS seen
 
@@ -46,6 +48,7 @@ PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock", "bnd", "notrack", "
 INSN_RE = re.compile(r"softmmu-run: (invalid or unsupported instruction|privileged instruction|[^:]*) "
                      r"at 0x[0-9a-f]+: ((?:[0-9a-f]{2} )+)\s*(.*)$")
 ENOSYS_RE = re.compile(r"^(\w+)\(.*\) = -1 ENOSYS")
+STARTUP_PROBES = ("rseq", "prctl", "readlink")  # glibc's startup calls them and copes with -ENOSYS
 TUNABLES = "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4"  # as SOFTMMU_CORPUS_TUNABLES
 
 
@@ -166,7 +169,8 @@ def blocker(status, err):
     if status == "timeout":
         return "timeout", "", enosys
     if enosys:
-        return "enosys", enosys[0], enosys
+        telling = [c for c in enosys if c not in STARTUP_PROBES]
+        return "enosys", (telling or enosys)[0], enosys
     return "differs", "", enosys
 
 
