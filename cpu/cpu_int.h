@@ -110,6 +110,7 @@ struct cpu {
     unsigned exit_req; /* cpu_exit + 1 when a handler ends the run, else 0 */
     uint64_t gen;      /* mmu_code_generation the cache was built at */
     cpu_fault fault;
+    mmu_err  run_err;  /* MMU_ERR_NOMEM from a guest access: cpu_run's error */
     dinsn  **link;     /* successor pointer to patch after resolving RIP */
     bool     running;
 

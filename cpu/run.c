@@ -68,6 +68,10 @@ static void record_fault(cpu_t *c, uint64_t rip, mmu_err err, uint64_t addr, uns
 
 dinsn *exec_fault(cpu_t *c, const dinsn *d, mmu_err err, uint64_t addr, unsigned size)
 {
+    if (UNLIKELY(err == MMU_ERR_NOMEM)) { /* a snapshot's copy of the page: the host's failure */
+        c->run_err = err;
+        return exec_exit(c, d->addr, CPU_EXIT_EXCEPTION);
+    }
     record_fault(c, d->addr, err, addr, size);
     return NULL;
 }
@@ -285,7 +289,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *e
         l.d = n;
     }
     *left_io = l.left;
-    *err = l.err;
+    *err = l.err ? l.err : c->run_err;
     return l.why;
 }
 
@@ -299,6 +303,7 @@ mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_ex
     c->exit_req = 0;
     c->link = NULL;
     c->fault = (cpu_fault){ 0 };
+    c->run_err = MMU_OK;
     mmu_err err = MMU_OK;
     uint64_t budget = count ? count : UINT64_MAX, left = budget;
     cpu_exit why = run_loop(c, until, &left, &err);
