@@ -123,6 +123,9 @@ struct cpu {
     /* XMM0..15, [0] the low quadword; zero at open. Not in cpu_context,
      * whose public layout predates them. */
     uint64_t xmm[16][2];
+    /* time-stamp counter (exec_misc.c): the next value (or its floor on the
+     * host clock), the host clock at TSC 0, the deterministic step (0: host) */
+    uint64_t tsc_next, tsc_base, tsc_step;
 
     csh      cs;
     cs_insn *ci;
@@ -195,13 +198,8 @@ extern const exec_fn exec_xadd[2][4];
 extern const exec_fn exec_bswap[2];              /* 4, 8 */
 extern const exec_fn exec_string[STR_N][3][4];   /* [op][rep kind][size] */
 
-/* SSE (exec_sse.c); r1/r2 hold XMM numbers or GPR slots as the form says */
-enum { XL_XOR, XL_OR, XL_AND, XL_N };
-enum { XM_RR, XM_RM, XM_MR, XM_N };          /* xmm-xmm, xmm <- mem, mem <- xmm */
-enum { XQ_FROM_GPR, XQ_TO_GPR, XQ_LOAD, XQ_STORE, XQ_XMM, XQ_N }; /* movd/movq forms */
-extern const exec_fn exec_xlogic[XL_N][2];       /* [op][reg, mem] */
-extern const exec_fn exec_xmov[XM_N][2];         /* [form][unaligned, aligned] */
-extern const exec_fn exec_xmovq[XQ_N][2];        /* [form][4, 8 bytes] */
+/* SSE moves and packed integer, cpuid, the integer tail: exec_sse_int.c,
+ * exec_sse_mov.c, exec_misc.c hold their handlers and decoders (decode.h) */
 
 /* single handlers */
 dinsn *exec_stub(cpu_t *c, dinsn *d);

@@ -21,7 +21,7 @@ dinsn *exec_exit(cpu_t *c, uint64_t rip, cpu_exit why)
 }
 
 /* may the access kind of err touch page-or-byte a? */
-static bool byte_ok(mmu_t *m, mmu_err err, uint64_t a, const mmu_region *rs, size_t n)
+static bool byte_ok(mmu_err err, uint64_t a, const mmu_region *rs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (a < rs[i].start || a >= rs[i].end)
@@ -32,7 +32,6 @@ static bool byte_ok(mmu_t *m, mmu_err err, uint64_t a, const mmu_region *rs, siz
                         || err == MMU_ERR_FETCH_UNMAPPED;
         return unmapped || ((rs[i].perms & need) && !(need == MMU_PROT_EXEC && rs[i].mmio));
     }
-    (void)m;
     return false;
 }
 
@@ -47,7 +46,7 @@ static uint64_t first_bad(mmu_t *m, mmu_err err, uint64_t addr, unsigned size)
     n = mmu_regions(m, rs, n);
     uint64_t bad = addr;
     for (uint64_t a = addr, left = size ? size : 1;;) {
-        if (!byte_ok(m, err, a, rs, n)) {
+        if (!byte_ok(err, a, rs, n)) {
             bad = a;
             break;
         }

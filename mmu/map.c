@@ -64,7 +64,7 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
     }
     if (err) {
         r->dev = NULL; /* the caller still owns dev */
-        region_destroy(m, r, true);
+        region_destroy(r, true);
     }
     return err;
 }
@@ -150,7 +150,7 @@ static void drop_regions(mmu_t *m, uint64_t a, uint64_t last)
         region *next = region_next(&m->ri, r);
         region_remove(&m->ri, r);
         map_clear_pages(m, r->start >> MMU_PAGE_BITS, region_pages(r));
-        region_destroy(m, r, true);
+        region_destroy(r, true);
         r = next;
     }
 }

@@ -877,6 +877,7 @@ Test(bad, cpu_close_null_is_a_no_op)
 {
     cpu_close(NULL);
     cr_assert_eq(cpu_insn_count(NULL), 0);
+    cpu_tsc_deterministic(NULL, 1, 1);
 }
 
 Test(bad, stack_ops_null_cpu_or_out)

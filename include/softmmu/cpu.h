@@ -132,6 +132,14 @@ MMU_API void cpu_context_restore(cpu_t *c, const cpu_context *ctx);
  * NULL reads 0. */
 MMU_API uint64_t cpu_insn_count(const cpu_t *c);
 
+/* The time-stamp counter that rdtsc/rdtscp read. By default it counts
+ * nanoseconds of the host's CLOCK_MONOTONIC from the first read (a 1 GHz
+ * TSC starting near 0), and every read returns more than the one before.
+ * With step > 0 it becomes deterministic: the next read returns start, each
+ * one after it `step` more, whatever the time (for reproducible runs).
+ * step 0 goes back to the host clock. NULL is a no-op. */
+MMU_API void cpu_tsc_deterministic(cpu_t *c, uint64_t start, uint64_t step);
+
 #ifdef __cplusplus
 }
 #endif
