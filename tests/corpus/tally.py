@@ -14,6 +14,7 @@ as compare.sh does. For each failure it names the first blocker:
                   prctl and readlink, which it survives, if there is one)
   timeout         still running after --timeout seconds
   differs         ran to the end, output or status differs, no ENOSYS seen
+                  but the startup probes (the last call that failed is named)
 
 then tallies the blockers, the most blocking first with a cumulative count,
 and the system calls that got -ENOSYS. The tally guides the instruction-set
@@ -48,6 +49,7 @@ PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock", "bnd", "notrack", "
 INSN_RE = re.compile(r"softmmu-run: (invalid or unsupported instruction|privileged instruction|[^:]*) "
                      r"at 0x[0-9a-f]+: ((?:[0-9a-f]{2} )+)\s*(.*)$")
 ENOSYS_RE = re.compile(r"^(\w+)\(.*\) = -1 ENOSYS")
+FAILED_RE = re.compile(r"^(\w+)\(.*\) = -1 (E[A-Z0-9]+)")
 STARTUP_PROBES = ("rseq", "prctl", "readlink")  # glibc's startup calls them and copes with -ENOSYS
 TUNABLES = "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4"  # as SOFTMMU_CORPUS_TUNABLES
 
@@ -168,9 +170,13 @@ def blocker(status, err):
             return "fault", m.group(1)[:70], enosys
     if status == "timeout":
         return "timeout", "", enosys
-    if enosys:
-        telling = [c for c in enosys if c not in STARTUP_PROBES]
-        return "enosys", (telling or enosys)[0], enosys
+    telling = [c for c in enosys if c not in STARTUP_PROBES]
+    if telling:
+        return "enosys", telling[0], enosys
+    failed = [m for m in (FAILED_RE.match(line) for line in err.splitlines()) if m and m.group(2) != "ENOSYS"]
+    if failed:  # a hint: the last call that failed before the end
+        call = SYSCALL_NAMES.get(failed[-1].group(1), failed[-1].group(1))
+        return "differs", "last failed call: %s (%s)" % (call, failed[-1].group(2)), enosys
     return "differs", "", enosys
 
 
