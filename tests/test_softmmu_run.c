@@ -7,6 +7,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,12 +297,12 @@ Test(crafted, raw_binary_runs_at_the_given_address)
     cr_expect_eq(r->status, 7, "status %d: %s", r->status, r->err);
 }
 
-Test(crafted, store_to_address_zero_reports_the_fault_and_exits_1)
+Test(crafted, store_to_address_zero_reports_the_fault_and_exits_128_plus_sigsegv)
 {
     /* mov qword ptr [0], 1 */
     static const uint8_t code[] = { 0x48, 0xc7, 0x04, 0x25, 0, 0, 0, 0, 1, 0, 0, 0 };
     const result *r = RUN("--raw", "0x10000", write_file("null", code, sizeof code));
-    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect_eq(r->status, 128 + SIGSEGV, "status %d: %s", r->status, r->err);
     cr_expect(strstr(r->err, "segmentation fault: write of 8 bytes at 0x0000000000000000 (unmapped)"), "%s", r->err);
     cr_expect(strstr(r->err, "rip 0x0000000000010000"), "%s", r->err);
     cr_expect(strstr(r->err, "mov qword ptr [0], 1"), "%s", r->err);
@@ -315,15 +316,15 @@ Test(crafted, store_to_code_reports_a_protection_fault)
     tiny t;
     make_tiny(&t, code, sizeof code);
     const result *r = RUN(write_file("wcode", &t, sizeof t));
-    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect_eq(r->status, 128 + SIGSEGV, "status %d: %s", r->status, r->err);
     cr_expect(strstr(r->err, "write of 1 bytes at 0x00000000004000b7 (not writable)"), "%s", r->err);
 }
 
-Test(crafted, undecodable_instruction_exits_1)
+Test(crafted, undecodable_instruction_exits_128_plus_sigill)
 {
     static const uint8_t code[] = { 0x06 }; /* push es: invalid in 64-bit mode */
     const result *r = RUN("--raw", "0x10000", write_file("bad", code, sizeof code));
-    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect_eq(r->status, 128 + SIGILL, "status %d: %s", r->status, r->err);
     cr_expect(strstr(r->err, "invalid or unsupported instruction at 0x0000000000010000"), "%s", r->err);
 }
 
@@ -367,16 +368,16 @@ Test(bad_input, huge_segment_exits_2)
     cr_expect(strstr(r->err, "larger than 16 GiB"), "%s", r->err);
 }
 
-Test(crafted, divide_by_zero_and_int3_are_named_and_exit_1)
+Test(crafted, divide_by_zero_and_int3_are_named_and_exit_128_plus_their_signal)
 {
     /* xor ecx, ecx; div ecx */
     static const uint8_t div0[] = { 0x31, 0xc9, 0xf7, 0xf1 };
     const result *r = RUN("--raw", "0x10000", write_file("div0", div0, sizeof div0));
-    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect_eq(r->status, 128 + SIGFPE, "status %d: %s", r->status, r->err);
     cr_expect(strstr(r->err, "divide error (SIGFPE) at 0x0000000000010002"), "%s", r->err);
     static const uint8_t int3[] = { 0x90, 0xcc };
     r = RUN("--raw", "0x10000", write_file("int3", int3, sizeof int3));
-    cr_expect_eq(r->status, 1, "status %d: %s", r->status, r->err);
+    cr_expect_eq(r->status, 128 + SIGTRAP, "status %d: %s", r->status, r->err);
     cr_expect(strstr(r->err, "breakpoint (SIGTRAP) at 0x0000000000010001"), "%s", r->err);
 }
 

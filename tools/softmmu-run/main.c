@@ -273,8 +273,10 @@ int main(int argc, char **argv)
         cpu_exit why = run_guest(&r);
         double secs = now_seconds() - t0;
         status = rpt_exit(r, why);
-        if (!r->exited && why != CPU_EXIT_COUNT) /* a crash: a forked child dies by its signal */
-            r->killed_by = why == CPU_EXIT_INSN_INVALID ? 4 : why == CPU_EXIT_EXCEPTION ? 8 : 11;
+        if (!r->exited && why != CPU_EXIT_COUNT) { /* a crash: killed by its signal, as Linux would */
+            r->killed_by = rpt_crash_signal(r, why);
+            status = 128 + r->killed_by;
+        }
         if (r->o.stats)
             rpt_stats(r, secs);
     } else {

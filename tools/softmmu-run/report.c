@@ -163,16 +163,40 @@ static void report_fault(run_t *r)
     run_msg("  rip 0x%016" PRIx64 ": %s", f.rip, line);
 }
 
+/* The signal Linux sends for the exception at RIP, judged by the
+ * instruction (cpu_run reports an exception without its vector): #DE is
+ * SIGFPE, #BP SIGTRAP, anything else SIGSEGV (#GP; XXX: x87 #MF and SSE
+ * #XM are SIGFPE on Linux, but need the vector to be told from #GP). */
+static int exception_signal(const char *line)
+{
+    if (strstr(line, " div ") || strstr(line, " idiv "))
+        return 8;
+    if (strstr(line, " int3"))
+        return 5;
+    return 11;
+}
+
 static void report_insn(run_t *r, const char *what)
 {
     char line[160];
     uint64_t rip = cpu_reg_read(r->c, CPU_RIP);
     rpt_disasm(r, rip, line, sizeof line);
-    if (!what) /* a guest exception: name it after the instruction */
-        what = strstr(line, " div ") || strstr(line, " idiv ") ? "divide error (SIGFPE)"
-               : strstr(line, " int3")                          ? "breakpoint (SIGTRAP)"
-                                                                : "guest exception";
+    if (!what) { /* a guest exception: name it after the instruction */
+        int sig = exception_signal(line);
+        what = sig == 8 ? "divide error (SIGFPE)" : sig == 5 ? "breakpoint (SIGTRAP)" : "guest exception (SIGSEGV)";
+    }
     run_msg("%s at 0x%016" PRIx64 ": %s", what, rip, line);
+}
+
+int rpt_crash_signal(run_t *r, cpu_exit why)
+{
+    if (why == CPU_EXIT_INSN_INVALID)
+        return 4; /* SIGILL */
+    if (why != CPU_EXIT_EXCEPTION)
+        return 11; /* memory fault, hlt (#GP): SIGSEGV */
+    char line[160];
+    rpt_disasm(r, cpu_reg_read(r->c, CPU_RIP), line, sizeof line);
+    return exception_signal(line);
 }
 
 /* prints why the guest stopped; returns the runner's exit status */

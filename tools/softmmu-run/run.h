@@ -169,5 +169,7 @@ int  rpt_disasm(run_t *r, uint64_t addr, char *buf, size_t cap);
 void rpt_mapinfo(run_t *r, const char *title);
 void rpt_stats(run_t *r, double seconds);
 int  rpt_exit(run_t *r, cpu_exit why);
+/* the signal a guest crash (an exit other than exit(2) or --count) means */
+int  rpt_crash_signal(run_t *r, cpu_exit why);
 
 #endif

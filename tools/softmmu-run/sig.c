@@ -291,11 +291,11 @@ void sig_exec(run_t *r)
 }
 
 /* a forked child killed by a signal ends by it, so that its parent's wait
- * sees WIFSIGNALED; no core file */
+ * sees WIFSIGNALED; no core file. (The runner itself exits 128 + n.) */
 void sig_die(run_t *r)
 {
     struct rlimit none = { 0, 0 };
-    if (!r->forked || !r->killed_by || r->killed_by == 9 || r->killed_by == 19)
+    if (!r->forked || !r->killed_by || r->killed_by == 19)
         return;
     setrlimit(RLIMIT_CORE, &none);
     signal(r->killed_by, SIG_DFL);
