@@ -110,6 +110,7 @@ struct cpu {
     unsigned exit_req; /* cpu_exit + 1 when a handler ends the run, else 0 */
     uint64_t gen;      /* mmu_code_generation the cache was built at */
     cpu_fault fault;
+    mmu_err  run_err;  /* MMU_ERR_NOMEM from a guest access: cpu_run's error */
     dinsn  **link;     /* successor pointer to patch after resolving RIP */
     bool     running;
 
@@ -125,6 +126,9 @@ struct cpu {
      * whose public layout predates them. */
     uint64_t xmm[16][2];
     uint32_t mxcsr;   /* 0x1f80 at open */
+    /* time-stamp counter (exec_misc.c): the next value (or its floor on the
+     * host clock), the host clock at TSC 0, the deterministic step (0: host) */
+    uint64_t tsc_next, tsc_base, tsc_step;
 
     csh      cs;
     cs_insn *ci;
@@ -197,13 +201,8 @@ extern const exec_fn exec_xadd[2][4];
 extern const exec_fn exec_bswap[2];              /* 4, 8 */
 extern const exec_fn exec_string[STR_N][3][4];   /* [op][rep kind][size] */
 
-/* SSE (exec_sse.c); r1/r2 hold XMM numbers or GPR slots as the form says */
-enum { XL_XOR, XL_OR, XL_AND, XL_N };
-enum { XM_RR, XM_RM, XM_MR, XM_N };          /* xmm-xmm, xmm <- mem, mem <- xmm */
-enum { XQ_FROM_GPR, XQ_TO_GPR, XQ_LOAD, XQ_STORE, XQ_XMM, XQ_N }; /* movd/movq forms */
-extern const exec_fn exec_xlogic[XL_N][2];       /* [op][reg, mem] */
-extern const exec_fn exec_xmov[XM_N][2];         /* [form][unaligned, aligned] */
-extern const exec_fn exec_xmovq[XQ_N][2];        /* [form][4, 8 bytes] */
+/* SSE moves and packed integer, cpuid, the integer tail: exec_sse_int.c,
+ * exec_sse_mov.c, exec_misc.c hold their handlers and decoders (decode.h) */
 
 /* single handlers */
 dinsn *exec_stub(cpu_t *c, dinsn *d);

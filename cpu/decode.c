@@ -363,52 +363,6 @@ static exec_fn dec_simple(view *v, dinsn *d, unsigned arg)
     return SIMPLE[arg];
 }
 
-/* ---------------------------------------------------------------- SSE */
-
-
-/* pxor por pand xmm, xmm/m128; arg XL_* */
-static exec_fn dec_xlogic(view *v, dinsn *d, unsigned op)
-{
-    if (v->n != 2 || !xmm_at(v, 0) || (!xmm_at(v, 1) && !mem_at(v, 1, 16)))
-        return NULL;
-    d->reg0 = v->op[0].slot, d->reg1 = v->op[1].slot;
-    return exec_xlogic[op][!xmm_at(v, 1)];
-}
-
-/* 128-bit moves; arg 1 for the aligned ones (movaps movapd movdqa) */
-static exec_fn dec_xmov(view *v, dinsn *d, unsigned aligned)
-{
-    if (v->n != 2)
-        return NULL;
-    d->reg0 = v->op[0].slot, d->reg1 = v->op[1].slot;
-    if (xmm_at(v, 0) && xmm_at(v, 1))
-        return exec_xmov[XM_RR][aligned];
-    if (xmm_at(v, 0) && mem_at(v, 1, 16))
-        return exec_xmov[XM_RM][aligned];
-    d->reg0 = v->op[1].slot;
-    return mem_at(v, 0, 16) && xmm_at(v, 1) ? exec_xmov[XM_MR][aligned] : NULL;
-}
-
-/* movd (arg 4) / movq (arg 8): r1 = destination register, r2 = source */
-static exec_fn dec_xmovq(view *v, dinsn *d, unsigned size)
-{
-    if (v->n != 2)
-        return NULL;
-    const opnd *a = &v->op[0], *b = &v->op[1];
-    bool q = size == 8;
-    d->reg0 = a->slot, d->reg1 = b->slot;
-    if (xmm_at(v, 0) && b->kind == OP_REG && b->size == size && !b->shift)
-        return exec_xmovq[XQ_FROM_GPR][q];
-    if (a->kind == OP_REG && a->size == size && !a->shift && xmm_at(v, 1))
-        return exec_xmovq[XQ_TO_GPR][q];
-    if (xmm_at(v, 0) && mem_at(v, 1, size))
-        return exec_xmovq[XQ_LOAD][q];
-    if (q && xmm_at(v, 0) && xmm_at(v, 1))
-        return exec_xmovq[XQ_XMM][1];
-    d->reg0 = b->slot;
-    return mem_at(v, 0, size) && xmm_at(v, 1) ? exec_xmovq[XQ_STORE][q] : NULL;
-}
-
 /* ---------------------------------------------------------- control flow */
 
 /* a direct branch: the target in imm; 16-bit operand size is not modelled */
@@ -562,11 +516,38 @@ static const decoder DECODERS[X86_INS_ENDING] = {
     [X86_INS_JRCXZ] = { dec_jrcxz, 0 }, [X86_INS_JECXZ] = { dec_jrcxz, 1 },
     [X86_INS_LOOP] = { dec_loop, 0 }, [X86_INS_LOOPE] = { dec_loop, 1 }, [X86_INS_LOOPNE] = { dec_loop, 2 },
     CC16(J, dec_jcc), CC16(CMOV, dec_cmov), CC16(SET, dec_setcc),
-    [X86_INS_PXOR] = { dec_xlogic, XL_XOR }, [X86_INS_POR] = { dec_xlogic, XL_OR },
-    [X86_INS_PAND] = { dec_xlogic, XL_AND },
+    /* --- SSE/SSE2 moves and packed integer, cpuid/rdtsc, the integer tail
+     * (exec_sse_int.c, exec_sse_mov.c, exec_misc.c) */
+#define XINT_DEC(id, name, form) [X86_INS_##id] = { dec_xint, XI_##id },
+    XINT_OPS(XINT_DEC)
+#if SOFTMMU_SSSE3
+    XSSSE3_OPS(XINT_DEC)
+    [X86_INS_MOVDDUP] = { dec_movddup, 0 }, [X86_INS_LDDQU] = { dec_xmov, 0 },
+#endif
+#undef XINT_DEC
     [X86_INS_MOVAPS] = { dec_xmov, 1 }, [X86_INS_MOVAPD] = { dec_xmov, 1 }, [X86_INS_MOVDQA] = { dec_xmov, 1 },
     [X86_INS_MOVUPS] = { dec_xmov, 0 }, [X86_INS_MOVUPD] = { dec_xmov, 0 }, [X86_INS_MOVDQU] = { dec_xmov, 0 },
     [X86_INS_MOVD] = { dec_xmovq, 4 }, [X86_INS_MOVQ] = { dec_xmovq, 8 },
+    [X86_INS_MOVSS] = { dec_movs, 4 }, [X86_INS_MOVSD] = { dec_movs, 8 },
+    [X86_INS_MOVLPS] = { dec_movhl, 0 }, [X86_INS_MOVLPD] = { dec_movhl, 0 },
+    [X86_INS_MOVHPS] = { dec_movhl, 1 }, [X86_INS_MOVHPD] = { dec_movhl, 1 },
+    [X86_INS_MOVHLPS] = { dec_movhlps, 0 }, [X86_INS_MOVLHPS] = { dec_movhlps, 1 },
+    [X86_INS_MOVMSKPD] = { dec_movmsk, 2 }, [X86_INS_MOVMSKPS] = { dec_movmsk, 4 },
+    [X86_INS_PMOVMSKB] = { dec_movmsk, 16 },
+    [X86_INS_PINSRW] = { dec_pinsrw, 0 }, [X86_INS_PEXTRW] = { dec_pextrw, 0 },
+    [X86_INS_MOVNTDQ] = { dec_movnt, 0 }, [X86_INS_MOVNTPS] = { dec_movnt, 0 },
+    [X86_INS_MOVNTPD] = { dec_movnt, 0 }, [X86_INS_MOVNTI] = { dec_movnt, 1 },
+    [X86_INS_MASKMOVDQU] = { dec_maskmov, 0 },
+    [X86_INS_CPUID] = { dec_misc, MISC_CPUID }, [X86_INS_RDTSC] = { dec_misc, MISC_RDTSC },
+    [X86_INS_RDTSCP] = { dec_misc, MISC_RDTSCP }, [X86_INS_LFENCE] = { dec_misc, MISC_NOP },
+    [X86_INS_MFENCE] = { dec_misc, MISC_NOP }, [X86_INS_SFENCE] = { dec_misc, MISC_NOP },
+    [X86_INS_PREFETCHNTA] = { dec_hint, 0 }, [X86_INS_PREFETCHT0] = { dec_hint, 0 },
+    [X86_INS_PREFETCHT1] = { dec_hint, 0 }, [X86_INS_PREFETCHT2] = { dec_hint, 0 },
+    [X86_INS_PREFETCHW] = { dec_hint, 0 }, [X86_INS_CLFLUSH] = { dec_hint, 0 },
+    [X86_INS_CMPXCHG8B] = { dec_cmpxchg_wide, 0 }, [X86_INS_CMPXCHG16B] = { dec_cmpxchg_wide, 0 },
+    [X86_INS_RCL] = { dec_rcx, 0 }, [X86_INS_RCR] = { dec_rcx, 1 }, [X86_INS_ENTER] = { dec_enter, 0 },
+    [X86_INS_POPCNT] = { dec_bitcount, BC_POPCNT }, [X86_INS_LZCNT] = { dec_bitcount, BC_LZCNT },
+    [X86_INS_TZCNT] = { dec_bitcount, BC_TZCNT },
 
     /* ---- SSE floating point (exec_sse_fp.c): arg = SSE_ARG(operation, memory operand size) */
 #define SSE_ARITH(NAME, sfx, msize) [X86_INS_##NAME##sfx] = { dec_sse_fp, SSE_ARG(FOP_##NAME##sfx, msize) }
@@ -613,7 +594,7 @@ static bool lock_ok(const view *v)
 {
     switch (v->ci->id) {
     case X86_INS_ADD: case X86_INS_ADC: case X86_INS_AND: case X86_INS_BTC: case X86_INS_BTR:
-    case X86_INS_BTS: case X86_INS_CMPXCHG: case X86_INS_DEC: case X86_INS_INC: case X86_INS_NEG:
+    case X86_INS_BTS: case X86_INS_CMPXCHG: case X86_INS_CMPXCHG8B: case X86_INS_CMPXCHG16B: case X86_INS_DEC: case X86_INS_INC: case X86_INS_NEG:
     case X86_INS_NOT: case X86_INS_OR: case X86_INS_SBB: case X86_INS_SUB: case X86_INS_XADD:
     case X86_INS_XCHG: case X86_INS_XOR:
         return v->n >= 1 && v->op[0].kind == OP_MEM;

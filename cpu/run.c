@@ -22,7 +22,7 @@ dinsn *exec_exit(cpu_t *c, uint64_t rip, cpu_exit why)
 }
 
 /* may the access kind of err touch page-or-byte a? */
-static bool byte_ok(mmu_t *m, mmu_err err, uint64_t a, const mmu_region *rs, size_t n)
+static bool byte_ok(mmu_err err, uint64_t a, const mmu_region *rs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (a < rs[i].start || a >= rs[i].end)
@@ -33,7 +33,6 @@ static bool byte_ok(mmu_t *m, mmu_err err, uint64_t a, const mmu_region *rs, siz
                         || err == MMU_ERR_FETCH_UNMAPPED;
         return unmapped || ((rs[i].perms & need) && !(need == MMU_PROT_EXEC && rs[i].mmio));
     }
-    (void)m;
     return false;
 }
 
@@ -48,7 +47,7 @@ static uint64_t first_bad(mmu_t *m, mmu_err err, uint64_t addr, unsigned size)
     n = mmu_regions(m, rs, n);
     uint64_t bad = addr;
     for (uint64_t a = addr, left = size ? size : 1;;) {
-        if (!byte_ok(m, err, a, rs, n)) {
+        if (!byte_ok(err, a, rs, n)) {
             bad = a;
             break;
         }
@@ -69,6 +68,10 @@ static void record_fault(cpu_t *c, uint64_t rip, mmu_err err, uint64_t addr, uns
 
 dinsn *exec_fault(cpu_t *c, const dinsn *d, mmu_err err, uint64_t addr, unsigned size)
 {
+    if (UNLIKELY(err == MMU_ERR_NOMEM)) { /* a snapshot's copy of the page: the host's failure */
+        c->run_err = err;
+        return exec_exit(c, d->addr, CPU_EXIT_EXCEPTION);
+    }
     record_fault(c, d->addr, err, addr, size);
     return NULL;
 }
@@ -287,7 +290,7 @@ static cpu_exit run_loop(cpu_t *c, uint64_t until, uint64_t *left_io, mmu_err *e
         l.d = n;
     }
     *left_io = l.left;
-    *err = l.err;
+    *err = l.err ? l.err : c->run_err;
     return l.why;
 }
 
@@ -301,6 +304,7 @@ mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_ex
     c->exit_req = 0;
     c->link = NULL;
     c->fault = (cpu_fault){ 0 };
+    c->run_err = MMU_OK;
     c->host_mxcsr = FPU_HOST_UNKNOWN; /* read at the first SSE float instruction */
     mmu_err err = MMU_OK;
     uint64_t budget = count ? count : UINT64_MAX, left = budget;

@@ -64,7 +64,7 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
     }
     if (err) {
         r->dev = NULL; /* the caller still owns dev */
-        region_destroy(m, r, true);
+        region_destroy(r, true);
     }
     return err;
 }
@@ -150,7 +150,7 @@ static void drop_regions(mmu_t *m, uint64_t a, uint64_t last)
         region *next = region_next(&m->ri, r);
         region_remove(&m->ri, r);
         map_clear_pages(m, r->start >> MMU_PAGE_BITS, region_pages(r));
-        region_destroy(m, r, true);
+        region_destroy(r, true);
         r = next;
     }
 }
@@ -176,8 +176,12 @@ void mmu_unmap_all(mmu_t *m)
     region *r;
     if (!m || !(r = region_first(&m->ri)))
         return;
+    /* Saving the pages the snapshots still need may run out of memory; the
+     * snapshots then detach as they do when the MMU closes, taking over the
+     * RAM that holds their clean pages (no allocation): they stay exact and
+     * restorable, and their next restore is a full rebuild. */
     if (m->snap && snap_before_unmap(m, 0, (m->space_last >> MMU_PAGE_BITS) + 1))
-        return; /* XXX: cannot report NOMEM here; the snapshot stays usable */
+        snap_detach_all(m);
     drop_regions(m, 0, UINT64_MAX);
 }
 

@@ -133,11 +133,10 @@ void mmu_get_stats(const mmu_t *m, mmu_stats *out)
     size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * sizeof(mmu_tlb_entry_) + pt_meta_bytes(&m->pt)
                   + m->hooks.cap * sizeof(hook_entry) + region_meta(m->ri.root);
     *out = (mmu_stats){
-        .tlb_hits = m->fast.tlb_hits,
-        .tlb_misses = m->tlb_misses,
-        .tlb_flushes = m->tlb_flushes,
-        .page_walks = m->page_walks,
-        .faults = m->faults,
+        .tlb_hits = m->fast.tlb_hits, /* counted by the inline hit path */
+#define X(n) .n = m->n,
+        MMU_STATS(X)
+#undef X
         .regions = m->ri.count,
         .pages_mapped = m->pages_mapped,
         .meta_bytes = meta,

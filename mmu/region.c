@@ -266,9 +266,8 @@ uint64_t region_pages(const region *r)
     return ((r->last - r->start) >> MMU_PAGE_BITS) + 1;
 }
 
-void region_destroy(mmu_t *m, region *r, bool release_host)
+void region_destroy(region *r, bool release_host)
 {
-    (void)m;
     if (release_host && r->kind == RGN_RAM)
         ram_free(r->host, region_pages(r) << MMU_PAGE_BITS);
     if (r->dev && --r->dev->refs == 0)

@@ -57,7 +57,7 @@ bool    region_first_fit(const region_index *ri, uint64_t size, uint64_t lo, uns
 /* Objects. region_new takes the label reference; region_destroy drops
  * it, the device reference, and (release_host) the guest RAM. */
 region  *region_new(uint64_t start, uint64_t last, unsigned perms, unsigned kind, struct label *l);
-void     region_destroy(mmu_t *m, region *r, bool release_host);
+void     region_destroy(region *r, bool release_host);
 uint64_t region_pages(const region *r);
 /* Makes addr a region boundary: a region straddling it is cut in two, the
  * right part going into node (true: node consumed). Never copies data. */

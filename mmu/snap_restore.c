@@ -202,7 +202,7 @@ static mmu_err make(const plan *p, const snap_rec *rc, region **out)
     if (!err)
         err = pin(&p->m->pt, r);
     if (err)
-        region_destroy(p->m, r, true);
+        region_destroy(r, true);
     else
         *out = r;
     return err;
@@ -252,7 +252,7 @@ static void drop_doomed(plan *p)
         if (!covered) {
             region_remove(&p->m->ri, r);
             map_clear_pages(p->m, r->start >> MMU_PAGE_BITS, n_pages(r));
-            region_destroy(p->m, r, true);
+            region_destroy(r, true);
             p->reshaped = true;
         }
         r = next;
@@ -284,7 +284,7 @@ static void merge(plan *p, snap_rec *rc)
     while ((r = region_next(ri, first)) && r->start <= rc->last) {
         set_pte_perms(p, r, rc->perms);
         region_remove(ri, r);
-        region_destroy(p->m, r, false); /* its memory is first's now */
+        region_destroy(r, false); /* its memory is first's now */
     }
     set_pte_perms(p, first, rc->perms);
     if (first->last != rc->last) {
@@ -385,7 +385,7 @@ static void plan_free(plan *p)
     for (size_t i = 0; p->made && i < p->s->n_recs; i++) {
         if (p->made[i]) {
             unpin(&p->m->pt, p->made[i]);
-            region_destroy(p->m, p->made[i], true);
+            region_destroy(p->made[i], true);
         }
     }
     while (p->spares) {

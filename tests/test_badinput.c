@@ -334,6 +334,35 @@ Test(bad, write_ptr_value_too_wide)
 }
 Test(bad, write_ptr_unmapped) { UNCH(mmu_write_ptr(m, 0x13ffc, 1, 8, false), MMU_ERR_WRITE_UNMAPPED); }
 
+/* While a snapshot is attached the first write to a page copies it first;
+ * with that allocation failing every writing call is MMU_ERR_NOMEM and
+ * writes nothing (the hooked page 0x10000 is avoided: hooks fire only for
+ * accesses that happen). */
+#define NOMEM_UNCH(call) UNCH((sm_alloc_fail_after(0), call), MMU_ERR_NOMEM)
+
+Test(bad, writes_under_a_snapshot_allocation_fails)
+{
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    NOMEM_UNCH(mmu_write(m, 0x12ffe, "abcd", 4)); /* two pages */
+    NOMEM_UNCH(mmu_write_ptr(m, 0x12000, 0x1234, 2, false));
+    NOMEM_UNCH(mmu_write_string(m, 0x13000, "str"));
+    NOMEM_UNCH(mmu_store(m, 0x12000, "abcd", 4));
+    NOMEM_UNCH(mmu_store_u64(m, 0x13008, 7));
+    sm_alloc_fail_after(-1);
+    mmu_snapshot_free(s);
+}
+
+Test(bad, get_config_null_writes_nothing)
+{
+    mmu_config c = { .addr_bits = 99 };
+    mmu_get_config(NULL, &c);
+    cr_assert_eq(c.addr_bits, 99, "out-param touched");
+    mmu_get_config(m, NULL);
+    mmu_get_config(m, &c);
+    cr_assert(c.addr_bits == 64 && c.ptr_size == 8 && c.tlb_entries != 0 && !c.big_endian);
+}
+
 /* ------------------------------------------------------ guest access */
 
 Test(bad, load_store_fetch_null_handle_or_buffer)
@@ -848,6 +877,7 @@ Test(bad, cpu_close_null_is_a_no_op)
 {
     cpu_close(NULL);
     cr_assert_eq(cpu_insn_count(NULL), 0);
+    cpu_tsc_deterministic(NULL, 1, 1);
 }
 
 Test(bad, stack_ops_null_cpu_or_out)
@@ -891,6 +921,21 @@ Test(bad, stack_read_and_write_unmapped)
     CPU_UNCH(cpu_stack_write(cpu, 0xffc, 1), MMU_ERR_WRITE_UNMAPPED);
     CPU_UNCH(cpu_stack_write(cpu, -0x3008, 1), MMU_ERR_WRITE_UNMAPPED);
     cr_assert_eq(v, 42, "out-param touched");
+}
+
+Test(bad, stack_push_and_write_under_a_snapshot_allocation_fails)
+{
+    mmu_snapshot *s;
+    uint64_t sp = 42;
+    open_cpu(0x12800);
+    OK(mmu_snapshot_save(m, &s));
+    sm_alloc_fail_after(0);
+    CPU_UNCH(cpu_stack_push(cpu, 1, &sp), MMU_ERR_NOMEM);
+    cr_assert_eq(sp, 42, "out_new_sp touched");
+    sm_alloc_fail_after(0);
+    CPU_UNCH(cpu_stack_write(cpu, 8, 1), MMU_ERR_NOMEM);
+    sm_alloc_fail_after(-1);
+    mmu_snapshot_free(s);
 }
 
 /* nop; hlt at 0x12000 (RAM, rwx) */

@@ -694,7 +694,7 @@ Test(cpu, invalid_instructions_exit_at_rip_unchanged)
 {
     static const uint8_t cases[][4] = {
         { 0x0f, 0x0b },       /* ud2 */
-        { 0x0f, 0xa2 },       /* cpuid: not in the subset */
+        { 0xc5, 0xf9, 0xef, 0xc1 }, /* vpxor xmm0, xmm0, xmm1: AVX is not in the model */
         { 0x06 },             /* push es: not in 64-bit mode */
         { 0x0f, 0x58, 0xc1 }, /* addps xmm0, xmm1: SSE arithmetic is not in the subset */
         { 0x66, 0xc3 },       /* ret with 16-bit operand */
@@ -1404,7 +1404,7 @@ Test(cpu, unsupported_sse_forms_are_invalid)
     static const uint8_t cases[][5] = {
         { 0x0f, 0xef, 0xc1 },       /* pxor mm0, mm1 (MMX) */
         { 0x0f, 0x6e, 0xc0 },       /* movd mm0, eax (MMX) */
-        { 0xf2, 0x0f, 0x10, 0x07 }, /* movsd xmm0, [rdi] */
+        { 0xf2, 0x0f, 0xf0, 0x07 }, /* lddqu xmm0, [rdi]: SSE3 is not in the model */
         { 0xf0, 0x66, 0x0f, 0xef, 0x07 }, /* lock pxor */
     };
     for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -12,6 +12,7 @@
  * them out of both the comparison and of later flag readers.
  *
  * SOFTMMU_DIFF_N sets the number of programs (default 3000),
+ * SOFTMMU_DIFF_SIMD_N that of the SSE-heavy ones (default 300),
  * SOFTMMU_DIFF_SEED the first seed. On a mismatch the program is printed
  * with its bytes and Capstone disassembly, and the differing registers.
  */
@@ -61,6 +62,7 @@ typedef struct gen {
     uint64_t rng;
     unsigned uf;    /* flags undefined at this point */
     int      depth; /* pushes minus pops */
+    unsigned simd;  /* SSE instructions emitted */
 } gen;
 
 static uint64_t rnd(gen *g)
@@ -673,12 +675,13 @@ static void t_sse(gen *g)
  * return the denormal source unflushed), MXCSR exception
  * flags (never set), unmasked exceptions (no #XM), stmxcsr (its flags).
  * Where both operands are NaNs Unicorn returns the one with the larger
- * significand, hardware the first source's: compare() accepts two NaNs in
- * a lane, and fp_operand() makes every initial NaN the same one. A NaN
- * made later can still meet another: seed 3230 of 6000 adds, in a lane,
- * the QNaN 0x7fc00000 (first) and 0xfffffae4 (cvttps2dq's -1308, a NaN as a
- * float); hardware (run natively) keeps 0x7fc00000, Unicorn 0xfffffae4, and
- * a later cmpunordpd sees the difference. Such a mismatch is Unicorn's. */
+ * significand, hardware the first source's (checked natively: addps of
+ * the QNaN 0x7fc00000 and 0xfffffae4 - cvttps2dq's -1308, a NaN as a float -
+ * gives 0x7fc00000, Unicorn 0xfffffae4). So these instructions are not in
+ * the mixed programs, where integer lanes meet float ones and any later
+ * instruction may see the difference; sse_float_matches_unicorn runs them
+ * one per program, from operands whose only NaN is the default one, and
+ * compare() accepts two NaNs in a lane. */
 static void t_sse_fp(gen *g)
 {
     static const struct { uint8_t pfx, op, msize, kind; } E[] = {
@@ -717,8 +720,295 @@ static void t_sse_fp(gen *g)
         in.rm = sse_mem(g, msize == 16, msize);
     }
     emit(g, &in);
+    g->simd++;
     if (kind == 3)
         flags_write(g, ALLF, 0);
+}
+
+/* ------------------------------------------- SSE2 packed integer and moves */
+
+/* xmm, xmm/m128 operations: mandatory prefix, opcode after 0f, form */
+enum { XB, XI, XS }; /* plain, with imm8, shift with the count in xmm/m128 */
+typedef struct xop {
+    uint8_t pfx, opc, form;
+} xop;
+
+static const xop XOPS[] = {
+    { 0x66, 0xfc, XB }, { 0x66, 0xfd, XB }, { 0x66, 0xfe, XB }, { 0x66, 0xd4, XB }, /* padd b w d q */
+    { 0x66, 0xf8, XB }, { 0x66, 0xf9, XB }, { 0x66, 0xfa, XB }, { 0x66, 0xfb, XB }, /* psub b w d q */
+    { 0x66, 0xec, XB }, { 0x66, 0xed, XB }, { 0x66, 0xdc, XB }, { 0x66, 0xdd, XB }, /* padds b w, paddus b w */
+    { 0x66, 0xe8, XB }, { 0x66, 0xe9, XB }, { 0x66, 0xd8, XB }, { 0x66, 0xd9, XB }, /* psubs b w, psubus b w */
+    { 0x66, 0xd5, XB }, { 0x66, 0xe5, XB }, { 0x66, 0xe4, XB }, /* pmullw pmulhw pmulhuw */
+    { 0x66, 0xf4, XB }, { 0x66, 0xf5, XB },                     /* pmuludq pmaddwd */
+    { 0x66, 0x74, XB }, { 0x66, 0x75, XB }, { 0x66, 0x76, XB }, /* pcmpeq b w d */
+    { 0x66, 0x64, XB }, { 0x66, 0x65, XB }, { 0x66, 0x66, XB }, /* pcmpgt b w d */
+    { 0x66, 0xda, XB }, { 0x66, 0xde, XB }, { 0x66, 0xea, XB }, { 0x66, 0xee, XB }, /* pminub pmaxub pminsw pmaxsw */
+    { 0x66, 0xe0, XB }, { 0x66, 0xe3, XB }, { 0x66, 0xf6, XB }, /* pavgb pavgw psadbw */
+    { 0x66, 0x63, XB }, { 0x66, 0x6b, XB }, { 0x66, 0x67, XB }, /* packsswb packssdw packuswb */
+    { 0x66, 0x60, XB }, { 0x66, 0x61, XB }, { 0x66, 0x62, XB }, { 0x66, 0x6c, XB }, /* punpckl bw wd dq qdq */
+    { 0x66, 0x68, XB }, { 0x66, 0x69, XB }, { 0x66, 0x6a, XB }, { 0x66, 0x6d, XB }, /* punpckh bw wd dq qdq */
+    { 0x66, 0xdb, XB }, { 0x66, 0xdf, XB }, { 0x66, 0xeb, XB }, { 0x66, 0xef, XB }, /* pand pandn por pxor */
+    { 0, 0x54, XB }, { 0x66, 0x54, XB }, { 0, 0x55, XB }, { 0x66, 0x55, XB },       /* andps/pd andnps/pd */
+    { 0, 0x56, XB }, { 0x66, 0x56, XB }, { 0, 0x57, XB }, { 0x66, 0x57, XB },       /* orps/pd xorps/pd */
+    { 0, 0x14, XB }, { 0, 0x15, XB }, { 0x66, 0x14, XB }, { 0x66, 0x15, XB },       /* unpckl/hps, unpckl/hpd */
+    { 0, 0xc6, XI }, { 0x66, 0xc6, XI }, { 0x66, 0x70, XI }, { 0xf3, 0x70, XI }, { 0xf2, 0x70, XI },
+    /* shufps shufpd pshufd pshufhw pshuflw */
+    { 0x66, 0xf1, XS }, { 0x66, 0xf2, XS }, { 0x66, 0xf3, XS }, /* psll w d q */
+    { 0x66, 0xd1, XS }, { 0x66, 0xd2, XS }, { 0x66, 0xd3, XS }, /* psrl w d q */
+    { 0x66, 0xe1, XS }, { 0x66, 0xe2, XS },                     /* psra w d */
+};
+
+/* a shift count: mostly inside the lane width, sometimes past it */
+static uint64_t shift_count(gen *g)
+{
+    unsigned k = rn(g, 8);
+    return k == 0 ? rnd(g) : k == 1 ? 60 + rn(g, 10) : rn(g, 34);
+}
+
+/* movq xmm, r64 (66 REX.W 0f 6e) from a GPR loaded with v */
+static void load_xmm(gen *g, unsigned x, unsigned r, uint64_t v)
+{
+    load_reg(g, r, v);
+    insn in = { .size = 8, .n_op = 2, .op = { 0x0f, 0x6e }, .mpfx = 0x66, .regf = x, .regf_is_reg = true,
+                .rm = reg_op(r) };
+    emit(g, &in);
+}
+
+static void t_xint(gen *g)
+{
+    const xop *o = &XOPS[rn(g, sizeof XOPS / sizeof *XOPS)];
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f, o->opc }, .mpfx = o->pfx, .regf = rn(g, 16),
+                .regf_is_reg = true, .rm = reg_op(rn(g, 16)) };
+    if (o->form == XS && rn(g, 2)) { /* a count register with a sensible count */
+        unsigned x = rn(g, 16);
+        load_xmm(g, x, WRITABLE[rn(g, sizeof WRITABLE)], shift_count(g));
+        in.rm = reg_op(x);
+    }
+    if (rn(g, 3) == 0)
+        in.rm = sse_mem(g, true, 16);
+    if (o->form == XI)
+        in.immv = rnd(g) & 0xff, in.imm_size = 1;
+    emit(g, &in);
+    g->simd++;
+}
+
+/* psrlw/psraw/psllw 71 /2 /4 /6, the same for d (72) and q (73 /2 /6),
+ * psrldq 73 /3, pslldq 73 /7: xmm, imm8 */
+static void t_xshift_imm(gen *g)
+{
+    static const uint8_t opc[] = { 0x71, 0x71, 0x71, 0x72, 0x72, 0x72, 0x73, 0x73, 0x73, 0x73 };
+    static const uint8_t dig[] = { 2, 4, 6, 2, 4, 6, 2, 6, 3, 7 };
+    unsigned k = rn(g, sizeof opc);
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f, opc[k] }, .mpfx = 0x66, .regf = dig[k],
+                .rm = reg_op(rn(g, 16)), .imm_size = 1 };
+    in.immv = rn(g, 4) ? rn(g, 20) : rn(g, 4) ? rn(g, 70) : rn(g, 256);
+    emit(g, &in);
+    g->simd++;
+}
+
+/* movss movsd, movlps movhps movlpd movhpd, movhlps movlhps */
+static void t_xmov_part(gen *g)
+{
+    unsigned k = rn(g, 4), x = rn(g, 16);
+    bool st = rn(g, 2), mem = rn(g, 2);
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f }, .regf = x, .regf_is_reg = true, .rm = reg_op(rn(g, 16)) };
+    if (k < 2) { /* f3 / f2 0f 10 (load, merge) / 11 (store) */
+        in.mpfx = k ? 0xf2 : 0xf3, in.op[1] = st && mem ? 0x11 : 0x10;
+        in.rm = mem ? sse_mem(g, false, k ? 8 : 4) : in.rm;
+    } else if (k == 2 && mem) { /* [66] 0f 12/13 low, 16/17 high */
+        in.mpfx = rn(g, 2) ? 0x66 : 0, in.op[1] = (uint8_t)((rn(g, 2) ? 0x16 : 0x12) + st);
+        in.rm = sse_mem(g, false, 8);
+    } else { /* 0f 12: movhlps, 0f 16: movlhps */
+        in.op[1] = rn(g, 2) ? 0x16 : 0x12;
+    }
+    emit(g, &in);
+    g->simd++;
+}
+
+/* movmskps movmskpd pmovmskb pextrw: r32/r64 from xmm; pinsrw */
+static void t_xgpr(gen *g)
+{
+    static const uint8_t pfx[] = { 0, 0x66, 0x66, 0x66, 0x66 }, opc[] = { 0x50, 0x50, 0xd7, 0xc5, 0xc4 };
+    unsigned k = rn(g, 5);
+    unsigned r = WRITABLE[rn(g, sizeof WRITABLE)], x = rn(g, 16);
+    insn in = { .size = rn(g, 2) ? 8 : 4, .n_op = 2, .op = { 0x0f, opc[k] }, .mpfx = pfx[k], .regf = r,
+                .regf_is_reg = true, .rm = reg_op(x) };
+    if (k == 4) { /* pinsrw xmm, r32/m16, imm8 */
+        in.size = 4, in.regf = x, in.rm = rn(g, 3) ? reg_op(rn(g, 16)) : sse_mem(g, false, 2);
+    }
+    if (k >= 3)
+        in.immv = rn(g, 256), in.imm_size = 1;
+    if (in.size == 8)
+        in.no_w = rn(g, 2); /* REX.W or not: the same result */
+    emit(g, &in);
+    g->simd++;
+}
+
+/* movntdq movntps movntpd m128, xmm (aligned); movnti m32/m64, r;
+ * maskmovdqu xmm, xmm to [rdi] */
+static void t_xstore(gen *g)
+{
+    static const uint8_t pfx[] = { 0x66, 0, 0x66 }, opc[] = { 0xe7, 0x2b, 0x2b };
+    unsigned k = rn(g, 5);
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f }, .regf = rn(g, 16), .regf_is_reg = true };
+    if (k < 3) {
+        in.mpfx = pfx[k], in.op[1] = opc[k], in.rm = sse_mem(g, true, 16);
+    } else if (k == 3) {
+        in.size = rn(g, 2) ? 8 : 4, in.op[1] = 0xc3, in.rm = sse_mem(g, false, in.size);
+    } else {
+        load_reg(g, RDI, R15_VAL - 0x100 + rn(g, 0x200));
+        in.mpfx = 0x66, in.op[1] = 0xf7, in.rm = reg_op(rn(g, 16));
+    }
+    emit(g, &in);
+    g->simd++;
+}
+
+#if SOFTMMU_SSSE3
+/* SSSE3: 66 0f 38 xx xmm, xmm/m128, and palignr 66 0f 3a 0f ib */
+static void t_ssse3(gen *g)
+{
+    static const uint8_t opc[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+                                   0x09, 0x0a, 0x0b, 0x1c, 0x1d, 0x1e, 0x0f };
+    unsigned k = rn(g, sizeof opc);
+    bool align = k == sizeof opc - 1;
+    insn in = { .size = 16, .n_op = 3, .op = { 0x0f, align ? 0x3a : 0x38, opc[k] }, .mpfx = 0x66,
+                .regf = rn(g, 16), .regf_is_reg = true, .rm = reg_op(rn(g, 16)) };
+    if (rn(g, 3) == 0)
+        in.rm = sse_mem(g, true, 16);
+    /* Unicorn 2.0.1 gets phadd and phsub wrong with the same register as
+     * both operands (it reads the destination after writing part of it);
+     * test_cpu_isa checks that case against the host CPU */
+    bool horizontal = (opc[k] >= 1 && opc[k] <= 3) || (opc[k] >= 5 && opc[k] <= 7);
+    if (horizontal && in.rm.kind == M_REG && in.rm.reg == in.regf)
+        in.rm.reg = (in.regf + 1) & 15;
+    if (align)
+        in.immv = rn(g, 4) ? rn(g, 34) : rn(g, 256), in.imm_size = 1;
+    emit(g, &in);
+    g->simd++;
+}
+
+/* SSE3's moves: movddup (f2 0f 12, m64), movshdup / movsldup (f3 0f 16 /
+ * 12, aligned m128), lddqu (f2 0f f0, any m128) */
+static void t_sse3_mov(gen *g)
+{
+    static const uint8_t pfx[] = { 0xf2, 0xf3, 0xf3, 0xf2 }, opc[] = { 0x12, 0x16, 0x12, 0xf0 };
+    unsigned k = rn(g, 4);
+    insn in = { .size = 16, .n_op = 2, .op = { 0x0f, opc[k] }, .mpfx = pfx[k], .regf = rn(g, 16),
+                .regf_is_reg = true, .rm = reg_op(rn(g, 16)) };
+    if (k == 3 || rn(g, 3) == 0)
+        in.rm = k == 0 ? sse_mem(g, false, 8) : sse_mem(g, k != 3, 16);
+    emit(g, &in);
+    g->simd++;
+}
+#else
+static void t_ssse3(gen *g)
+{
+    t_xint(g);
+}
+
+static void t_sse3_mov(gen *g)
+{
+    t_xint(g);
+}
+#endif
+
+static void t_simd(gen *g)
+{
+    switch (rn(g, 15)) {
+    case 12: case 13: t_ssse3(g); break;
+    case 14: t_sse3_mov(g); break;
+    case 0: t_xshift_imm(g); break;
+    case 1: case 2: t_xmov_part(g); break;
+    case 3: t_xgpr(g); break;
+    case 4: t_xstore(g); break;
+    default: t_xint(g); break;
+    }
+}
+
+/* ------------------------------------------------------ the integer tail */
+
+/* rcl/rcr r/m with 1, imm8 or CL (d0-d3 /2 /3, c0-c1 /2 /3) */
+static void t_rcx(gen *g)
+{
+    unsigned size = pick_size(g), form = rn(g, 3), op = 2 + rn(g, 2), bits = size * 8;
+    unsigned cnt = form == 0 ? 1 : rn(g, 4) == 0 ? rn(g, 256) : rn(g, bits + 3);
+    define_flags(g); /* reads CF */
+    insn in = { .size = size, .n_op = 1, .regf = op, .rm = pick_rm(g, size, rn(g, 2), true) };
+    if (form == 0)
+        in.op[0] = size == 1 ? 0xd0 : 0xd1;
+    else if (form == 1)
+        in.op[0] = size == 1 ? 0xd2 : 0xd3, load_reg(g, RCX, cnt);
+    else
+        in.op[0] = size == 1 ? 0xc0 : 0xc1, in.immv = cnt, in.imm_size = 1;
+    if (form == 1 && in.rm.kind == M_REG && in.rm.reg == RCX)
+        in.rm = reg_op(RAX);
+    emit(g, &in);
+    /* OF for counts above 1 is undefined in the SDM: test_cpu checks it
+     * against the host CPU; Unicorn computes it otherwise */
+    unsigned n = cnt & (size == 8 ? 63 : 31);
+    if (n > 1)
+        g->uf |= OF;
+    else if (n == 1)
+        g->uf &= ~(unsigned)OF;
+}
+
+/* lzcnt tzcnt (f3 0f bd / bc). Unicorn 2.0.1 rejects popcnt whatever its
+ * CPU model (test_cpu checks popcnt against the host instead), and runs
+ * f3 0f bc as tzcnt, which differs from bsf (ours: no BMI1 in the model)
+ * only for a zero source: tzcnt gets non-zero ones. */
+static void t_bitcount(gen *g)
+{
+    unsigned size = 2 << rn(g, 3), k = 1 + rn(g, 2);
+    static const uint8_t opc[] = { 0xb8, 0xbd, 0xbc };
+    insn in = { .size = size, .n_op = 2, .op = { 0x0f, opc[k] }, .mpfx = 0xf3, .regf = dst_reg(g, size, false),
+                .regf_is_reg = true, .rm = pick_rm(g, size, false, false) };
+    if ((in.rm.kind == M_REG && rn(g, 4) == 0) || k == 2) { /* a source of 0, one bit, random */
+        in.rm = reg_op(WRITABLE[rn(g, sizeof WRITABLE)]);
+        load_reg(g, in.rm.reg, (k == 1 && rn(g, 2) ? 0 : 1ull << rn(g, 8 * size)) | (rn(g, 2) ? rnd(g) : 0));
+    }
+    if (k == 2 && in.rm.reg == in.regf) /* the load above must stay the source */
+        in.regf = in.regf == RAX ? RDX : RAX;
+    emit(g, &in);
+    if (k == 0)
+        flags_write(g, ALLF, 0);
+    else if (k == 1)
+        flags_write(g, CF | ZF, OF | SF | AF | PF);
+    else /* bsf in the model (no BMI1), tzcnt in Unicorn: ZF differs when bit 0 is set */
+        flags_write(g, 0, ALLF);
+}
+
+/* cmpxchg8b m64 / cmpxchg16b m128 (aligned), twice on the same address:
+ * the first mostly fails and loads the accumulator, the second succeeds */
+static void t_cmpxchg_wide(gen *g)
+{
+    bool wide = rn(g, 2);
+    insn in = { .size = wide ? 8 : 4, .n_op = 2, .op = { 0x0f, 0xc7 }, .regf = 1,
+                .rm = wide ? sse_mem(g, true, 16) : pick_mem(g, 8) };
+    if (rn(g, 4) == 0)
+        b(g, 0xf0); /* lock */
+    emit(g, &in);
+    if (rn(g, 2))
+        emit(g, &in);
+    flags_write(g, ZF, 0);
+}
+
+/* mov rbp, rsp; enter size, level; leave: reads old frame pointers from
+ * the stack for level > 1 */
+static void t_enter(gen *g)
+{
+    b(g, 0x48), b(g, 0x89), b(g, 0xe5);
+    b(g, 0xc8), imm(g, 8 * rn(g, 8), 2), b(g, (uint8_t)(rn(g, 4) ? rn(g, 5) : rn(g, 256)));
+    b(g, 0xc9);
+}
+
+static void t_tail(gen *g)
+{
+    switch (rn(g, 6)) {
+    case 0: case 1: t_rcx(g); break;
+    case 2: case 3: t_bitcount(g); break;
+    case 4: t_cmpxchg_wide(g); break;
+    default: t_enter(g); break;
+    }
 }
 
 static void t_simple(gen *g); /* an instruction that is safe to skip or repeat */
@@ -855,16 +1145,29 @@ static void (*const TEMPLATES[])(gen *) = {
     t_alu, t_alu, t_alu, t_alu, t_test, t_mov, t_mov, t_mov, t_unary, t_unary, t_muldiv, t_imul,
     t_shift, t_shift, t_shift, t_shd, t_ext, t_lea, t_push_pop, t_push_pop, t_xchg, t_bswap,
     t_cmov_set, t_cmov_set, t_bt, t_bsx, t_misc, t_string, t_jcc, t_jcc, t_call, t_indirect, t_loop,
-    t_leave, t_jrcxz, t_sse, t_sse, t_sse, t_sse_fp, t_sse_fp, t_sse_fp, t_sse_fp,
+    t_leave, t_jrcxz, t_sse, t_sse, t_sse, t_simd, t_simd, t_simd, t_tail, t_tail,
 };
 
-static void gen_program(gen *g, uint64_t seed, unsigned n_insns)
+/* the SIMD-heavy mix of simd_programs_match_unicorn */
+static void (*const SIMD_TEMPLATES[])(gen *) = {
+    t_simd, t_simd, t_simd, t_simd, t_simd, t_simd, t_simd, t_simd, t_sse, t_sse, t_alu, t_mov, t_tail,
+};
+
+enum { MIX_MIXED, MIX_SIMD, MIX_FP }; /* which templates a program draws from */
+
+static void gen_program(gen *g, uint64_t seed, unsigned n_insns, unsigned mix)
 {
     memset(g, 0, sizeof *g);
     g->rng = seed * 0x9e3779b97f4a7c15ull + 1;
     g->base = CODE_ADDR;
-    for (unsigned i = 0; i < n_insns && g->n < CODE_SIZE - 256; i++)
-        TEMPLATES[rn(g, sizeof TEMPLATES / sizeof *TEMPLATES)](g);
+    for (unsigned i = 0; i < n_insns && g->n < CODE_SIZE - 256; i++) {
+        if (mix == MIX_SIMD)
+            SIMD_TEMPLATES[rn(g, sizeof SIMD_TEMPLATES / sizeof *SIMD_TEMPLATES)](g);
+        else if (mix == MIX_FP)
+            t_sse_fp(g);
+        else
+            TEMPLATES[rn(g, sizeof TEMPLATES / sizeof *TEMPLATES)](g);
+    }
 }
 
 /* ---------------------------------------------------------- two machines */
@@ -901,7 +1204,30 @@ static void fp_operand(uint64_t *r, uint64_t x[2])
     }
 }
 
-static void init_state(state *s, uint64_t seed)
+/* 16 bytes of lanes of one width (1, 2, 4 or 8 bytes), each an edge value
+ * of integer arithmetic (0, 1, -1, the signed and unsigned bounds and
+ * their neighbours, powers of two) or random */
+static void edge_fill(gen *r, uint8_t *p)
+{
+    unsigned w = 1u << rn(r, 4), bits = 8 * w;
+    for (unsigned i = 0; i < 16; i += w) {
+        uint64_t top = 1ull << (bits - 1), v;
+        switch (rn(r, 9)) {
+        case 0: v = 0; break;
+        case 1: v = 1; break;
+        case 2: v = ~0ull; break;
+        case 3: v = top; break;          /* signed minimum */
+        case 4: v = top - 1; break;      /* signed maximum */
+        case 5: v = top + 1; break;
+        case 6: v = 1ull << rn(r, bits); break;
+        case 7: v = rn(r, 2) ? rn(r, 300) : -(uint64_t)rn(r, 300); break;
+        default: v = rnd(r); break;
+        }
+        memcpy(p + i, &v, w); /* the low bytes: little-endian host */
+    }
+}
+
+static void init_state(state *s, uint64_t seed, bool fp)
 {
     gen r = { .rng = seed * 0x2545f4914f6cdd1dull + 7 };
     for (int i = 0; i < 16; i++)
@@ -913,16 +1239,20 @@ static void init_state(state *s, uint64_t seed)
     s->regs[17] = 0x2 | (rnd(&r) & 0xcd5);
     for (size_t i = 0; i < SCRATCH_SIZE; i++)
         s->scratch[i] = (uint8_t)rnd(&r);
+    for (size_t i = 0; i < SCRATCH_SIZE; i += 16)
+        if (rn(&r, 2))
+            edge_fill(&r, s->scratch + i);
     for (size_t i = 0; i < STACK_SIZE; i++)
         s->stack[i] = (uint8_t)rnd(&r);
     for (int i = 0; i < 16; i++) {
         s->xmm[i][0] = rnd(&r), s->xmm[i][1] = rn(&r, 4) ? rnd(&r) : 0;
-        if (rn(&r, 2))
+        if (fp) /* float operands: no NaNs but the default one (see t_sse_fp) */
             fp_operand(&r.rng, s->xmm[i]);
+        else if (rn(&r, 3))
+            edge_fill(&r, (uint8_t *)s->xmm[i]);
     }
-    for (size_t i = 0; i < SCRATCH_SIZE; i += 16) /* float operands in memory too */
-        if (rn(&r, 2))
-            fp_operand(&r.rng, (uint64_t *)(void *)(s->scratch + i));
+    for (size_t i = 0; fp && i < SCRATCH_SIZE; i += 16)
+        fp_operand(&r.rng, (uint64_t *)(void *)(s->scratch + i));
     /* every rounding mode; all exceptions masked, FTZ and DAZ off (see t_sse_fp) */
     s->mxcsr = (rn(&r, 4) << 13) | 0x1f80 | rn(&r, 64);
 }
@@ -1135,25 +1465,54 @@ static unsigned long env_num(const char *name, unsigned long dflt)
     return s && *s ? strtoul(s, NULL, 0) : dflt;
 }
 
-Test(cpu_diff, random_programs_match_unicorn, .timeout = 600)
+/* Runs n programs of up to max_len instructions from seed0; SSE
+ * instructions of the programs that ran to their end on both count as
+ * executed. Returns the number of mismatches. */
+static unsigned long diff_run(const char *what, unsigned long n, unsigned long seed0, unsigned max_len, unsigned mix)
 {
-    unsigned long n = env_num("SOFTMMU_DIFF_N", 3000), seed0 = env_num("SOFTMMU_DIFF_SEED", 1), bad = 0;
     static gen g;
     static state in, a, u;
-    unsigned long exits[5] = { 0 };
+    unsigned long exits[5] = { 0 }, bad = 0, simd_done = 0;
     for (unsigned long i = 0; i < n; i++) {
         uint64_t seed = seed0 + i;
-        gen_program(&g, seed, 1 + (unsigned)(seed % 40));
-        init_state(&in, seed);
+        gen_program(&g, seed, 1 + (unsigned)(seed % max_len), mix);
+        init_state(&in, seed, mix == MIX_FP);
         run_softmmu(&g, &in, &a);
         run_unicorn(&g, &in, &u);
         exits[a.exit]++;
+        simd_done += a.exit == 0 && u.exit == 0 ? g.simd : 0;
         if (!compare(seed, &g, &a, &u) && ++bad >= 10)
             break;
     }
-    fprintf(stderr, "cpu_diff: %lu programs from seed %lu, %lu mismatches (ran to the end %lu, exception %lu, "
-            "fault %lu, invalid %lu, other %lu)\n", n, seed0, bad, exits[0], exits[1], exits[2], exits[4], exits[3]);
+    fprintf(stderr, "cpu_diff %s: %lu programs from seed %lu, %lu mismatches (ran to the end %lu, exception %lu, "
+            "fault %lu, invalid %lu, other %lu); %lu SSE instructions executed\n", what, n, seed0, bad, exits[0],
+            exits[1], exits[2], exits[4], exits[3], simd_done);
+    return bad;
+}
+
+Test(cpu_diff, random_programs_match_unicorn, .timeout = 600)
+{
+    unsigned long n = env_num("SOFTMMU_DIFF_N", 3000), seed0 = env_num("SOFTMMU_DIFF_SEED", 1);
+    unsigned long bad = diff_run("mixed", n, seed0, 40, MIX_MIXED);
     cr_assert_eq(bad, 0, "%lu of the random programs differ from Unicorn", bad);
+}
+
+/* mostly SSE: SOFTMMU_DIFF_SIMD_N programs (default 300) of up to 300
+ * instructions; 4000 of them run over a million SSE instructions */
+Test(cpu_diff, simd_programs_match_unicorn, .timeout = 3600)
+{
+    unsigned long n = env_num("SOFTMMU_DIFF_SIMD_N", 300), seed0 = env_num("SOFTMMU_DIFF_SEED", 1);
+    unsigned long bad = diff_run("simd", n, seed0, 300, MIX_SIMD);
+    cr_assert_eq(bad, 0, "%lu of the random SSE programs differ from Unicorn", bad);
+}
+
+/* SSE float, one instruction per program from edge-biased float operands
+ * (see t_sse_fp for why one): SOFTMMU_DIFF_FP_N programs (default 2000) */
+Test(cpu_diff, sse_float_matches_unicorn, .timeout = 3600)
+{
+    unsigned long n = env_num("SOFTMMU_DIFF_FP_N", 2000), seed0 = env_num("SOFTMMU_DIFF_SEED", 1);
+    unsigned long bad = diff_run("sse float", n, seed0, 1, MIX_FP);
+    cr_assert_eq(bad, 0, "%lu of the SSE float instructions differ from Unicorn", bad);
 }
 
 #else

@@ -314,6 +314,37 @@ Test(oom, snapshot_restore_after_unmap_all_fails_cleanly)
     mmu_snapshot_free(s);
 }
 
+/* unmap_all cannot fail: with the Nth allocation failing it still unmaps
+ * everything, and the snapshots (detached when saving their pages ran out)
+ * still restore exactly; a second snapshot, saved later, too */
+Test(oom, unmap_all_with_snapshots_cannot_fail)
+{
+    for (long n = 0;; n++) {
+        mmu_snapshot *s, *s2;
+        mmu_close(m);
+        OK(mmu_open(NULL, &m));
+        snapshot_state();
+        OK(mmu_snapshot_save(m, &s));
+        uint64_t d = mmu_digest(m);
+        OK(mmu_write(m, 0x11000, "changed", 7)); /* one page saved already, the rest clean */
+        OK(mmu_snapshot_save(m, &s2));
+        uint64_t d2 = mmu_digest(m);
+        sm_alloc_fail_after(n);
+        mmu_unmap_all(m);
+        sm_alloc_fail_after(-1);
+        points++;
+        cr_assert_eq(mmu_regions(m, NULL, 0), 0, "unmap_all with allocation %ld failing left regions", n);
+        OK(mmu_snapshot_restore(m, s));
+        cr_assert_eq(mmu_digest(m), d, "snapshot 1 after unmap_all with allocation %ld failing", n);
+        OK(mmu_snapshot_restore(m, s2));
+        cr_assert_eq(mmu_digest(m), d2, "snapshot 2 after unmap_all with allocation %ld failing", n);
+        mmu_snapshot_free(s);
+        mmu_snapshot_free(s2);
+        if (n >= 64)
+            break; /* saving the pages of snapshot_state takes fewer allocations */
+    }
+}
+
 Test(oom, snapshot_write_and_read_fail_cleanly)
 {
     mmu_snapshot *s, *back = NULL;
@@ -364,4 +395,49 @@ Test(oom, cpu_open_run_and_hooks_fail_cleanly)
     cr_assert_eq(cpu_reg_read(c, CPU_RBX), 15);
     cr_assert_eq(n_insn, 1 + 3 * 5 + 1);
     cpu_close(c);
+}
+
+/* a guest store that needs a snapshot's copy of its page when none can be
+ * made: cpu_run returns MMU_ERR_NOMEM (not a memory fault), RIP stays at the
+ * store, memory is unchanged, and running again completes it */
+Test(oom, guest_store_under_a_snapshot_is_cpu_run_nomem)
+{
+    static const uint8_t code[] = { 0x48, 0x89, 0x1f, 0xf4 }; /* mov [rdi], rbx; hlt */
+    OK(mmu_map(m, 0x400000, 0x1000, MMU_PROT_READ | MMU_PROT_EXEC, "code"));
+    OK(mmu_map(m, 0x500000, 0x1000, MMU_PROT_READ | MMU_PROT_WRITE, "tracked"));
+    OK(mmu_write(m, 0x400000, code, sizeof code));
+    OK(mmu_write(m, 0x500000, "beforeXX", 8));
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    OK(mmu_map(m, 0x501000, 0x1000, MMU_PROT_READ | MMU_PROT_WRITE, "untracked")); /* mapped after the save */
+    cpu_t *c;
+    OK(cpu_open(m, &c));
+    cpu_exit ex;
+    cpu_reg_write(c, CPU_RBX, 0x1122334455667788ull);
+    cpu_reg_write(c, CPU_RDI, 0x501000);
+    OK(cpu_run(c, 0x400000, 0, 0, &ex)); /* decodes the block; its store needs no copy */
+    cr_assert_eq(ex, CPU_EXIT_HLT);
+    cpu_reg_write(c, CPU_RDI, 0x500000);
+    uint64_t before = mmu_digest(m);
+    sm_alloc_fail_after(0);
+    ex = CPU_EXIT_COUNT;
+    mmu_err e = cpu_run(c, 0x400000, 0, 0, &ex);
+    sm_alloc_fail_after(-1);
+    cr_assert_eq(e, MMU_ERR_NOMEM, "cpu_run: %s", mmu_strerror(e));
+    cr_assert_eq(ex, CPU_EXIT_COUNT, "*out_exit written on error");
+    cr_assert_eq(cpu_reg_read(c, CPU_RIP), 0x400000);
+    cr_assert_eq(mmu_digest(m), before, "the failed store changed memory");
+    cpu_fault f;
+    cpu_last_fault(c, &f);
+    cr_assert_eq(f.err, MMU_OK, "NOMEM is not a guest memory fault");
+    OK(cpu_run(c, 0x400000, 0, 0, &ex));
+    cr_assert_eq(ex, CPU_EXIT_HLT);
+    uint64_t v;
+    OK(mmu_read_ptr(m, 0x500000, 8, false, &v));
+    cr_assert_eq(v, 0x1122334455667788ull);
+    OK(mmu_snapshot_restore(m, s));
+    OK(mmu_read_ptr(m, 0x500000, 8, false, &v));
+    cr_assert_eq(v, 0x585865726f666562ull, "the snapshot kept the page as it was"); /* "beforeXX" */
+    cpu_close(c);
+    mmu_snapshot_free(s);
 }

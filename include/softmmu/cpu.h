@@ -51,7 +51,8 @@ MMU_API void cpu_reg_write(cpu_t *c, cpu_reg r, uint64_t v);
  * may be NULL. pop: read at SP, then SP += 8. read/write: at SP + offset
  * bytes (offset may be negative), SP unchanged.
  * Errors: MMU_ERR_ARG (NULL c or out pointer where required),
- * MMU_ERR_READ_UNMAPPED, MMU_ERR_WRITE_UNMAPPED. */
+ * MMU_ERR_READ_UNMAPPED, MMU_ERR_WRITE_UNMAPPED, MMU_ERR_NOMEM (push/write:
+ * the first write to a page while a snapshot is attached copies it). */
 MMU_API mmu_err cpu_stack_push(cpu_t *c, uint64_t value, uint64_t *out_new_sp);
 MMU_API mmu_err cpu_stack_pop(cpu_t *c, uint64_t *out_value);
 MMU_API mmu_err cpu_stack_read(cpu_t *c, int64_t offset, uint64_t *out_value);
@@ -79,7 +80,10 @@ typedef struct cpu_fault {
  * goes to *out_exit (may be NULL). Like uc_emu_start, a fault or invalid
  * instruction is an exit reason, not an error.
  * Errors: MMU_ERR_ARG (c NULL, or called from inside a hook of a running
- * cpu_run), MMU_ERR_NOMEM. */
+ * cpu_run), MMU_ERR_NOMEM (decoding ran out of memory, or a guest store did:
+ * the first write to a page while a snapshot is attached copies the page;
+ * RIP is left at the instruction, which did not complete, so running again
+ * retries it). *out_exit is untouched on error. */
 MMU_API mmu_err cpu_run(cpu_t *c, uint64_t begin, uint64_t until, uint64_t count, cpu_exit *out_exit);
 
 /* Asks cpu_run to return CPU_EXIT_STOPPED after the current instruction
@@ -127,6 +131,14 @@ MMU_API void cpu_context_restore(cpu_t *c, const cpu_context *ctx);
  * when cpu_run returns: a hook inside a run sees the count at its start.
  * NULL reads 0. */
 MMU_API uint64_t cpu_insn_count(const cpu_t *c);
+
+/* The time-stamp counter that rdtsc/rdtscp read. By default it counts
+ * nanoseconds of the host's CLOCK_MONOTONIC from the first read (a 1 GHz
+ * TSC starting near 0), and every read returns more than the one before.
+ * With step > 0 it becomes deterministic: the next read returns start, each
+ * one after it `step` more, whatever the time (for reproducible runs).
+ * step 0 goes back to the host clock. NULL is a no-op. */
+MMU_API void cpu_tsc_deterministic(cpu_t *c, uint64_t start, uint64_t step);
 
 #ifdef __cplusplus
 }

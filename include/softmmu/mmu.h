@@ -55,7 +55,9 @@ typedef enum mmu_access { MMU_ACCESS_READ, MMU_ACCESS_WRITE, MMU_ACCESS_FETCH } 
 typedef enum mmu_err {
     MMU_OK = 0,
     /* host allocation failed: mmu_open, map*, unmap (a split needs a node),
-     * protect, set_label, hook_add, pattern_compile, snapshot_*, search */
+     * protect, set_label, hook_add, pattern_compile, snapshot_*, search*;
+     * while a snapshot is attached, every writing call (write, write_ptr,
+     * write_string, store*, unmap, protect) may need a copy of a page */
     MMU_ERR_NOMEM,
     /* bad argument: NULL handle/buffer, zero size where not allowed,
      * misaligned address or size, range wrapping past 2^64, perms > 7, bad
@@ -85,7 +87,8 @@ typedef enum mmu_err {
     /* lib_base: no such label; hook_del: no such hook; read_string: no NUL
      * within the bound */
     MMU_ERR_NOTFOUND,
-    /* snapshot_read: the data fails its checksum or format check */
+    /* snapshot_read: the data fails its checksum or format check;
+     * snapshot_write: the FILE reported a write error */
     MMU_ERR_CORRUPT,
 } mmu_err;
 
@@ -151,7 +154,11 @@ MMU_API mmu_err mmu_map_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned per
  * node). Nothing changes on error. */
 MMU_API mmu_err mmu_unmap(mmu_t *m, uint64_t addr, uint64_t size);
 
-/* Unmaps every region. NULL is a no-op. */
+/* Unmaps every region. NULL is a no-op. Cannot fail: when attached
+ * snapshots need the old contents and saving them runs out of memory, the
+ * snapshots detach instead (as at mmu_close), keeping the host pages that
+ * hold those contents; they stay exact and restorable, and their next
+ * restore is a full rebuild rather than O(pages changed). */
 MMU_API void mmu_unmap_all(mmu_t *m);
 
 /* Sets perms on the pages covering [addr, addr+size) (the range is widened
@@ -202,7 +209,9 @@ MMU_API mmu_err mmu_read(mmu_t *m, uint64_t addr, void *dst, size_t size);
 
 /* Copies size bytes from src to addr, ignoring protections; all-or-nothing.
  * Keeps decoded-code caches coherent (see mmu_code_generation).
- * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED (nothing written). */
+ * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED (nothing written),
+ * MMU_ERR_NOMEM (while a snapshot is attached, the first write to a page
+ * copies it first; nothing written). */
 MMU_API mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size);
 
 /* Reads a size-byte integer (1, 2, 4, 8; 0 = config ptr_size) in the
@@ -213,7 +222,7 @@ MMU_API mmu_err mmu_read_ptr(mmu_t *m, uint64_t addr, unsigned size, bool is_sig
 /* Writes value as a size-byte integer (1, 2, 4, 8; 0 = ptr_size). Unsigned:
  * value must be < 2^(8*size). Signed: (int64_t)value must lie in the signed
  * range of the size. Otherwise MMU_ERR_ARG, as is a bad size.
- * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED. */
+ * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED, MMU_ERR_NOMEM (as mmu_write). */
 MMU_API mmu_err mmu_write_ptr(mmu_t *m, uint64_t addr, uint64_t value, unsigned size, bool is_signed);
 
 /* Reads the NUL-terminated string at addr into buf (capacity cap, result
@@ -224,7 +233,8 @@ MMU_API mmu_err mmu_write_ptr(mmu_t *m, uint64_t addr, uint64_t value, unsigned 
  * byte before its NUL). On error buf is untouched. */
 MMU_API mmu_err mmu_read_string(mmu_t *m, uint64_t addr, char *buf, size_t cap, size_t *out_len);
 
-/* Writes s and its NUL at addr. Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED. */
+/* Writes s and its NUL at addr. Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED,
+ * MMU_ERR_NOMEM (as mmu_write). */
 MMU_API mmu_err mmu_write_string(mmu_t *m, uint64_t addr, const char *s);
 
 /* ------------------------------------------------------------------ search */
@@ -254,7 +264,9 @@ enum { MMU_SEARCH_CROSS = 1 }; /* let a match span adjacent regions */
 MMU_API mmu_err mmu_search(mmu_t *m, const void *needle, size_t len, uint64_t begin, uint64_t end,
                            unsigned flags, uint64_t *out, size_t max_out, size_t *out_count);
 
-/* As mmu_search with a compiled pattern. */
+/* As mmu_search with a compiled pattern (its length is the needle's).
+ * Errors: MMU_ERR_ARG (m or p NULL, begin >= end with end != 0, out NULL
+ * with max_out > 0, unknown flags), MMU_ERR_NOMEM. */
 MMU_API mmu_err mmu_search_pattern(mmu_t *m, const mmu_pattern *p, uint64_t begin, uint64_t end,
                                    unsigned flags, uint64_t *out, size_t max_out, size_t *out_count);
 
@@ -308,7 +320,7 @@ MMU_API mmu_err mmu_load(mmu_t *m, uint64_t addr, void *dst, size_t size);
 
 /* Writes size bytes at addr; needs MMU_PROT_WRITE on every page;
  * all-or-nothing. Errors: MMU_ERR_WRITE_UNMAPPED, MMU_ERR_WRITE_PROT,
- * MMU_ERR_ARG. */
+ * MMU_ERR_ARG, MMU_ERR_NOMEM (as mmu_write: nothing written). */
 MMU_API mmu_err mmu_store(mmu_t *m, uint64_t addr, const void *src, size_t size);
 
 /* Reads instruction bytes; needs MMU_PROT_EXEC on every page, and marks the
@@ -452,8 +464,15 @@ typedef struct mmu_fast_ {
     bool            big_endian;
 } mmu_fast_;
 
-MMU_API mmu_err mmu_load_slow_(mmu_t *m, uint64_t addr, void *dst, unsigned size);
-MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsigned size);
+/* the result of a guest access says whether it happened: ignoring it is a bug */
+#if defined(__GNUC__) || defined(__clang__)
+#define MMU_MUST_CHECK_ __attribute__((warn_unused_result))
+#else
+#define MMU_MUST_CHECK_
+#endif
+
+MMU_API mmu_err mmu_load_slow_(mmu_t *m, uint64_t addr, void *dst, unsigned size) MMU_MUST_CHECK_;
+MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsigned size) MMU_MUST_CHECK_;
 
 /*
  * mmu_load_u8/u16/u32/u64(m, addr, &out) and mmu_store_u8/u16/u32/u64(m,
@@ -461,13 +480,14 @@ MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsign
  * semantics of mmu_load / mmu_store (permission checks, hooks, faults). A TLB
  * hit on an aligned access is inline and costs no call; everything else
  * (miss, misaligned or page-crossing access, hooks, MMIO) goes to the slow
- * path. Errors: those of mmu_load / mmu_store; *out untouched on error.
+ * path. Errors: those of mmu_load / mmu_store (a store may return
+ * MMU_ERR_NOMEM while a snapshot is attached); *out untouched on error.
  */
 #define MMU_TLB_ENTRY_(f, addr) (&(f)->tlb[((addr) >> MMU_PAGE_BITS) & (f)->tlb_mask])
 #define MMU_TAG_(addr, size) ((addr) & ~(uint64_t)((MMU_PAGE_SIZE - 1) & ~((size)-1)))
 
 #define MMU_DEFINE_TYPED_(bits, bswap)                                                               \
-    static inline mmu_err mmu_load_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t *out)              \
+    MMU_MUST_CHECK_ static inline mmu_err mmu_load_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t *out) \
     {                                                                                                 \
         mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
         mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
@@ -483,7 +503,8 @@ MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsign
         *out = __builtin_expect(f->big_endian, 0) ? bswap(v) : v;                                     \
         return MMU_OK;                                                                                \
     }                                                                                                 \
-    static inline mmu_err mmu_store_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t value)            \
+    MMU_MUST_CHECK_ static inline mmu_err mmu_store_u##bits(mmu_t *m, uint64_t addr,                  \
+                                                            uint##bits##_t value)                     \
     {                                                                                                 \
         mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
         mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
