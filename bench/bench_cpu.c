@@ -123,7 +123,8 @@ typedef struct prog {
     uint64_t       insns;      /* per run */
     uint64_t       check_reg, check_value; /* what a correct run leaves */
     bool           hook;       /* code hook on every instruction */
-    const uint64_t *init;      /* data_size bytes written at data before the runs, or NULL */
+    const void    *init;       /* initial data contents (init_len bytes), or NULL */
+    size_t         init_len;
 } prog;
 
 /* -------------------------------------------------------- softmmu side */
@@ -169,7 +170,7 @@ static bool cpu_setup(cpu_ctx *x)
     return !mmu_map(x->m, CODE_ADDR, MMU_PAGE_SIZE, MMU_PROT_READ | MMU_PROT_EXEC, "code")
            && !mmu_write(x->m, CODE_ADDR, g->code, g->len)
            && !mmu_map(x->m, g->data, g->data_size, MMU_PROT_READ | MMU_PROT_WRITE, "data")
-           && (!g->init || !mmu_write(x->m, g->data, g->init, g->data_size))
+           && (!g->init || !mmu_write(x->m, g->data, g->init, g->init_len))
            && (!g->hook || !cpu_hook_code(x->c, count_insn, &x->hook_calls, 1, 0, NULL));
 }
 
@@ -243,7 +244,7 @@ static bool uc_setup(uc_ctx *x)
     return !uc_mem_map(x->uc, CODE_ADDR, MMU_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC)
            && !uc_mem_write(x->uc, CODE_ADDR, g->code, g->len)
            && !uc_mem_map(x->uc, g->data, g->data_size, UC_PROT_READ | UC_PROT_WRITE)
-           && (!g->init || !uc_mem_write(x->uc, g->data, g->init, g->data_size))
+           && (!g->init || !uc_mem_write(x->uc, g->data, g->init, g->init_len))
            && (!g->hook || !uc_hook_add(x->uc, &h, UC_HOOK_CODE, (void *)uc_count_insn, &x->hook_calls, 1, 0));
 }
 
@@ -303,7 +304,7 @@ static void loadstore_rows(void)
     uint64_t n = BENCH_SIZE(2000000, 20000);
     prog g = { "cpu.loadstore", loadstore_code, sizeof loadstore_code, LOADSTORE_END, DATA_ADDR, 64 * KiB,
                { { CPU_RSI, DATA_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0x1234 } }, 7 * n, CPU_RAX,
-               loadstore_model(data, n, 0x1234), false, data };
+               loadstore_model(data, n, 0x1234), false, data, sizeof data };
     if (bench_want(g.name))
         cpu_row(&g, "mov/add/mov/add/and/dec/jnz loop", GOAL_RATIO_GE, 1);
     g.name = "cpu.loadstore.hook";
@@ -319,7 +320,7 @@ static void sieve_row(void)
     uint64_t n = BENCH_SIZE(256 * KiB, 16 * KiB), insns;
     uint64_t primes = sieve_model(n, &insns);
     prog g = { "cpu.sieve", sieve_code, sizeof sieve_code, SIEVE_END, SIEVE_ADDR, n,
-               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false, NULL };
+               { { CPU_RDI, SIEVE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, insns, CPU_RAX, primes, false, NULL, 0 };
     char desc[64];
     snprintf(desc, sizeof desc, "sieve of Eratosthenes below %" PRIu64, n);
     if (bench_want(g.name))
@@ -382,12 +383,11 @@ static void cpu_native_row(const prog *g, const char *desc)
 static void double_row(void)
 {
     uint64_t n = BENCH_SIZE(1000000, 10000);
-    static uint64_t data[MMU_PAGE_SIZE / 8]; /* {h, 0, 1.0, 0} */
-    double h = 1.0 / (double)n, one = 1.0;
-    memcpy(&data[0], &h, 8), memcpy(&data[2], &one, 8);
+    static double data[4];
+    data[0] = 1.0 / (double)n, data[2] = 1.0;
     prog g = { "cpu.double", double_code, sizeof double_code, DOUBLE_END, DOUBLE_ADDR, MMU_PAGE_SIZE,
                { { CPU_RDI, DOUBLE_ADDR }, { CPU_RCX, n }, { CPU_RAX, 0 } }, 9 * n + 4, CPU_RAX, double_model(n),
-               false, data };
+               false, data, sizeof data };
     if (bench_want(g.name))
         cpu_native_row(&g, "scalar double loop: cvtsi2sd mulsd addsd divsd");
 }

@@ -125,10 +125,10 @@ struct cpu {
     /* XMM0..15, [0] the low quadword; zero at open. Not in cpu_context,
      * whose public layout predates them. */
     uint64_t xmm[16][2];
-    uint32_t mxcsr;   /* 0x1f80 at open */
     /* time-stamp counter (exec_misc.c): the next value (or its floor on the
      * host clock), the host clock at TSC 0, the deterministic step (0: host) */
     uint64_t tsc_next, tsc_base, tsc_step;
+    uint32_t mxcsr;   /* 0x1f80 at open */
 
     csh      cs;
     cs_insn *ci;

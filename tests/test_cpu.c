@@ -696,7 +696,7 @@ Test(cpu, invalid_instructions_exit_at_rip_unchanged)
         { 0x0f, 0x0b },       /* ud2 */
         { 0xc5, 0xf9, 0xef, 0xc1 }, /* vpxor xmm0, xmm0, xmm1: AVX is not in the model */
         { 0x06 },             /* push es: not in 64-bit mode */
-        { 0x0f, 0x58, 0xc1 }, /* addps xmm0, xmm1: SSE arithmetic is not in the subset */
+        { 0x0f, 0x77 },       /* emms: MMX is not in the model */
         { 0x66, 0xc3 },       /* ret with 16-bit operand */
         { 0xf0, 0x01, 0xc3 }, /* lock add ebx, eax: lock needs memory */
     };
