@@ -6,6 +6,8 @@
 #include "alloc.h"
 #include "fpu.h"
 
+#include <string.h>
+
 mmu_err cpu_open(mmu_t *m, cpu_t **out)
 {
     mmu_config cfg = { 0 };
@@ -28,7 +30,7 @@ mmu_err cpu_open(mmu_t *m, cpu_t **out)
     c->gen = mmu_code_generation(m);
     c->regs[CPU_RFLAGS] = FL_FIXED;
     flags_set(c, 0);
-    c->mxcsr = FPU_MXCSR_INIT;
+    fpu_init(c); /* x87 as fninit leaves it, MXCSR 0x1f80 */
     *out = c;
     return MMU_OK;
 }
@@ -84,6 +86,24 @@ void cpu_context_restore(cpu_t *c, const cpu_context *ctx)
         return;
     for (unsigned r = 0; r < CPU_REG_COUNT; r++)
         cpu_reg_write(c, (cpu_reg)r, ctx->regs[r]);
+}
+
+/* ---------------------------------------------------- floating-point state */
+
+mmu_err cpu_fxsave(const cpu_t *c, uint8_t out[512])
+{
+    if (!c || !out)
+        return MMU_ERR_ARG;
+    fpu_fxsave(c, out, true);
+    memset(out + 416, 0, 512 - 416);
+    return MMU_OK;
+}
+
+mmu_err cpu_fxrstor(cpu_t *c, const uint8_t in[512])
+{
+    if (!c || !in)
+        return MMU_ERR_ARG;
+    return fpu_fxrstor(c, in, true);
 }
 
 /* ------------------------------------------------------------ stack ops */

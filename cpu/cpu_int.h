@@ -99,7 +99,22 @@ enum { CHOOK_CODE = 1, CHOOK_SYSCALL = 2 };
 enum { ATTN_STOP = 1, ATTN_CODE_HOOKS = 2 };
 
 /* ------------------------------------------------------------------- state */
-#define BLOCK_MAX 64 /* instructions per decoded block */
+#define BLOCK_MAX 64
+
+/* The x87 state kept as the host's FNSAVE image (32-bit protected-mode
+ * layout, 108 bytes): fpu_x87.c loads it with frstor, runs the guest's
+ * instruction and stores it back with fnsave. Its pointer fields hold host
+ * values; the guest's are in struct cpu (x87_fip ...). */
+typedef struct x87_image {
+    uint16_t cw, cw_pad;
+    uint16_t sw, sw_pad; /* TOP in bits 11..13 */
+    uint16_t tw, tw_pad; /* two bits per physical register R0..R7: 0 valid, 1 zero, 2 special, 3 empty */
+    uint32_t fip;
+    uint16_t fcs, fop;   /* fop: the low 11 bits */
+    uint32_t fdp;
+    uint16_t fds, fds_pad;
+    uint8_t  st[8][10];  /* ST(0)..ST(7), 64-bit significand then sign and exponent */
+} x87_image; /* instructions per decoded block */
 
 struct cpu {
     uint64_t regs[N_SLOTS]; /* GPRs, RIP, RFLAGS (non-arithmetic bits), FS/GS base, zero */
@@ -129,6 +144,12 @@ struct cpu {
      * host clock), the host clock at TSC 0, the deterministic step (0: host) */
     uint64_t tsc_next, tsc_base, tsc_step;
     uint32_t mxcsr;   /* 0x1f80 at open */
+
+    /* ---------------------------------------------------------- x87 FPU */
+    x87_image x87;     /* CW (0x037f at open), SW, tag word, ST(0)..ST(7) */
+    uint64_t  x87_fip; /* last non-control x87 instruction */
+    uint64_t  x87_fdp; /* its memory operand (kept by register forms) */
+    uint16_t  x87_fop; /* its opcode: escape byte & 7, then ModRM */
 
     csh      cs;
     cs_insn *ci;
@@ -203,6 +224,27 @@ extern const exec_fn exec_string[STR_N][3][4];   /* [op][rep kind][size] */
 
 /* SSE moves and packed integer, cpuid, the integer tail: exec_sse_int.c,
  * exec_sse_mov.c, exec_misc.c hold their handlers and decoders (decode.h) */
+
+/* ------------------------------------------------------------------ x87 */
+/* exec_x87.c: every x87 instruction runs on the host FPU (fpu_x87.c).
+ * Decoders are in decode.h; the handlers read d->imm (host routine in the
+ * low 16 bits, the 11-bit FOP above), d->size (memory operand bytes) and
+ * d->variant (X87_* below). */
+enum {
+    X87_CTRL = 1,      /* control instruction: FIP, FDP, FOP stay */
+    X87_NOWAIT = 2,    /* no pending-exception check (the fn* forms) */
+    X87_FLAGS_IN = 4,  /* reads RFLAGS (fcmov) */
+    X87_FLAGS_OUT = 8, /* sets ZF PF CF, clears OF SF AF (fcomi) */
+    X87_ENV = 16,      /* its memory operand is an environment: the pointers pass through it */
+    X87_INIT = 32,     /* leaves FIP, FDP, FOP zero (fninit, fnsave) */
+};
+dinsn *exec_x87_reg(cpu_t *c, dinsn *d);   /* register and operand-free forms */
+dinsn *exec_x87_load(cpu_t *c, dinsn *d);  /* memory operand read */
+dinsn *exec_x87_store(cpu_t *c, dinsn *d); /* memory operand written */
+dinsn *exec_x87_fnstsw_ax(cpu_t *c, dinsn *d);
+dinsn *exec_x87_wait(cpu_t *c, dinsn *d);
+dinsn *exec_fxsave(cpu_t *c, dinsn *d);    /* variant 1: the 64-bit form (REX.W) */
+dinsn *exec_fxrstor(cpu_t *c, dinsn *d);
 
 /* single handlers */
 dinsn *exec_stub(cpu_t *c, dinsn *d);

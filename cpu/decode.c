@@ -81,6 +81,8 @@ static bool read_ops(view *v, dinsn *d)
         *p = (opnd){ .size = o->size };
         if (o->type == X86_OP_REG && o->reg >= X86_REG_XMM0 && o->reg <= X86_REG_XMM15) {
             *p = (opnd){ OP_XMM, o->size, (uint8_t)(o->reg - X86_REG_XMM0), 0, o->reg, 0 };
+        } else if (o->type == X86_OP_REG && o->reg >= X86_REG_ST0 && o->reg <= X86_REG_ST7) {
+            *p = (opnd){ OP_ST, o->size, (uint8_t)(o->reg - X86_REG_ST0), 0, o->reg, 0 };
         } else if (o->type == X86_OP_REG) {
             if ((unsigned)o->reg >= X86_REG_ENDING || !REGS[o->reg].ok)
                 return false;
@@ -587,6 +589,41 @@ static const decoder DECODERS[X86_INS_ENDING] = {
 #undef SSE_ARITH
 #undef SSE_ARITH4
 #undef SSE_CMP
+    /* x87: decoded by their escape and ModRM bytes (exec_x87.c) */
+    [X86_INS_F2XM1] = { dec_x87, 0 }, [X86_INS_FABS] = { dec_x87, 0 }, [X86_INS_FADD] = { dec_x87, 0 },
+    [X86_INS_FADDP] = { dec_x87, 0 }, [X86_INS_FBLD] = { dec_x87, 0 }, [X86_INS_FBSTP] = { dec_x87, 0 },
+    [X86_INS_FCHS] = { dec_x87, 0 }, [X86_INS_FCMOVB] = { dec_x87, 0 }, [X86_INS_FCMOVBE] = { dec_x87, 0 },
+    [X86_INS_FCMOVE] = { dec_x87, 0 }, [X86_INS_FCMOVNB] = { dec_x87, 0 }, [X86_INS_FCMOVNBE] = { dec_x87, 0 },
+    [X86_INS_FCMOVNE] = { dec_x87, 0 }, [X86_INS_FCMOVNU] = { dec_x87, 0 }, [X86_INS_FCMOVU] = { dec_x87, 0 },
+    [X86_INS_FCOM] = { dec_x87, 0 }, [X86_INS_FCOMI] = { dec_x87, 0 }, [X86_INS_FCOMIP] = { dec_x87, 0 },
+    [X86_INS_FCOMP] = { dec_x87, 0 }, [X86_INS_FCOMPP] = { dec_x87, 0 }, [X86_INS_FCOS] = { dec_x87, 0 },
+    [X86_INS_FDECSTP] = { dec_x87, 0 }, [X86_INS_FDIV] = { dec_x87, 0 }, [X86_INS_FDIVP] = { dec_x87, 0 },
+    [X86_INS_FDIVR] = { dec_x87, 0 }, [X86_INS_FDIVRP] = { dec_x87, 0 }, [X86_INS_FFREE] = { dec_x87, 0 },
+    [X86_INS_FFREEP] = { dec_x87, 0 }, [X86_INS_FIADD] = { dec_x87, 0 }, [X86_INS_FICOM] = { dec_x87, 0 },
+    [X86_INS_FICOMP] = { dec_x87, 0 }, [X86_INS_FIDIV] = { dec_x87, 0 }, [X86_INS_FIDIVR] = { dec_x87, 0 },
+    [X86_INS_FILD] = { dec_x87, 0 }, [X86_INS_FIMUL] = { dec_x87, 0 }, [X86_INS_FINCSTP] = { dec_x87, 0 },
+    [X86_INS_FIST] = { dec_x87, 0 }, [X86_INS_FISTP] = { dec_x87, 0 }, [X86_INS_FISTTP] = { dec_x87, 0 },
+    [X86_INS_FISUB] = { dec_x87, 0 }, [X86_INS_FISUBR] = { dec_x87, 0 }, [X86_INS_FLD] = { dec_x87, 0 },
+    [X86_INS_FLD1] = { dec_x87, 0 }, [X86_INS_FLDCW] = { dec_x87, 0 }, [X86_INS_FLDENV] = { dec_x87, 0 },
+    [X86_INS_FLDL2E] = { dec_x87, 0 }, [X86_INS_FLDL2T] = { dec_x87, 0 }, [X86_INS_FLDLG2] = { dec_x87, 0 },
+    [X86_INS_FLDLN2] = { dec_x87, 0 }, [X86_INS_FLDPI] = { dec_x87, 0 }, [X86_INS_FLDZ] = { dec_x87, 0 },
+    [X86_INS_FMUL] = { dec_x87, 0 }, [X86_INS_FMULP] = { dec_x87, 0 }, [X86_INS_FNCLEX] = { dec_x87, 0 },
+    [X86_INS_FNINIT] = { dec_x87, 0 }, [X86_INS_FNOP] = { dec_x87, 0 }, [X86_INS_FNSAVE] = { dec_x87, 0 },
+    [X86_INS_FNSTCW] = { dec_x87, 0 }, [X86_INS_FNSTENV] = { dec_x87, 0 }, [X86_INS_FNSTSW] = { dec_x87, 0 },
+    [X86_INS_FPATAN] = { dec_x87, 0 }, [X86_INS_FPREM] = { dec_x87, 0 }, [X86_INS_FPREM1] = { dec_x87, 0 },
+    [X86_INS_FPTAN] = { dec_x87, 0 }, [X86_INS_FRNDINT] = { dec_x87, 0 }, [X86_INS_FRSTOR] = { dec_x87, 0 },
+    [X86_INS_FSCALE] = { dec_x87, 0 }, [X86_INS_FSIN] = { dec_x87, 0 }, [X86_INS_FSINCOS] = { dec_x87, 0 },
+    [X86_INS_FSQRT] = { dec_x87, 0 }, [X86_INS_FST] = { dec_x87, 0 }, [X86_INS_FSTP] = { dec_x87, 0 },
+    [X86_INS_FSUB] = { dec_x87, 0 }, [X86_INS_FSUBP] = { dec_x87, 0 }, [X86_INS_FSUBR] = { dec_x87, 0 },
+    [X86_INS_FSUBRP] = { dec_x87, 0 }, [X86_INS_FTST] = { dec_x87, 0 }, [X86_INS_FUCOM] = { dec_x87, 0 },
+    [X86_INS_FUCOMI] = { dec_x87, 0 }, [X86_INS_FUCOMIP] = { dec_x87, 0 }, [X86_INS_FUCOMP] = { dec_x87, 0 },
+    [X86_INS_FUCOMPP] = { dec_x87, 0 }, [X86_INS_FXAM] = { dec_x87, 0 }, [X86_INS_FXCH] = { dec_x87, 0 },
+    [X86_INS_FXTRACT] = { dec_x87, 0 }, [X86_INS_FYL2X] = { dec_x87, 0 }, [X86_INS_FYL2XP1] = { dec_x87, 0 },
+    [X86_INS_WAIT] = { dec_x87, 0 }, [X86_INS_FXSAVE] = { dec_fxsave, 0 }, [X86_INS_FXSAVE64] = { dec_fxsave, 0 },
+    [X86_INS_FXRSTOR] = { dec_fxsave, 1 }, [X86_INS_FXRSTOR64] = { dec_fxsave, 1 },
+    /* reserved aliases and 8087/287 leftovers the hardware still runs (fstp1, fneni, fndisi, fnsetpm) */
+    [X86_INS_FSTPNCE] = { dec_x87, 0 }, [X86_INS_FENI8087_NOP] = { dec_x87, 0 },
+    [X86_INS_FDISI8087_NOP] = { dec_x87, 0 }, [X86_INS_FSETPM] = { dec_x87, 0 },
 };
 
 /* lock is only valid on these, with a memory destination (else #UD) */

@@ -13,7 +13,7 @@
 
 #include "exec.h" /* MASK */
 
-enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM }; /* OP_XMM: slot is the XMM number */
+enum { OP_NONE, OP_REG, OP_IMM, OP_MEM, OP_XMM, OP_ST }; /* OP_XMM: slot is the XMM number; OP_ST: i of ST(i) */
 
 typedef struct opnd {
     uint8_t  kind, size, slot, shift;
@@ -150,5 +150,10 @@ exec_fn dec_sse_cvt2si(view *v, dinsn *d, unsigned arg); /* cvt(t)s?2si r32/64, 
 exec_fn dec_sse_comis(view *v, dinsn *d, unsigned arg);  /* (u)comiss/sd xmm, xmm/mem */
 exec_fn dec_sse_mxcsr(view *v, dinsn *d, unsigned store); /* ldmxcsr / stmxcsr m32 */
 #define SSE_ARG(op, msize) ((op) | (msize) << 8)
+/* ------------------------------------------------------------------ x87 */
+/* exec_x87.c: every x87 escape (d8..df) by its opcode and ModRM bytes;
+ * fxsave / fxrstor (arg 0 / 1) */
+exec_fn dec_x87(view *v, dinsn *d, unsigned arg);
+exec_fn dec_fxsave(view *v, dinsn *d, unsigned arg);
 
 #endif

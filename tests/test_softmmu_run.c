@@ -504,6 +504,20 @@ Test(examples, musl_program_runs_unmodified)
                              "qsort ok, strlen 1048575, strdup softmmu\n", "stderr: %s", r->err);
     cr_expect_eq(r->status, 0);
 }
+
+/* long double printf and musl's x87 libm: the same bytes as natively */
+Test(examples, musl_long_double_matches_native)
+{
+    char native[4096] = "";
+    FILE *f = popen(EX("musl-longdouble"), "r");
+    cr_assert(f);
+    size_t n = fread(native, 1, sizeof native - 1, f);
+    native[n] = 0;
+    cr_assert_eq(pclose(f), 0);
+    const result *r = RUN(EX("musl-longdouble"));
+    cr_expect_str_eq(r->out, native, "stderr: %s", r->err);
+    cr_expect_eq(r->status, 0);
+}
 #endif
 
 Test(examples, upcase_reads_stdin_to_eof)

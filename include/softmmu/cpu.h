@@ -113,8 +113,9 @@ MMU_API mmu_err cpu_hook_syscall(cpu_t *c, cpu_syscall_hook_fn fn, void *user, m
 MMU_API mmu_err cpu_hook_del(cpu_t *c, mmu_hook_id id);
 
 /* Register context, for "restore, run, restore" loops with mmu snapshots.
- * It holds the registers of cpu_reg only: the XMM registers are not part of
- * it (nor of save/restore), so that the layout stays as it was. */
+ * It holds the registers of cpu_reg only: the x87, MXCSR and XMM state is
+ * not part of it (nor of save/restore), so that the layout stays as it
+ * was; cpu_fxsave / cpu_fxrstor below carry that state. */
 typedef struct cpu_context {
     uint64_t regs[CPU_REG_COUNT];
 } cpu_context;
@@ -124,6 +125,29 @@ MMU_API void cpu_context_save(const cpu_t *c, cpu_context *out);
 
 /* Loads all registers from *ctx. */
 MMU_API void cpu_context_restore(cpu_t *c, const cpu_context *ctx);
+
+/* Floating-point state: the x87 FPU, MXCSR and XMM0..15, in the 512-byte
+ * FXSAVE64 layout (what `rex.w fxsave` stores; little-endian):
+ *   0 FCW, 2 FSW (TOP in bits 11..13), 4 abridged tag byte (bit i set:
+ *   physical register i not empty), 6 FOP (11 bits), 8 FIP (64 bits),
+ *   16 FDP (64 bits), 24 MXCSR, 28 MXCSR_MASK (0xffff: DAZ supported),
+ *   32 + 16*i ST(i) (80 bits, then 6 zero bytes), 160 + 16*i XMMi,
+ *   416..511 reserved (zero).
+ * At cpu_open: FCW 0x037f, all registers empty, MXCSR 0x1f80 (fninit and
+ * power-up values). The Linux layer uses these for signal frames; a
+ * debugger stub for its FP registers.
+ *
+ * cpu_fxsave fills all 512 bytes of out (caller-owned, no alignment
+ * needed). Errors: MMU_ERR_ARG (NULL c or out); out untouched then. */
+MMU_API mmu_err cpu_fxsave(const cpu_t *c, uint8_t out[512]);
+
+/* Loads the state cpu_fxsave describes from in (caller-owned), as fxrstor64
+ * does: the full tag word is recomputed from the abridged one and the
+ * register contents; FOP keeps its low 11 bits; bytes 416..511 are ignored.
+ * Errors: MMU_ERR_ARG (NULL c or in, or MXCSR with bits outside
+ * MXCSR_MASK 0xffff: #GP on hardware); c unchanged then. Both may be
+ * called from hooks: they run between instructions. */
+MMU_API mmu_err cpu_fxrstor(cpu_t *c, const uint8_t in[512]);
 
 /* Instructions completed since cpu_open, over all cpu_run calls. An
  * instruction that faults, is invalid or raises an exception (the exit
