@@ -97,7 +97,14 @@ enum { FPU_SSE_OPS(FPU_SSE_ENUM) FPU_SSE_CMPS(FPU_SSE_CMP_ENUM) FOP_N };
 #define FPU_HOST_UNKNOWN 0xffffffffu /* no MXCSR has bits 16-31 set */
 #define FPU_HOST_DIRTY 0x40000000u   /* the host's MXCSR may hold guest flags */
 uint32_t fpu_host_mxcsr(void);
-void     fpu_host_release(uint32_t *host);
+void     fpu_host_restore(uint32_t *host); /* the slow half of fpu_host_release */
+
+/* inline: the run loop calls it before every hooked instruction */
+static inline void fpu_host_release(uint32_t *host)
+{
+    if (*host != FPU_HOST_UNKNOWN)
+        fpu_host_restore(host);
+}
 
 /* Runs operation op (FOP_*) on io under *mxcsr, restoring *host after. true:
  * done, io holds the result and the raised flags are in *mxcsr. false: #XM

@@ -207,9 +207,9 @@ uint32_t fpu_host_mxcsr(void)
     return v;
 }
 
-void fpu_host_release(uint32_t *host)
+void fpu_host_restore(uint32_t *host)
 {
-    if (*host != FPU_HOST_UNKNOWN && (*host & FPU_HOST_DIRTY)) {
+    if (*host & FPU_HOST_DIRTY) {
         uint32_t v = *host & ~FPU_HOST_DIRTY;
         __asm__ volatile("ldmxcsr %0" : : "m"(v));
     }

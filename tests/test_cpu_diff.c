@@ -1257,8 +1257,11 @@ static void init_state(state *s, uint64_t seed, bool simd)
      * all exceptions masked, FTZ and DAZ off (see t_sse_fp). The SIMD mix
      * has integer edge lanes instead, and no float arithmetic. */
     for (size_t i = 0; !simd && i < SCRATCH_SIZE; i += 16)
-        if (rn(&r, 2))
-            fp_operand(&r.rng, (uint64_t *)(void *)(s->scratch + i));
+        if (rn(&r, 2)) {
+            uint64_t v[2]; /* scratch is not 8-byte aligned in state */
+            fp_operand(&r.rng, v);
+            memcpy(s->scratch + i, v, 16);
+        }
     s->mxcsr = simd ? 0x1f80 : (rn(&r, 4) << 13) | 0x1f80 | rn(&r, 64);
 }
 

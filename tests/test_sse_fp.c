@@ -444,3 +444,119 @@ Test(sse_fp, random_programs_match_the_host_cpu, .init = setup, .fini = teardown
             "%lu mismatches\n", i, seed0, insns, exceptions, bad);
     cr_assert_eq(bad, 0);
 }
+
+/* ------------------------------------------------------------ unit tests */
+
+static uint32_t fpu_host_mxcsr_now(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+/* runs code (at CODE) from state s on the interpreter; returns the exit */
+static cpu_exit run_bytes(const char *code, size_t n, st *s)
+{
+    prog pg = { .n = n, .count = 1 };
+    memcpy(pg.code, code, n);
+    st out;
+    cpu_exit ex = run_softmmu(&pg, s, &out);
+    *s = out;
+    return ex;
+}
+
+Test(sse_fp, ldmxcsr_with_a_reserved_bit_is_gp_and_changes_nothing, .init = setup, .fini = teardown)
+{
+    static st s;
+    s.mxcsr = 0x1f80;
+    uint32_t v = 0x21f80; /* bit 17: MM on AMD hosts, reserved in the model (MXCSR_MASK 0xffff) */
+    memcpy(s.mem + 128, &v, 4);
+    /* 41 0f ae 17: ldmxcsr [r15] */
+    cr_assert_eq(run_bytes("\x41\x0f\xae\x17", 4, &s), CPU_EXIT_EXCEPTION);
+    cr_assert_eq(s.pad, 0);
+    cr_assert_eq(s.mxcsr, 0x1f80);
+}
+
+Test(sse_fp, unmasked_divide_by_zero_is_xm_and_leaves_the_destination, .init = setup, .fini = teardown)
+{
+    static st s;
+    s.mxcsr = 0x1f80 & ~0x200u; /* ZM clear */
+    s.xmm[0][0] = 0x3ff0000000000000, s.xmm[0][1] = 7; /* 1.0 */
+    s.xmm[1][0] = 0;
+    /* f2 0f 5e c1: divsd xmm0, xmm1 */
+    cr_assert_eq(run_bytes("\xf2\x0f\x5e\xc1", 4, &s), CPU_EXIT_EXCEPTION);
+    cr_assert_eq(s.xmm[0][0], 0x3ff0000000000000);
+    cr_assert_eq(s.xmm[0][1], 7);
+    cr_assert_eq(s.mxcsr, (0x1f80 & ~0x200u) | 0x4, "ZE set as hardware reports it with #XM: %#x", s.mxcsr);
+}
+
+Test(sse_fp, masked_divide_by_zero_gives_infinity_and_ze, .init = setup, .fini = teardown)
+{
+    static st s;
+    s.mxcsr = 0x1f80;
+    s.xmm[0][0] = 0xbff0000000000000; /* -1.0 */
+    cr_assert_eq(run_bytes("\xf2\x0f\x5e\xc1", 4, &s), CPU_EXIT_UNTIL);
+    cr_assert_eq(s.xmm[0][0], 0xfff0000000000000); /* -inf */
+    cr_assert_eq(s.mxcsr, 0x1f84);
+}
+
+Test(sse_fp, conversion_overflow_gives_the_integer_indefinite, .init = setup, .fini = teardown)
+{
+    static st s;
+    s.mxcsr = 0x1f80;
+    s.xmm[1][0] = 0x43e0000000000000; /* 2^63 */
+    /* f2 48 0f 2c c1: cvttsd2si rax, xmm1 */
+    cr_assert_eq(run_bytes("\xf2\x48\x0f\x2c\xc1", 5, &s), CPU_EXIT_UNTIL);
+    cr_assert_eq(s.gpr[RAX], 0x8000000000000000);
+    cr_assert_eq(s.mxcsr, 0x1f81); /* IE */
+}
+
+Test(sse_fp, rounding_mode_comes_from_mxcsr, .init = setup, .fini = teardown)
+{
+    static const uint64_t want[4] = { 2, 2, 3, 2 }; /* 2.5: nearest-even, down, up, toward zero */
+    for (unsigned rc = 0; rc < 4; rc++) {
+        static st s;
+        memset(&s, 0, sizeof s);
+        s.mxcsr = 0x1f80 | rc << 13;
+        s.xmm[1][0] = 0x4004000000000000; /* 2.5 */
+        /* f2 48 0f 2d c1: cvtsd2si rax, xmm1 */
+        cr_assert_eq(run_bytes("\xf2\x48\x0f\x2d\xc1", 5, &s), CPU_EXIT_UNTIL);
+        cr_assert_eq(s.gpr[RAX], want[rc], "rc %u: %lu", rc, (unsigned long)s.gpr[RAX]);
+    }
+}
+
+Test(sse_fp, comisd_sets_zf_pf_cf_and_clears_of_sf_af, .init = setup, .fini = teardown)
+{
+    static st s;
+    s.mxcsr = 0x1f80, s.rflags = 0x202 | 0x891; /* OF SF AF CF set */
+    s.xmm[0][0] = 0x7ff8000000000000; /* QNaN: unordered */
+    /* 66 0f 2f c1: comisd xmm0, xmm1 */
+    cr_assert_eq(run_bytes("\x66\x0f\x2f\xc1", 4, &s), CPU_EXIT_UNTIL);
+    cr_assert_eq(s.rflags & 0x8d5, 0x45); /* ZF PF CF */
+    cr_assert_eq(s.mxcsr, 0x1f81);        /* comisd signals on a QNaN */
+}
+
+/* guest operations leave neither their flags nor their mode in the host's MXCSR */
+Test(sse_fp, the_host_mxcsr_is_left_as_it_was, .init = setup, .fini = teardown)
+{
+    /* PE set: the fast path, bare on the host (round to nearest) or guarded (toward zero) */
+    static const uint32_t modes[] = { 0x1f80, 0x1fa0, 0x7fa0 };
+    for (unsigned i = 0; i < 3; i++) {
+        static st s;
+        s.mxcsr = modes[i];
+        s.xmm[0][0] = 0x3ff0000000000001, s.xmm[1][0] = 0x3ff0000000000003;
+        uint32_t before = fpu_host_mxcsr_now();
+        /* f2 0f 59 c1 x3: mulsd xmm0, xmm1 */
+        cr_assert_eq(run_bytes("\xf2\x0f\x59\xc1\xf2\x0f\x59\xc1\xf2\x0f\x59\xc1", 12, &s), CPU_EXIT_UNTIL);
+        cr_assert_eq(fpu_host_mxcsr_now(), before);
+        cr_assert_eq(s.mxcsr, modes[i] | 0x20);
+    }
+}
+
+Test(sse_fp, vex_forms_stay_invalid, .init = setup, .fini = teardown)
+{
+    static st s;
+    s.mxcsr = 0x1f80;
+    /* c5 f3 58 c2: vaddsd xmm0, xmm1, xmm2 */
+    cr_assert_eq(run_bytes("\xc5\xf3\x58\xc2", 4, &s), CPU_EXIT_INSN_INVALID);
+}
