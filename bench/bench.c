@@ -388,6 +388,7 @@ int main(int argc, char **argv)
     bench_search();
     bench_snapshot();
     bench_cpu();
+    bench_programs();
     print_footer();
     return 0;
 }

@@ -110,6 +110,7 @@ void bench_hooks(void);    /* hooks elsewhere, demand paging */
 void bench_search(void);   /* literal search vs memmem */
 void bench_snapshot(void); /* incremental restore vs copying back */
 void bench_cpu(void);      /* interpreter M insn/s */
+void bench_programs(void); /* real programs under softmmu-run vs qemu-x86_64 and native */
 
 /* ------------------------------------------------------------ helpers */
 
