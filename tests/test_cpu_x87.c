@@ -722,7 +722,7 @@ static void mnemonic(const prog *p, size_t off, char *out, size_t size)
 
 /* Unicorn's differences, by mnemonic and field */
 typedef struct tally {
-    char     key[48];
+    char     key[64];
     unsigned n;
 } tally;
 
