@@ -31,7 +31,7 @@ static const sys_entry table[] = {
     E(3, close, "d", 0),             E(4, stat, "sx", 0),              E(5, fstat, "dx", 0),
     E(6, lstat, "sx", 0),            E(7, poll, "xud", NORESTART),     E(8, lseek, "ddd", 0),
     E(9, mmap, "xuxxdx", HEX),       E(10, mprotect, "xux", 0),        E(11, munmap, "xu", 0),
-    E(12, brk, "x", HEX),            E(13, rt_sigaction, "dxxu", 0),   E(14, rt_sigprocmask, "dmmu", 0),
+    E(12, brk, "x", HEX),            E(13, rt_sigaction, "gxxu", 0),   E(14, rt_sigprocmask, "dmmu", 0),
     E(15, rt_sigreturn, "", HEX),    E(16, ioctl, "dxx", 0),           E(17, pread64, "dxud", 0),
     E(18, pwrite64, "dxud", 0),      E(19, readv, "dxd", 0),           E(20, writev, "dxd", 0),
     E(21, access, "so", 0),          E(22, pipe, "x", 0),              E(23, select, "dxxxx", NORESTART),
