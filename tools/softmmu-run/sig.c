@@ -246,13 +246,15 @@ bool sig_deliver_exception(run_t *r, cpu_exit why)
     int sig = rpt_crash_signal(r, why);
     if (!can_take(r, sig))
         return false; /* RIP stays where the crash report expects it */
-    uint64_t rip = cpu_reg_read(r->c, CPU_RIP), resume;
-    if (why == CPU_EXIT_HLT)
-        rip--; /* the exit leaves RIP after the hlt; #GP points at it */
+    uint64_t exit_rip = cpu_reg_read(r->c, CPU_RIP), resume;
+    uint64_t rip = why == CPU_EXIT_HLT ? exit_rip - 1 : exit_rip; /* after the hlt; #GP points at it */
     guest_siginfo si;
     uint64_t trapno = exception_info(r, sig, rip, &si, &resume);
     cpu_reg_write(r->c, CPU_RIP, resume);
-    return deliver_sync(r, &si, trapno, 0, 0);
+    if (deliver_sync(r, &si, trapno, 0, 0))
+        return true;
+    cpu_reg_write(r->c, CPU_RIP, exit_rip); /* no room for the frame: the crash is reported as it was */
+    return false;
 }
 
 static void terminate(run_t *r, int sig)

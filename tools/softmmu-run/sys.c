@@ -176,8 +176,8 @@ static void print_arg(run_t *r, char kind, uint64_t v, int64_t ret)
         print_timespec(r, v);
     else if (kind == 'i' || (kind == 'I' && ret >= 0))
         print_siginfo(r, v);
-    else if (kind == 'I')
-        fprintf(stderr, "%#" PRIx64, v);
+    else if (kind == 'I') /* the call failed: nothing was written */
+        fprintf(stderr, v ? "%#" PRIx64 : "NULL", v);
     else if (kind == 'o')
         fprintf(stderr, "%#" PRIo64, v);
     else if (kind == 'd')
