@@ -286,6 +286,15 @@ static void timed(void)
     siginfo_t si;
     rc = sigtimedwait(&set, &si, &longer);
     printf("sigtimedwait, pending: %d is SIGUSR2 %d, code SI_TKILL %d\n", rc, rc == SIGUSR2, si.si_code == SI_TKILL);
+    pid_t parent = getpid(), c = fork();
+    if (c == 0) { /* sent while the parent sleeps in the wait */
+        usleep(50000);
+        sigqueue(parent, SIGUSR2, (union sigval){ .sival_int = 5 });
+        _exit(0);
+    }
+    rc = sigtimedwait(&set, &si, &longer);
+    printf("sigtimedwait, woken by a child: %d is SIGUSR2 %d, value %d\n", rc, rc == SIGUSR2, si.si_value.sival_int);
+    waitpid(c, NULL, 0);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
