@@ -248,6 +248,15 @@ static void queued_from_child(void)
         _exit(0);
     }
     waitpid(c, NULL, 0);
+    c = fork();
+    if (c == 0) { /* a child starts with nothing pending */
+        sigset_t pend;
+        sigpending(&pend);
+        _exit(sigismember(&pend, SIGUSR1) * 10 + sigismember(&pend, SIGRTMIN + 3));
+    }
+    int st;
+    waitpid(c, &st, 0);
+    printf("pending in a forked child: %d\n", WEXITSTATUS(st));
     struct timespec zero = { 0, 0 };
     siginfo_t si;
     int sig, usr1 = 0, rt = 0, sum = 0;

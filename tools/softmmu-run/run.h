@@ -172,6 +172,7 @@ void sig_init(run_t *r);          /* ignored and blocked signals are inherited, 
 bool sig_poll(run_t *r);          /* delivers a queued signal; true if one ran or ended the guest */
 bool sig_restarts(run_t *r);      /* an interrupted call restarts (SA_RESTART or nothing to run) */
 void sig_exec(run_t *r);          /* execve: handlers back to default, ignored stay ignored */
+void sig_fork_child(run_t *r);    /* fork: the child has nothing pending */
 void sig_die(run_t *r);           /* a forked child ends by its signal, as the kernel would */
 
 /* exec.c: frees a run_t made by execve (its machine and strings) */

@@ -518,6 +518,18 @@ int sig_take(run_t *r, uint64_t set, const struct timespec *timeout, guest_sigin
     return sig;
 }
 
+/* a forked child starts with no pending signals, the parent's uncollected
+ * host ones included */
+void sig_fork_child(run_t *r)
+{
+    r->n_sigq = 0;
+    r->sigpending = 0;
+    atomic_store(&ring_tail, atomic_load(&ring_head));
+    for (int sig = 1; sig <= 64; sig++)
+        host_lost[sig] = 0;
+    host_any = 0;
+}
+
 /* execve: handled signals go back to default, ignored ones stay ignored */
 void sig_exec(run_t *r)
 {

@@ -126,6 +126,7 @@ static int64_t do_fork(run_t *r, uint64_t flags, uint64_t newsp, uint64_t ptid, 
     if (pid)
         return pid;
     r->forked = true;
+    sig_fork_child(r);
     if (newsp)
         cpu_reg_write(r->c, CPU_RSP, newsp);
     if (flags & CLONE_SETTLS_)
