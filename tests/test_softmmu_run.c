@@ -381,6 +381,71 @@ Test(crafted, divide_by_zero_and_int3_are_named_and_exit_128_plus_their_signal)
     cr_expect(strstr(r->err, "breakpoint (SIGTRAP) at 0x0000000000010001"), "%s", r->err);
 }
 
+Test(crafted, divide_error_reaches_a_sigfpe_handler_with_fpe_intdiv_and_the_faulting_rip)
+{
+    static const uint8_t code[] = {
+        0x48, 0x8d, 0x05, 0x3b, 0, 0, 0,                   /* lea rax, [rip + handler] */
+        0x48, 0x83, 0xec, 0x40,                            /* sub rsp, 64 */
+        0x48, 0x89, 0x04, 0x24,                            /* mov [rsp], rax: sa_handler */
+        0x48, 0xc7, 0x44, 0x24, 0x08, 4, 0, 0, 4,          /* mov qword [rsp+8], SA_RESTORER|SA_SIGINFO */
+        0x48, 0x89, 0x44, 0x24, 0x10,                      /* mov [rsp+16], rax: sa_restorer */
+        0x48, 0xc7, 0x44, 0x24, 0x18, 0, 0, 0, 0,          /* mov qword [rsp+24], 0: sa_mask */
+        0xbf, 8, 0, 0, 0,                                  /* mov edi, SIGFPE */
+        0x48, 0x89, 0xe6,                                  /* mov rsi, rsp */
+        0x31, 0xd2,                                        /* xor edx, edx */
+        0x41, 0xba, 8, 0, 0, 0,                            /* mov r10d, 8 */
+        0xb8, 13, 0, 0, 0,                                 /* mov eax, rt_sigaction */
+        0x0f, 0x05,                                        /* syscall */
+        0x31, 0xc9,                                        /* xor ecx, ecx */
+        0xf7, 0xf1,                                        /* 0x3f: div ecx */
+        0xf4,                                              /* hlt: not reached */
+        0x8b, 0x7e, 0x08,                                  /* handler: mov edi, [rsi+8]: si_code */
+        0x6b, 0xff, 0x64,                                  /* imul edi, edi, 100 */
+        0x48, 0x8b, 0x82, 0xa8, 0, 0, 0,                   /* mov rax, [rdx+168]: uc gregs[REG_RIP] */
+        0x2d, 0, 0, 1, 0,                                  /* sub eax, 0x10000 */
+        0x01, 0xc7,                                        /* add edi, eax */
+        0xb8, 60, 0, 0, 0,                                 /* mov eax, exit */
+        0x0f, 0x05,                                        /* syscall */
+    };
+    const result *r = RUN("--strace", "--raw", "0x10000", write_file("fpe", code, sizeof code));
+    cr_expect_eq(r->status, 100 * 1 + 0x3f, "status %d: %s", r->status, r->err); /* FPE_INTDIV, at the div */
+    cr_expect(strstr(r->err, "rt_sigaction(SIGFPE, 0x"), "%s", r->err);
+    cr_expect(strstr(r->err, "--- SIGFPE {si_signo=SIGFPE, si_code=FPE_INTDIV, si_addr=0x1003f} ---"), "%s", r->err);
+}
+
+Test(crafted, sigqueue_value_is_taken_by_rt_sigtimedwait_and_strace_decodes_both)
+{
+    static const uint8_t code[] = {
+        0xb8, 39, 0, 0, 0, 0x0f, 0x05,                     /* mov eax, getpid; syscall */
+        0x49, 0x89, 0xc4,                                  /* mov r12, rax */
+        0x48, 0x81, 0xec, 0, 1, 0, 0,                      /* sub rsp, 256 */
+        0x48, 0xc7, 0x04, 0x24, 0, 2, 0, 0,                /* mov qword [rsp], 1 << (SIGUSR1 - 1) */
+        0x31, 0xff, 0x48, 0x89, 0xe6, 0x31, 0xd2,          /* xor edi, edi; mov rsi, rsp; xor edx, edx */
+        0x41, 0xba, 8, 0, 0, 0,                            /* mov r10d, 8 */
+        0xb8, 14, 0, 0, 0, 0x0f, 0x05,                     /* rt_sigprocmask(SIG_BLOCK, rsp, NULL, 8) */
+        0x48, 0x8d, 0x54, 0x24, 0x10,                      /* lea rdx, [rsp+16]: the siginfo */
+        0xc7, 0x42, 0x08, 0xff, 0xff, 0xff, 0xff,          /* mov dword [rdx+8], SI_QUEUE */
+        0x44, 0x89, 0x62, 0x10,                            /* mov [rdx+16], r12d: si_pid */
+        0x48, 0xc7, 0x42, 0x18, 42, 0, 0, 0,               /* mov qword [rdx+24], 42: si_value */
+        0x4c, 0x89, 0xe7, 0xbe, 10, 0, 0, 0,               /* mov rdi, r12; mov esi, SIGUSR1 */
+        0xb8, 0x81, 0, 0, 0, 0x0f, 0x05,                   /* rt_sigqueueinfo(pid, SIGUSR1, rdx) */
+        0x48, 0xc7, 0x84, 0x24, 0xa0, 0, 0, 0, 0, 0, 0, 0, /* mov qword [rsp+160], 0: tv_sec */
+        0x48, 0xc7, 0x84, 0x24, 0xa8, 0, 0, 0, 0, 0, 0, 0, /* mov qword [rsp+168], 0: tv_nsec */
+        0x48, 0x89, 0xe7, 0x48, 0x8d, 0x74, 0x24, 0x10,    /* mov rdi, rsp; lea rsi, [rsp+16] */
+        0x48, 0x8d, 0x94, 0x24, 0xa0, 0, 0, 0,             /* lea rdx, [rsp+160] */
+        0x41, 0xba, 8, 0, 0, 0,                            /* mov r10d, 8 */
+        0xb8, 0x80, 0, 0, 0, 0x0f, 0x05,                   /* rt_sigtimedwait(rsp, rsp+16, rsp+160, 8) */
+        0x03, 0x44, 0x24, 0x28,                            /* add eax, [rsp+40]: the value taken */
+        0x89, 0xc7, 0xb8, 60, 0, 0, 0, 0x0f, 0x05,         /* exit(SIGUSR1 + 42) */
+    };
+    const result *r = RUN("--strace", "--raw", "0x10000", write_file("sigq", code, sizeof code));
+    cr_expect_eq(r->status, 10 + 42, "status %d: %s", r->status, r->err);
+    cr_expect(strstr(r->err, "rt_sigprocmask(0, [USR1], NULL, 8) = 0\n"), "%s", r->err);
+    cr_expect(strstr(r->err, ", SIGUSR1, {si_signo=0, si_code=SI_QUEUE, si_pid="), "%s", r->err);
+    cr_expect(strstr(r->err, "rt_sigtimedwait([USR1], {si_signo=SIGUSR1, si_code=SI_QUEUE, si_pid="), "%s", r->err);
+    cr_expect(strstr(r->err, "si_int=42, si_ptr=0x2a}, {tv_sec=0, tv_nsec=0}, 8) = 10\n"), "%s", r->err);
+}
+
 Test(crafted, count_stops_the_program_with_status_124)
 {
     /* jmp $ */

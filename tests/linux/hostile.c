@@ -129,6 +129,10 @@ static void pointers(int file, int dir)
     each_bad("fcntl(F_GETLK)", SYS_fcntl, 2, file, F_GETLK, 0, 0);
     each_bad("prctl(PR_SET_NAME)", SYS_prctl, 1, 15, 0, 0, 0);
     each_bad("prctl(PR_GET_NAME)", SYS_prctl, 1, 16, 0, 0, 0);
+    each_bad("rt_sigqueueinfo", SYS_rt_sigqueueinfo, 2, getpid(), SIGUSR1, 0, 0);
+    each_bad("rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, 3, getpid(), getpid(), SIGUSR1, 0);
+    each_bad("rt_sigtimedwait(set)", SYS_rt_sigtimedwait, 0, 0, 0, (long)&(struct timespec){ 0, 0 }, 8);
+    each_bad("rt_sigtimedwait(ts)", SYS_rt_sigtimedwait, 2, (long)buf, 0, 0, 8);
     close(p[0]);
     close(p[1]);
 }
@@ -146,6 +150,41 @@ static void holes(int file)
     longpath[8191] = '\0';
     show("open(8191-byte path)", syscall(SYS_open, longpath, O_RDONLY));
     free(longpath);
+}
+
+/* bad signal numbers and ids for the calls that carry a siginfo */
+static void sigqueues(void)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_code = SI_QUEUE;
+    TRY(SYS_rt_sigqueueinfo, getpid(), 65, &si);
+    TRY(SYS_rt_sigqueueinfo, getpid(), -1, &si);
+    TRY(SYS_rt_sigqueueinfo, getpid(), 0, &si);
+    TRY(SYS_rt_sigqueueinfo, 0x7ffffff0, SIGUSR1, &si);
+    TRY(SYS_rt_tgsigqueueinfo, 0, getpid(), SIGUSR1, &si);
+    TRY(SYS_rt_tgsigqueueinfo, getpid(), -5, SIGUSR1, &si);
+    TRY(SYS_rt_tgsigqueueinfo, getpid(), getpid(), 99, &si);
+    si.si_code = SI_USER; /* a forged kill() to another process (signal 0: nothing is sent) */
+    TRY(SYS_rt_sigqueueinfo, 1, 0, &si);
+}
+
+/* bad sizes and timeouts; a bad siginfo pointer loses the signal taken */
+static void sigtimedwaits(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    struct timespec zero = { 0, 0 }, bad_ns = { 0, 1000000000 }, negative = { -1, 0 };
+    TRY(SYS_rt_sigtimedwait, &set, 0, &zero, 4);
+    TRY(SYS_rt_sigtimedwait, &set, 0, &bad_ns, 8);
+    TRY(SYS_rt_sigtimedwait, &set, 0, &negative, 8);
+    TRY(SYS_rt_sigtimedwait, &set, 0, &zero, 8);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    raise(SIGUSR2);
+    TRY(SYS_rt_sigtimedwait, &set, 0x500000000, &zero, 8);
+    TRY(SYS_rt_sigtimedwait, &set, 0, &zero, 8);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static void lengths(int file)
@@ -178,6 +217,8 @@ static void lengths(int file)
     TRY(SYS_rt_sigaction, 65, 0, 0, 8);
     TRY(SYS_rt_sigprocmask, 7, buf, 0, 8);
     TRY(SYS_kill, getpid(), 65);
+    sigqueues();
+    sigtimedwaits();
     TRY(SYS_wait4, -1, 0, 0x40000000, 0);
     TRY(SYS_unlinkat, AT_FDCWD, "x", 0x999);
     TRY(SYS_newfstatat, AT_FDCWD, ".", buf, 0x10000000);

@@ -89,16 +89,23 @@ static void pipes(void)
     int st;
     waitpid(c, &st, 0);
     show("doubler", st);
-    /* a write to a pipe nobody reads: SIGPIPE */
+    /* a write to a pipe nobody reads: SIGPIPE. The child writes once the
+     * parent has closed its read end (EOF on go says so), not before */
+    int go[2];
     pipe(up);
+    pipe(go);
     c = fork();
     if (c == 0) {
         close(up[0]);
+        close(go[1]);
+        read(go[0], buf, 1);
         write(up[1], "x", 1);
         _exit(0);
     }
     close(up[0]);
     close(up[1]);
+    close(go[0]);
+    close(go[1]);
     waitpid(c, &st, 0);
     show("writer to a closed pipe", st);
 }

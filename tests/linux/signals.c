@@ -3,7 +3,11 @@
  * sends itself, for signals another process sends (delivered between
  * instructions or into a blocking call), SA_RESTART and EINTR, the mask,
  * pending signals, sigsuspend, the alternate stack, SIGCHLD, default
- * actions. Run natively and under softmmu-run; the output must match.
+ * actions; sigqueue's values, real-time signals that queue (from itself and
+ * from another process), sigtimedwait with its timeouts; exceptions (int3,
+ * ud2, hlt, a division by zero) caught by handlers that read the frame and
+ * step over the instruction. Run natively and under softmmu-run; the
+ * output must match.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/ucontext.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,6 +177,194 @@ static void children(void)
     printf("default SIGUSR1: killed %d by %d\n", WIFSIGNALED(st), WTERMSIG(st));
 }
 
+static volatile int order[8], n_order;
+
+static void record(int sig)
+{
+    if (n_order < 8)
+        order[n_order++] = sig;
+}
+
+static void on_info(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(sig, &sa, NULL);
+}
+
+static sigset_t just(int sig)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    return set;
+}
+
+/* real-time signals queue, each with its value; unblocked together, the
+ * lowest is set up first, so the handlers of the others run on top of it */
+static void queued(void)
+{
+    sigset_t set = just(SIGRTMIN + 1);
+    sigaddset(&set, SIGRTMIN + 2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    for (int v = 1; v <= 3; v++)
+        sigqueue(getpid(), SIGRTMIN + 1, (union sigval){ .sival_int = v * 10 });
+    siginfo_t si;
+    for (int k = 0; k < 3; k++) {
+        int sig = sigwaitinfo(&set, &si);
+        printf("sigwaitinfo: RTMIN+%d code %s value %d from self %d\n", sig - SIGRTMIN,
+               si.si_code == SI_QUEUE ? "SI_QUEUE" : "other", si.si_value.sival_int, si.si_pid == getpid());
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = record;
+    sigaction(SIGRTMIN + 1, &sa, NULL);
+    sigaction(SIGRTMIN + 2, &sa, NULL);
+    raise(SIGRTMIN + 2);
+    raise(SIGRTMIN + 1);
+    raise(SIGRTMIN + 2);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    printf("delivery order:");
+    for (int k = 0; k < n_order; k++)
+        printf(" RTMIN+%d", order[k] - SIGRTMIN);
+    printf("\n");
+}
+
+/* from another process: each real-time instance arrives, a standard signal
+ * sent three times is pending once */
+static void queued_from_child(void)
+{
+    sigset_t set = just(SIGRTMIN + 3);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    pid_t parent = getpid(), c = fork();
+    if (c == 0) {
+        for (int v = 1; v <= 3; v++) {
+            sigqueue(parent, SIGRTMIN + 3, (union sigval){ .sival_int = v });
+            kill(parent, SIGUSR1);
+        }
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    c = fork();
+    if (c == 0) { /* a child starts with nothing pending */
+        sigset_t pend;
+        sigpending(&pend);
+        _exit(sigismember(&pend, SIGUSR1) * 10 + sigismember(&pend, SIGRTMIN + 3));
+    }
+    int st;
+    waitpid(c, &st, 0);
+    printf("pending in a forked child: %d\n", WEXITSTATUS(st));
+    struct timespec zero = { 0, 0 };
+    siginfo_t si;
+    int sig, usr1 = 0, rt = 0, sum = 0;
+    while ((sig = sigtimedwait(&set, &si, &zero)) > 0) {
+        usr1 += sig == SIGUSR1;
+        rt += sig == SIGRTMIN + 3;
+        sum = sum * 10 + (sig == SIGUSR1 ? 0 : si.si_value.sival_int);
+    }
+    printf("from a child: SIGUSR1 %d, RTMIN+3 %d, values %d, then %s\n", usr1, rt, sum, strerror(errno));
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void on_alarm_info(int sig, siginfo_t *si, void *uc)
+{
+    (void)si, (void)uc;
+    hits[sig]++;
+}
+
+/* timeouts: none pending, a short wait, and a handler that interrupts */
+static void timed(void)
+{
+    sigset_t set = just(SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    struct timespec zero = { 0, 0 }, short_wait = { 0, 30000000 }, longer = { 10, 0 };
+    int rc = sigtimedwait(&set, NULL, &zero);
+    printf("sigtimedwait, nothing pending: %d %s\n", rc, strerror(errno));
+    rc = sigtimedwait(&set, NULL, &short_wait);
+    printf("sigtimedwait 30 ms: %d %s\n", rc, strerror(errno));
+    on_info(SIGALRM, on_alarm_info);
+    hits[SIGALRM] = 0;
+    struct itimerval it = { { 0, 0 }, { 0, 100000 } };
+    setitimer(ITIMER_REAL, &it, NULL);
+    rc = (int)syscall(SYS_rt_sigtimedwait, &set, NULL, &longer, 8); /* musl's wrapper retries on EINTR */
+    printf("sigtimedwait, SIGALRM handled: %d %s, alarm ran %d\n", rc, strerror(errno), hits[SIGALRM]);
+    raise(SIGUSR2);
+    siginfo_t si;
+    rc = sigtimedwait(&set, &si, &longer);
+    printf("sigtimedwait, pending: %d is SIGUSR2 %d, code SI_TKILL %d\n", rc, rc == SIGUSR2, si.si_code == SI_TKILL);
+    pid_t parent = getpid(), c = fork();
+    if (c == 0) { /* sent while the parent sleeps in the wait */
+        usleep(50000);
+        sigqueue(parent, SIGUSR2, (union sigval){ .sival_int = 5 });
+        _exit(0);
+    }
+    rc = sigtimedwait(&set, &si, &longer);
+    printf("sigtimedwait, woken by a child: %d is SIGUSR2 %d, value %d\n", rc, rc == SIGUSR2, si.si_value.sival_int);
+    waitpid(c, NULL, 0);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* ------------------------------------------------------------ exceptions */
+
+static volatile long trap_code, trap_no, trap_err, rip_ok, addr_ok, rbx_seen;
+static volatile unsigned long expect_rip, expect_addr;
+
+/* records the frame, and steps over the instruction (ud2 2 bytes, hlt 1,
+ * div ecx 2; int3 has already been stepped over) */
+static void on_exception(int sig, siginfo_t *si, void *ctx)
+{
+    ucontext_t *uc = ctx;
+    greg_t *g = uc->uc_mcontext.gregs;
+    hits[sig]++;
+    trap_code = si->si_code;
+    trap_no = g[REG_TRAPNO];
+    trap_err = g[REG_ERR];
+    rbx_seen = g[REG_RBX];
+    rip_ok = (unsigned long)g[REG_RIP] == expect_rip;
+    addr_ok = (unsigned long)si->si_addr == expect_addr;
+    if (sig == SIGILL || sig == SIGFPE)
+        g[REG_RIP] += 2;
+    if (sig == SIGSEGV)
+        g[REG_RIP] += 1;
+}
+
+static void show_exception(const char *what, int sig, long rbx_after)
+{
+    printf("%s: handled %d, si_code %#lx, trapno %ld, err %ld, rip ok %ld, si_addr ok %ld, rbx %#lx, after %#lx\n",
+           what, hits[sig], trap_code, trap_no, trap_err, rip_ok, addr_ok, rbx_seen, rbx_after);
+}
+
+static void exceptions(void)
+{
+    unsigned long at, after, rbx;
+    on_info(SIGTRAP, on_exception);
+    on_info(SIGILL, on_exception);
+    on_info(SIGSEGV, on_exception);
+    on_info(SIGFPE, on_exception);
+    /* the label addresses are what the frame must hold */
+    /* int3 is a trap: the frame resumes after it */
+    __asm__ volatile("lea 1f(%%rip), %0; lea 2f(%%rip), %1; mov %1, expect_rip(%%rip); movq $0, expect_addr(%%rip)\n"
+                     "mov $0x1111, %%ebx; 1: int3; 2: add $1, %%rbx; mov %%rbx, %2"
+                     : "=&r"(at), "=&r"(after), "=r"(rbx) : : "rbx", "memory");
+    show_exception("int3", SIGTRAP, rbx);
+    __asm__ volatile("lea 1f(%%rip), %0; lea 2f(%%rip), %1; mov %1, expect_rip(%%rip); mov %1, expect_addr(%%rip)\n"
+                     "mov $0x2222, %%ebx; jmp 2f; 1: nop; 2: ud2; add $1, %%rbx; mov %%rbx, %2"
+                     : "=&r"(at), "=&r"(after), "=r"(rbx) : : "rbx", "memory");
+    show_exception("ud2", SIGILL, rbx);
+    __asm__ volatile("lea 1f(%%rip), %0; mov %0, expect_rip(%%rip); movq $0, expect_addr(%%rip)\n"
+                     "mov $0x3333, %%ebx; 1: hlt; add $1, %%rbx; mov %%rbx, %1"
+                     : "=&r"(at), "=r"(rbx) : : "rbx", "memory");
+    show_exception("hlt", SIGSEGV, rbx);
+    __asm__ volatile("lea 1f(%%rip), %0; mov %0, expect_rip(%%rip); mov %0, expect_addr(%%rip)\n"
+                     "mov $0x4444, %%ebx; xor %%ecx, %%ecx; mov $7, %%eax; xor %%edx, %%edx; 1: div %%ecx;"
+                     "add $1, %%rbx; mov %%rbx, %1"
+                     : "=&r"(at), "=r"(rbx) : : "rax", "rbx", "rcx", "rdx", "memory");
+    show_exception("div by zero", SIGFPE, rbx);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -181,6 +376,10 @@ int main(void)
     suspend();
     altstack();
     children();
+    queued();
+    queued_from_child();
+    timed();
+    exceptions();
     signal(SIGALRM, SIG_DFL);
     alarm(1);
     pause();

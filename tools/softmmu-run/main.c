@@ -232,8 +232,25 @@ static bool run_slice(run_t **rp, cpu_exit *why)
     return !r->exited;
 }
 
-/* runs until the program exits or something stops it; delivers SIGSEGV
- * and host signals meant for the guest */
+/* a fault or exception the guest handles goes to its handler (true) */
+static bool deliver_crash(run_t *r, cpu_exit why)
+{
+    cpu_fault f;
+    switch (why) {
+    case CPU_EXIT_MEM_FAULT:
+        cpu_last_fault(r->c, &f);
+        return sig_deliver_fault(r, &f);
+    case CPU_EXIT_EXCEPTION:
+    case CPU_EXIT_INSN_INVALID:
+    case CPU_EXIT_HLT:
+        return sig_deliver_exception(r, why);
+    default:
+        return false;
+    }
+}
+
+/* runs until the program exits or something stops it; delivers faults,
+ * exceptions and host signals meant for the guest */
 static cpu_exit run_guest(run_t **rp)
 {
     for (;;) {
@@ -247,11 +264,7 @@ static cpu_exit run_guest(run_t **rp)
                 return CPU_EXIT_STOPPED;
             continue;
         }
-        if (why != CPU_EXIT_MEM_FAULT)
-            return why;
-        cpu_fault f;
-        cpu_last_fault(r->c, &f);
-        if (!sig_deliver_fault(r, &f))
+        if (!deliver_crash(r, why))
             return why;
     }
 }

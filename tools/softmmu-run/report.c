@@ -3,19 +3,13 @@
  * reason it stopped (fault, bad instruction), --mapinfo and --stats.
  * Everything goes to stderr; stdout belongs to the guest.
  */
-#include "run.h"
+#include "sig.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #define MAX_INSN 15
-
-static const char *signal_names[] = {
-    [1] = "SIGHUP",   [2] = "SIGINT",   [3] = "SIGQUIT", [4] = "SIGILL",   [5] = "SIGTRAP",
-    [6] = "SIGABRT",  [7] = "SIGBUS",   [8] = "SIGFPE",  [9] = "SIGKILL",  [10] = "SIGUSR1",
-    [11] = "SIGSEGV", [12] = "SIGUSR2", [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM",
-};
 
 /* reads up to MAX_INSN code bytes, page by page (host access: no perms) */
 static size_t read_code(run_t *r, uint64_t addr, uint8_t *buf)
@@ -207,9 +201,9 @@ int rpt_exit(run_t *r, cpu_exit why)
     fflush(stderr);
     if (r->exited) {
         status = r->status;
+        char name[16];
         if (r->killed_by)
-            run_msg("program killed by signal %d (%s)", r->killed_by,
-                    r->killed_by < 16 ? signal_names[r->killed_by] : "real-time");
+            run_msg("program killed by signal %d (%s)", r->killed_by, sig_name(r->killed_by, name, sizeof name));
     } else if (why == CPU_EXIT_COUNT) {
         status = RUN_EXIT_COUNT;
         run_msg("stopped after %" PRIu64 " instructions (--count)", r->o.count);

@@ -54,6 +54,17 @@ typedef struct run_sig {
     uint64_t handler, flags, restorer, mask; /* guest struct sigaction */
 } run_sig;
 
+/* the guest's siginfo_t (the host's has the same layout on x86-64) */
+typedef struct guest_siginfo {
+    int32_t  signo, err, code, pad;
+    uint64_t addr; /* si_addr (faults), or si_pid and si_uid (kill, sigqueue, SIGCHLD) */
+    uint8_t  rest[104]; /* si_value (sigqueue), si_status (SIGCHLD), ... */
+} guest_siginfo;
+
+/* pending signals, oldest first: at most one entry per standard signal, and
+ * room kept for all of those, so only a real-time signal finds it full */
+#define RUN_SIGQ 128
+
 typedef struct run {
     run_opts o;
     mmu_t   *m;
@@ -67,10 +78,12 @@ typedef struct run {
     uint64_t brk_start, brk_cur;
     /* stack: reservation [stack_lo, RUN_STACK_TOP), mapped from stack_mapped_lo up */
     uint64_t stack_lo, stack_mapped_lo;
-    /* signals: actions are recorded; only memory faults are delivered (SIGSEGV) */
+    /* signals: the guest's actions and mask, and the queue of pending ones */
     run_sig  sig[65];            /* by signal number, 1..64 */
     uint64_t sigmask;            /* blocked signals, bit n-1 for signal n */
-    uint64_t sigpending;         /* raised while blocked */
+    uint64_t sigpending;         /* bit n-1 while signal n is in sigq */
+    guest_siginfo sigq[RUN_SIGQ]; /* raised while blocked, with who sent them and how */
+    int      n_sigq;
     uint64_t frame_mask;         /* rt_sigsuspend: the mask a handler's frame restores */
     bool     use_frame_mask;
     uint64_t alt_sp, alt_size;   /* sigaltstack */
@@ -148,8 +161,10 @@ int64_t path_guest_of_host(run_t *r, const char *host, char *buf, size_t cap);
 /* sys.c: the system call hook */
 bool sys_init(run_t *r);
 
-/* sig.c: signal delivery; SIGSEGV for guest memory faults */
+/* sig.c: signal delivery; SIGSEGV for guest memory faults, SIGFPE, SIGTRAP,
+ * SIGILL and SIGSEGV for the exceptions (false: not handled, the guest dies) */
 bool sig_deliver_fault(run_t *r, const cpu_fault *f);
+bool sig_deliver_exception(run_t *r, cpu_exit why);
 /* raises sig from a system call that returns result; returns result */
 int64_t sig_raise(run_t *r, int sig, int code, int64_t result); /* code: SI_USER 0, SI_TKILL -6 */
 /* host signals meant for the guest: mirror its dispositions, deliver queued ones */
@@ -157,6 +172,7 @@ void sig_init(run_t *r);          /* ignored and blocked signals are inherited, 
 bool sig_poll(run_t *r);          /* delivers a queued signal; true if one ran or ended the guest */
 bool sig_restarts(run_t *r);      /* an interrupted call restarts (SA_RESTART or nothing to run) */
 void sig_exec(run_t *r);          /* execve: handlers back to default, ignored stay ignored */
+void sig_fork_child(run_t *r);    /* fork: the child has nothing pending */
 void sig_die(run_t *r);           /* a forked child ends by its signal, as the kernel would */
 
 /* exec.c: frees a run_t made by execve (its machine and strings) */

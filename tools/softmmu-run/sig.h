@@ -16,8 +16,16 @@
 #define SA_RESETHAND_ 0x80000000ull
 #define SS_ONSTACK_ 1
 #define SS_DISABLE_ 2
+#define SIGILL_ 4
+#define SIGTRAP_ 5
+#define SIGFPE_ 8
 #define SIGSEGV_ 11
 #define SIGCHLD_ 17
+#define SIGRT_FIRST 32 /* the kernel's SIGRTMIN: from here on signals queue */
+#define SI_USER_ 0
+#define SI_KERNEL_ 0x80
+#define SI_QUEUE_ (-1)
+#define SI_TKILL_ (-6)
 #define UNBLOCKABLE ((1ull << (9 - 1)) | (1ull << (19 - 1))) /* SIGKILL, SIGSTOP */
 #define SIG_BIT(s) (1ull << ((s)-1))
 #define RED_ZONE 128
@@ -34,12 +42,6 @@ typedef struct guest_ucontext {
     uint64_t reserved[8];
     uint64_t sigmask;
 } guest_ucontext;
-
-typedef struct guest_siginfo {
-    int32_t  signo, err, code, pad;
-    uint64_t addr; /* si_addr (faults), or si_pid and si_uid (kill) */
-    uint8_t  rest[104];
-} guest_siginfo;
 
 typedef struct sigframe {
     uint64_t       pretcode; /* sa_restorer: the handler returns into it */
@@ -59,5 +61,19 @@ bool sig_deliver_pending(run_t *r);
 void sig_collect(run_t *r);    /* host signals caught since the last call -> pending */
 void sig_sync(run_t *r);       /* host dispositions follow the guest's actions and mask */
 int64_t sig_wait(run_t *r);    /* sleeps until a signal the mask lets through is pending: -EINTR */
+/* a signal the guest sends itself, with its siginfo (signo set): acted on
+ * now, or queued while blocked; result, or -EAGAIN if the queue is full */
+int64_t sig_send(run_t *r, const guest_siginfo *info, int64_t result);
+/* rt_sigtimedwait: takes the oldest pending signal in set, waiting up to
+ * timeout (NULL: for ever) for one; its number, -EAGAIN, or -EINTR when a
+ * signal outside set is to be handled first */
+struct timespec;
+int sig_take(run_t *r, uint64_t set, const struct timespec *timeout, guest_siginfo *out);
+void sig_discard(run_t *r, int sig); /* drops the pending instances (the action became ignore) */
+bool sig_ignores(const run_t *r, int sig); /* SIG_IGN, or SIG_DFL of a signal whose default is ignore */
+/* "SIGUSR1", "SIGRT_3", "63" */
+const char *sig_name(int sig, char *buf, size_t cap);
+/* a siginfo as strace shows it: {si_signo=SIGUSR2, si_code=SI_QUEUE, ...} */
+void sig_format_info(const guest_siginfo *si, char *buf, size_t cap);
 
 #endif

@@ -2,7 +2,7 @@
  * sys.c - the `syscall` hook: dispatch by the x86-64 Linux number, --strace
  * output, -ENOSYS for everything else.
  */
-#include "sys.h"
+#include "sig.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,7 +13,9 @@
 typedef struct sys_entry {
     const char *name;
     sys_fn      fn;
-    const char *args; /* one char per argument: d int, u unsigned, x hex, o octal, s string */
+    const char *args; /* one char per argument: d int, u unsigned, x hex, o octal, s string,
+                       * g signal, m sigset pointer, t timespec pointer, i siginfo pointer
+                       * (I: written by the call, shown when it succeeds) */
     unsigned    flags;
 } sys_entry;
 
@@ -29,7 +31,7 @@ static const sys_entry table[] = {
     E(3, close, "d", 0),             E(4, stat, "sx", 0),              E(5, fstat, "dx", 0),
     E(6, lstat, "sx", 0),            E(7, poll, "xud", NORESTART),     E(8, lseek, "ddd", 0),
     E(9, mmap, "xuxxdx", HEX),       E(10, mprotect, "xux", 0),        E(11, munmap, "xu", 0),
-    E(12, brk, "x", HEX),            E(13, rt_sigaction, "dxxu", 0),   E(14, rt_sigprocmask, "dxxu", 0),
+    E(12, brk, "x", HEX),            E(13, rt_sigaction, "gxxu", 0),   E(14, rt_sigprocmask, "dmmu", 0),
     E(15, rt_sigreturn, "", HEX),    E(16, ioctl, "dxx", 0),           E(17, pread64, "dxud", 0),
     E(18, pwrite64, "dxud", 0),      E(19, readv, "dxd", 0),           E(20, writev, "dxd", 0),
     E(21, access, "so", 0),          E(22, pipe, "x", 0),              E(23, select, "dxxxx", NORESTART),
@@ -38,7 +40,7 @@ static const sys_entry table[] = {
     E(36, getitimer, "dx", 0),       E(37, alarm, "u", 0),             E(38, setitimer, "dxx", 0),
     E(39, getpid, "", 0),            E(40, sendfile, "ddxu", 0),       A(56, "clone", clone, "xxxxx", 0),
     A(57, "fork", fork, "", 0),      A(58, "vfork", fork, "", 0),      E(59, execve, "sxx", 0),
-    E(60, exit, "d", 0),             E(61, wait4, "dxxx", 0),          E(62, kill, "dd", 0),
+    E(60, exit, "d", 0),             E(61, wait4, "dxxx", 0),          E(62, kill, "dg", 0),
     E(63, uname, "x", 0),            E(72, fcntl, "ddx", 0),           E(73, flock, "dd", 0),
     E(74, fsync, "d", 0),            E(75, fdatasync, "d", 0),         E(76, truncate, "sd", 0),
     E(77, ftruncate, "dd", 0),       E(79, getcwd, "xu", 0),           E(80, chdir, "s", 0),
@@ -53,22 +55,24 @@ static const sys_entry table[] = {
     E(107, geteuid, "", 0),          E(108, getegid, "", 0),           E(109, setpgid, "dd", 0),
     E(110, getppid, "", 0),          E(111, getpgrp, "", 0),           E(112, setsid, "", 0),
     E(115, getgroups, "dx", 0),      E(118, getresuid, "xxx", 0),      E(120, getresgid, "xxx", 0),
-    E(121, getpgid, "d", 0),         E(124, getsid, "d", 0),           E(127, rt_sigpending, "xu", 0),
-    E(130, rt_sigsuspend, "xu", NORESTART), E(131, sigaltstack, "xx", 0), E(133, mknod, "sox", 0),
+    E(121, getpgid, "d", 0),         E(124, getsid, "d", 0),           E(127, rt_sigpending, "mu", 0),
+    E(128, rt_sigtimedwait, "mItu", NORESTART), E(129, rt_sigqueueinfo, "dgi", 0),
+    E(130, rt_sigsuspend, "mu", NORESTART), E(131, sigaltstack, "xx", 0), E(133, mknod, "sox", 0),
     E(137, statfs, "sx", 0),         E(138, fstatfs, "dx", 0),         E(140, getpriority, "dd", 0),
     E(157, prctl, "dxxxx", 0),       E(158, arch_prctl, "xx", 0),      E(160, setrlimit, "dx", 0),
-    A(186, "gettid", getpid, "", 0), E(200, tkill, "dd", 0),           E(201, time, "x", 0),
+    A(186, "gettid", getpid, "", 0), E(200, tkill, "dg", 0),           E(201, time, "x", 0),
     E(202, futex, "xdxxxx", 0),      E(204, sched_getaffinity, "dux", 0), E(217, getdents64, "dxu", 0),
     E(218, set_tid_address, "x", 0), E(221, fadvise64, "dddd", 0),     E(228, clock_gettime, "dx", 0),
     E(229, clock_getres, "dx", 0),   E(230, clock_nanosleep, "ddxx", NORESTART),
-    A(231, "exit_group", exit, "d", 0), E(234, tgkill, "ddd", 0),       E(247, waitid, "ddxdx", 0),
+    A(231, "exit_group", exit, "d", 0), E(234, tgkill, "ddg", 0),       E(247, waitid, "ddxdx", 0),
     E(257, openat, "dsxo", 0),       E(258, mkdirat, "dso", 0),        E(259, mknodat, "dsox", 0),
     E(260, fchownat, "dsddx", 0),    E(262, newfstatat, "dsxx", 0),    E(263, unlinkat, "dsx", 0),
     E(264, renameat, "dsds", 0),     E(265, linkat, "dsdsx", 0),       E(266, symlinkat, "sds", 0),
     E(267, readlinkat, "dsxu", 0),   E(268, fchmodat, "dso", 0),       E(269, faccessat, "dso", 0),
     E(270, pselect6, "dxxxxx", NORESTART), E(271, ppoll, "xuxxu", NORESTART),
     A(273, "set_robust_list", zero, "xu", 0), E(280, utimensat, "dsxx", 0),
-    E(292, dup3, "ddx", 0),          E(293, pipe2, "xx", 0),           E(302, prlimit64, "ddxx", 0),
+    E(292, dup3, "ddx", 0),          E(293, pipe2, "xx", 0),           E(297, rt_tgsigqueueinfo, "ddgi", 0),
+    E(302, prlimit64, "ddxx", 0),
     E(316, renameat2, "dsdsx", 0),   E(318, getrandom, "xux", 0),      E(322, execveat, "dsxxx", 0),
     E(326, copy_file_range, "dxdxux", 0), E(332, statx, "dsxxx", 0),   E(439, faccessat2, "dsox", 0),
 };
@@ -119,10 +123,61 @@ static void print_string(run_t *r, uint64_t addr)
     fputs(strlen(buf) > 32 ? "\"..." : "\"", stderr);
 }
 
-static void print_arg(run_t *r, char kind, uint64_t v)
+/* a signal set as strace shows it: [USR1 RTMIN], ~[] for nearly all */
+static void print_sigset(run_t *r, uint64_t addr)
 {
+    uint64_t set;
+    char name[16];
+    if (!addr || !mem_copy_in(r, addr, &set, 8)) {
+        fprintf(stderr, addr ? "%#" PRIx64 : "NULL", addr);
+        return;
+    }
+    bool inv = __builtin_popcountll(set) > 32;
+    fputs(inv ? "~[" : "[", stderr);
+    set = inv ? ~set : set;
+    for (int sig = 1; sig <= 64; sig++)
+        if (set & SIG_BIT(sig))
+            fprintf(stderr, "%s%s", set & (SIG_BIT(sig) - 1) ? " " : "", sig_name(sig, name, sizeof name) + 3);
+    fputc(']', stderr);
+}
+
+/* {tv_sec=1, tv_nsec=0}, or the pointer when it cannot be read */
+static void print_timespec(run_t *r, uint64_t addr)
+{
+    int64_t ts[2];
+    if (!addr || !mem_copy_in(r, addr, ts, sizeof ts))
+        fprintf(stderr, addr ? "%#" PRIx64 : "NULL", addr);
+    else
+        fprintf(stderr, "{tv_sec=%" PRId64 ", tv_nsec=%" PRId64 "}", ts[0], ts[1]);
+}
+
+static void print_siginfo(run_t *r, uint64_t addr)
+{
+    guest_siginfo si;
+    char buf[256];
+    if (!addr || !mem_copy_in(r, addr, &si, sizeof si)) {
+        fprintf(stderr, addr ? "%#" PRIx64 : "NULL", addr);
+        return;
+    }
+    sig_format_info(&si, buf, sizeof buf);
+    fputs(buf, stderr);
+}
+
+static void print_arg(run_t *r, char kind, uint64_t v, int64_t ret)
+{
+    char name[16];
     if (kind == 's')
         print_string(r, v);
+    else if (kind == 'g')
+        fputs(sig_name((int)v, name, sizeof name), stderr);
+    else if (kind == 'm')
+        print_sigset(r, v);
+    else if (kind == 't')
+        print_timespec(r, v);
+    else if (kind == 'i' || (kind == 'I' && ret >= 0))
+        print_siginfo(r, v);
+    else if (kind == 'I') /* the call failed: nothing was written */
+        fprintf(stderr, v ? "%#" PRIx64 : "NULL", v);
     else if (kind == 'o')
         fprintf(stderr, "%#" PRIo64, v);
     else if (kind == 'd')
@@ -145,7 +200,7 @@ static void strace_line(run_t *r, uint64_t nr, const sys_entry *e, const uint64_
         fprintf(stderr, "syscall_%" PRIu64 "(", nr);
     for (size_t i = 0; fmt[i]; i++) {
         fputs(i ? ", " : "", stderr);
-        print_arg(r, fmt[i], a[i]);
+        print_arg(r, fmt[i], a[i], ret);
     }
     if (r->exited)
         fprintf(stderr, ") = ?\n");

@@ -63,6 +63,46 @@ SYS_DECL(tgkill)
     return syscall(SYS_tgkill, (pid_t)a[0], (pid_t)a[1], (int)a[2]) == 0 ? 0 : -errno;
 }
 
+/* rt_sigqueueinfo and rt_tgsigqueueinfo carry the sender's siginfo as it
+ * is given (sigqueue's SI_QUEUE and value): to itself with any si_code, to
+ * others by the host's call, which refuses a forged kernel or kill()
+ * origin (-EPERM). The kernel reads the siginfo first, then overwrites
+ * its si_signo. */
+static int64_t info_in(run_t *r, uint64_t addr, uint64_t sig, guest_siginfo *info)
+{
+    if (!mem_copy_in(r, addr, info, sizeof *info))
+        return -EFAULT;
+    info->signo = (int32_t)sig;
+    return 0;
+}
+
+static int64_t queue_self(run_t *r, const guest_siginfo *info)
+{
+    if ((uint32_t)info->signo > 64)
+        return -EINVAL;
+    return info->signo == 0 ? 0 : sig_send(r, info, 0);
+}
+
+SYS_DECL(rt_sigqueueinfo)
+{
+    guest_siginfo info;
+    int64_t e = info_in(r, a[2], a[1], &info);
+    if (e < 0 || is_self(a[0]))
+        return e < 0 ? e : queue_self(r, &info);
+    return syscall(SYS_rt_sigqueueinfo, (pid_t)a[0], (int)a[1], &info) == 0 ? 0 : -errno;
+}
+
+SYS_DECL(rt_tgsigqueueinfo)
+{
+    guest_siginfo info;
+    int64_t e = info_in(r, a[3], a[2], &info);
+    if (e == 0 && ((int)a[0] <= 0 || (int)a[1] <= 0))
+        e = -EINVAL; /* one thread, named by both ids */
+    if (e < 0 || (is_self(a[0]) && is_self(a[1])))
+        return e < 0 ? e : queue_self(r, &info);
+    return syscall(SYS_rt_tgsigqueueinfo, (pid_t)a[0], (pid_t)a[1], (int)a[2], &info) == 0 ? 0 : -errno;
+}
+
 /* ------------------------------------------------------------ processes */
 
 #define CLONE_VM_ 0x100ull
@@ -86,6 +126,7 @@ static int64_t do_fork(run_t *r, uint64_t flags, uint64_t newsp, uint64_t ptid, 
     if (pid)
         return pid;
     r->forked = true;
+    sig_fork_child(r);
     if (newsp)
         cpu_reg_write(r->c, CPU_RSP, newsp);
     if (flags & CLONE_SETTLS_)

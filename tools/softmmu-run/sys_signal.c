@@ -1,13 +1,14 @@
 /*
  * sys_signal.c - the signal system calls: actions, the mask, the return
- * from a handler, the alternate stack, waiting for a signal and the
- * timers that send one. Delivery itself is in sig.c.
+ * from a handler, the alternate stack, waiting for a signal (or taking
+ * one with rt_sigtimedwait) and the timers that send one. Delivery itself is in sig.c.
  */
 #include "sig.h"
 
 #include <stddef.h>
 #include <signal.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 SYS_DECL(rt_sigaction)
@@ -22,6 +23,8 @@ SYS_DECL(rt_sigaction)
         return -EFAULT;
     if (a[1]) {
         r->sig[sig] = act;
+        if (sig_ignores(r, sig)) /* POSIX: setting SIG_IGN discards the pending ones */
+            sig_discard(r, sig);
         sig_sync(r);
     }
     return 0;
@@ -97,6 +100,40 @@ SYS_DECL(rt_sigpending)
     sig_collect(r);
     uint64_t set = r->sigpending & r->sigmask;
     return a[1] != 8 ? -EINVAL : mem_copy_out(r, a[0], &set, 8) ? 0 : -EFAULT;
+}
+
+/* struct __kernel_timespec: valid with 0 <= tv_nsec < 1e9 and tv_sec >= 0 */
+static int64_t timeout_in(run_t *r, uint64_t addr, struct timespec *ts)
+{
+    int64_t v[2];
+    if (!mem_copy_in(r, addr, v, sizeof v))
+        return -EFAULT;
+    if (v[0] < 0 || v[1] < 0 || v[1] >= 1000000000)
+        return -EINVAL;
+    ts->tv_sec = (time_t)v[0];
+    ts->tv_nsec = (long)v[1];
+    return 0;
+}
+
+/* takes a pending signal of the set (blocked ones too) without running its
+ * handler; in the kernel's order: size, set, timeout, then the siginfo is
+ * written (a bad pointer there loses the signal, as on Linux) */
+SYS_DECL(rt_sigtimedwait)
+{
+    uint64_t set;
+    struct timespec ts;
+    guest_siginfo info;
+    if (a[3] != 8)
+        return -EINVAL;
+    if (!mem_copy_in(r, a[0], &set, 8))
+        return -EFAULT;
+    int64_t e = a[2] ? timeout_in(r, a[2], &ts) : 0;
+    if (e < 0)
+        return e;
+    int sig = sig_take(r, set & ~UNBLOCKABLE, a[2] ? &ts : NULL, &info);
+    if (sig > 0 && a[1] && !mem_copy_out(r, a[1], &info, sizeof info))
+        return -EFAULT;
+    return sig;
 }
 
 SYS_DECL(rt_sigsuspend)
