@@ -117,16 +117,25 @@ static int64_t do_fork(run_t *r, uint64_t flags, uint64_t newsp, uint64_t ptid, 
 {
     fflush(stdout);
     fflush(stderr);
+    /* Host signals wait until the child has dropped what it inherited: a
+     * signal sent to the new child right after the fork (kill(child, ...))
+     * must reach the child's queue, not be caught before and cleared. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
     pid_t pid = fork();
+    if (pid == 0)
+        sig_fork_child(r);
+    int fork_errno = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
-        return -errno;
+        return -fork_errno;
     uint32_t id = (uint32_t)(pid ? pid : getpid());
     if ((flags & CLONE_PARENT_SETTID_) && !mem_copy_out(r, ptid, &id, 4) && pid)
         return pid; /* Linux fails before the fork; the child is made: report it */
     if (pid)
         return pid;
     r->forked = true;
-    sig_fork_child(r);
     if (newsp)
         cpu_reg_write(r->c, CPU_RSP, newsp);
     if (flags & CLONE_SETTLS_)
