@@ -381,6 +381,46 @@ Test(crafted, divide_by_zero_and_int3_are_named_and_exit_128_plus_their_signal)
     cr_expect(strstr(r->err, "breakpoint (SIGTRAP) at 0x0000000000010001"), "%s", r->err);
 }
 
+/* The FP/SSE state goes into the signal frame and comes back with
+ * rt_sigreturn: the handler's change to xmm0 does not leak into the code it
+ * interrupted (exit status: the low byte of xmm0, 0x11; 0x22 if it leaked) */
+Test(crafted, a_signal_handler_changing_xmm0_does_not_leak_past_sigreturn)
+{
+    static const uint8_t code[] = {
+        0x48, 0x8d, 0x05, 0x68, 0, 0, 0,             /* lea rax, [rip + handler] */
+        0x48, 0x8d, 0x0d, 0x6c, 0, 0, 0,             /* lea rcx, [rip + restorer] */
+        0x48, 0x83, 0xec, 0x40,                      /* sub rsp, 64 */
+        0x48, 0x89, 0x04, 0x24,                      /* mov [rsp], rax: sa_handler */
+        0x48, 0xc7, 0x44, 0x24, 0x08, 0, 0, 0, 4,    /* mov qword [rsp+8], SA_RESTORER */
+        0x48, 0x89, 0x4c, 0x24, 0x10,                /* mov [rsp+16], rcx: sa_restorer */
+        0x48, 0xc7, 0x44, 0x24, 0x18, 0, 0, 0, 0,    /* mov qword [rsp+24], 0: sa_mask */
+        0xbf, 10, 0, 0, 0,                           /* mov edi, SIGUSR1 */
+        0x48, 0x89, 0xe6,                            /* mov rsi, rsp */
+        0x31, 0xd2,                                  /* xor edx, edx */
+        0x41, 0xba, 8, 0, 0, 0,                      /* mov r10d, 8 */
+        0xb8, 13, 0, 0, 0,                           /* mov eax, rt_sigaction */
+        0x0f, 0x05,                                  /* syscall */
+        0xb8, 0x11, 0x11, 0, 0,                      /* mov eax, 0x1111 */
+        0x66, 0x48, 0x0f, 0x6e, 0xc0,                /* movq xmm0, rax */
+        0xb8, 39, 0, 0, 0,                           /* mov eax, getpid */
+        0x0f, 0x05,                                  /* syscall */
+        0x89, 0xc7,                                  /* mov edi, eax */
+        0xbe, 10, 0, 0, 0,                           /* mov esi, SIGUSR1 */
+        0xb8, 62, 0, 0, 0,                           /* mov eax, kill */
+        0x0f, 0x05,                                  /* syscall: the handler runs on its way out */
+        0x66, 0x48, 0x0f, 0x7e, 0xc7,                /* movq rdi, xmm0 */
+        0xb8, 60, 0, 0, 0,                           /* mov eax, exit */
+        0x0f, 0x05,                                  /* syscall */
+        0xb8, 0x22, 0x22, 0, 0,                      /* handler: mov eax, 0x2222 */
+        0x66, 0x48, 0x0f, 0x6e, 0xc0,                /* movq xmm0, rax */
+        0xc3,                                        /* ret */
+        0xb8, 15, 0, 0, 0,                           /* restorer: mov eax, rt_sigreturn */
+        0x0f, 0x05,                                  /* syscall */
+    };
+    const result *r = RUN("--raw", "0x10000", write_file("fpframe", code, sizeof code));
+    cr_expect_eq(r->status, 0x11, "status %d: %s", r->status, r->err);
+}
+
 Test(crafted, divide_error_reaches_a_sigfpe_handler_with_fpe_intdiv_and_the_faulting_rip)
 {
     static const uint8_t code[] = {

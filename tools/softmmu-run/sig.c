@@ -155,13 +155,18 @@ static bool deliver(run_t *r, int sig, sigframe *f)
     const run_sig *act = &r->sig[sig];
     if (!(act->flags & SA_RESTORER_))
         return false; /* x86-64 needs a restorer: Linux kills the process */
-    uint64_t sp = handler_sp(r, act) - sizeof *f;
+    /* as Linux without XSAVE: the FXSAVE image, 64-byte aligned, above the
+     * frame; uc.fpstate points at it and rt_sigreturn loads it back */
+    uint8_t fx[512];
+    uint64_t fp = (handler_sp(r, act) - sizeof fx) & ~63ull;
+    uint64_t sp = fp - sizeof *f;
     sp = (sp & ~15ull) - 8; /* as if called: (RSP + 8) % 16 == 0 */
     f->pretcode = act->restorer;
     f->info.signo = sig;
+    f->uc.fpstate = fp;
     if (r->o.strace)
         strace_signal(sig, &f->info);
-    if (!mem_copy_out(r, sp, f, sizeof *f))
+    if (cpu_fxsave(r->c, fx) != MMU_OK || !mem_copy_out(r, fp, fx, sizeof fx) || !mem_copy_out(r, sp, f, sizeof *f))
         return false;
     cpu_reg_write(r->c, CPU_RSP, sp);
     cpu_reg_write(r->c, CPU_RIP, act->handler);

@@ -55,8 +55,14 @@ SYS_DECL(rt_sigreturn)
 {
     (void)a;
     guest_ucontext uc;
+    uint8_t fx[512];
     uint64_t frame = cpu_reg_read(r->c, CPU_RSP) - 8; /* the handler's ret popped pretcode */
-    if (!mem_copy_in(r, frame + offsetof(sigframe, uc), &uc, sizeof uc)) {
+    bool ok = mem_copy_in(r, frame + offsetof(sigframe, uc), &uc, sizeof uc);
+    /* the FP/SSE state the handler may have changed (Linux: a bad image,
+     * such as reserved MXCSR bits, is SIGSEGV) */
+    if (ok && uc.fpstate)
+        ok = mem_copy_in(r, uc.fpstate, fx, sizeof fx) && cpu_fxrstor(r->c, fx) == MMU_OK;
+    if (!ok) {
         r->exited = true; /* Linux: SIGSEGV, which cannot be handled here */
         r->killed_by = SIGSEGV_;
         r->status = 128 + SIGSEGV_;
