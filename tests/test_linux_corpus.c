@@ -6,7 +6,7 @@
  * Each run gets its own empty scratch directory as argv[1].
  */
 #define _GNU_SOURCE
-#include <criterion/criterion.h>
+#include "run_util.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -27,24 +27,12 @@ static char top[64];
 
 static void make_top(void)
 {
-    strcpy(top, "/tmp/softmmu-corpus-XXXXXX");
-    cr_assert_not_null(mkdtemp(top));
+    scratch_make(top, "softmmu-corpus");
 }
 
 static void remove_top(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f);
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    scratch_remove(top);
 }
 
 /* runs argv with an empty environment in a fresh scratch dir named side */

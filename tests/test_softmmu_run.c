@@ -3,7 +3,7 @@
  * (output and exit status), the options, and bad inputs made at test time
  * (each must give exit status 2 and one line on stderr, never a crash).
  */
-#include <criterion/criterion.h>
+#include "run_util.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -26,24 +26,12 @@ static char tmpdir[64];
 
 static void setup_dir(void)
 {
-    strcpy(tmpdir, "/tmp/softmmu-run-test-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
+    scratch_make(tmpdir, "softmmu-run-test");
 }
 
 static void remove_dir(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static void slurp(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f);
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
+    scratch_remove(tmpdir);
 }
 
 static const char *stdin_path = "/dev/null";
