@@ -32,6 +32,7 @@ static void setup(mmu_t *m, cpu_t *c, const uint8_t *data, size_t size)
     cpu_reg_write(c, CPU_RSI, CODE);
     cpu_reg_write(c, CPU_RDI, STACK);
     cpu_reg_write(c, CPU_RCX, 0x10);
+    cpu_tsc_deterministic(c, 1000, 7); /* rdtsc: the same values in one run as in single steps */
 }
 
 static void check_run(cpu_t *c, mmu_err e, cpu_exit ex)
