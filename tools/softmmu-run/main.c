@@ -7,6 +7,7 @@
  * error, 124 when --count stopped the program.
  */
 #include "run.h"
+#include "sig.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -287,8 +288,8 @@ int main(int argc, char **argv)
         double secs = now_seconds() - t0;
         status = rpt_exit(r, why);
         if (!r->exited && why != CPU_EXIT_COUNT) { /* a crash: killed by its signal, as Linux would */
-            r->killed_by = rpt_crash_signal(r, why);
-            status = 128 + r->killed_by;
+            sig_terminate(r, rpt_crash_signal(r, why));
+            status = r->status;
         }
         if (r->o.stats)
             rpt_stats(r, secs);

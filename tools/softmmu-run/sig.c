@@ -262,7 +262,7 @@ bool sig_deliver_exception(run_t *r, cpu_exit why)
     return false;
 }
 
-static void terminate(run_t *r, int sig)
+void sig_terminate(run_t *r, int sig)
 {
     r->exited = true;
     r->killed_by = sig;
@@ -321,14 +321,14 @@ static void act_on(run_t *r, const guest_siginfo *info)
     if (sig_ignores(r, sig))
         return;
     if (!handled(r, sig)) {
-        terminate(r, sig);
+        sig_terminate(r, sig);
         return;
     }
     sigframe f;
     fill_context(r, &f.uc); /* RAX holds the result of the system call */
     f.info = *info;
     if (!deliver(r, sig, &f))
-        terminate(r, SIGSEGV_);
+        sig_terminate(r, SIGSEGV_);
 }
 
 static int lowest(uint64_t set)

@@ -58,6 +58,8 @@ enum { G_RSP = 15, G_RIP = 16, G_EFL = 17, G_CSGSFS = 18, G_ERR = 19, G_TRAPNO =
 extern const cpu_reg *const sig_greg_map;
 
 bool sig_deliver_pending(run_t *r);
+/* the guest ends as killed by sig (a default action): exit status 128 + sig */
+void sig_terminate(run_t *r, int sig);
 void sig_collect(run_t *r);    /* host signals caught since the last call -> pending */
 void sig_sync(run_t *r);       /* host dispositions follow the guest's actions and mask */
 int64_t sig_wait(run_t *r);    /* sleeps until a signal the mask lets through is pending: -EINTR */

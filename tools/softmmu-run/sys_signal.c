@@ -63,9 +63,7 @@ SYS_DECL(rt_sigreturn)
     if (ok && uc.fpstate)
         ok = mem_copy_in(r, uc.fpstate, fx, sizeof fx) && cpu_fxrstor(r->c, fx) == MMU_OK;
     if (!ok) {
-        r->exited = true; /* Linux: SIGSEGV, which cannot be handled here */
-        r->killed_by = SIGSEGV_;
-        r->status = 128 + SIGSEGV_;
+        sig_terminate(r, SIGSEGV_); /* Linux: SIGSEGV, which cannot be handled here */
         return 0;
     }
     for (int i = 0; i < 18; i++)
