@@ -243,10 +243,8 @@ static void copy_kind(mmu_access k, uint8_t *host, uint8_t *buf, size_t n)
 static bool page_allows(mmu_t *m, mmu_access k, uint64_t page, uint64_t pte)
 {
     bool ok = pte & PROT_OF(k);
-    if (ok && (pte & PTE_MMIO)) {
-        mmio_dev *dev = dev_at(m, page);
-        ok = k == MMU_ACCESS_READ ? dev->rd != NULL : k == MMU_ACCESS_WRITE ? dev->wr != NULL : false;
-    }
+    if (ok && (pte & PTE_MMIO))
+        ok = mmio_dev_can(dev_at(m, page), k);
     return ok;
 }
 

@@ -66,8 +66,10 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
     m->fast.big_endian = c.big_endian;
     m->fast.tlb_mask = c.tlb_entries - 1;
     m->fast.tlb = sm_malloc(c.tlb_entries * sizeof *m->fast.tlb);
-    if (!m->fast.tlb || pt_init(&m->pt) != MMU_OK) {
+    m->tlb_fills = sm_calloc(c.tlb_entries, sizeof *m->tlb_fills);
+    if (!m->fast.tlb || !m->tlb_fills || pt_init(&m->pt) != MMU_OK) {
         sm_free(m->fast.tlb);
+        sm_free(m->tlb_fills);
         sm_free(m);
         return MMU_ERR_NOMEM;
     }
@@ -86,6 +88,7 @@ void mmu_close(mmu_t *m)
     pt_free(&m->pt);
     hooklist_free(&m->hooks);
     sm_free(m->fast.tlb);
+    sm_free(m->tlb_fills);
     sm_free(m);
 }
 
@@ -130,7 +133,7 @@ void mmu_get_stats(const mmu_t *m, mmu_stats *out)
 {
     if (!m || !out)
         return;
-    size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * sizeof(mmu_tlb_entry_) + pt_meta_bytes(&m->pt)
+    size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * (sizeof(mmu_tlb_entry_) + sizeof *m->tlb_fills) + pt_meta_bytes(&m->pt)
                   + m->hooks.cap * sizeof(hook_entry) + region_meta(m->ri.root);
     *out = (mmu_stats){
         .tlb_hits = m->fast.tlb_hits, /* counted by the inline hit path */

@@ -29,6 +29,7 @@ struct mmu {
     pt        pt;
     region_index    ri;
     uint64_t  pages_mapped;
+    uint32_t *tlb_fills; /* per TLB slot: fills since created or resized (introspection) */
     hooklist  hooks;
     unsigned  n_access_hooks[3]; /* live READ/WRITE/FETCH access hooks */
     mmu_snapstate *snap;  /* incremental snapshot state, NULL if none */

@@ -41,6 +41,15 @@ static pt_leaf *find_leaf(pt *t, uint64_t key)
     }
 }
 
+const pt_leaf *pt_leaf_peek(const pt *t, uint64_t key)
+{
+    for (size_t i = hash_key(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+        const pt_leaf *l = t->slot[i];
+        if (!l || l->key == key)
+            return l;
+    }
+}
+
 uint64_t *pt_find(pt *t, uint64_t vpn)
 {
     pt_leaf *l = find_leaf(t, vpn >> LEAF_BITS);

@@ -24,8 +24,8 @@
 /* Two levels: a hash table keyed by vpn >> LEAF_BITS holds leaf tables of
  * 2^LEAF_BITS entries (one 4 KiB leaf covers 2 MiB). The top level is a hash
  * so a 64-bit space costs nothing where nothing is mapped. */
-#define LEAF_BITS 9
-#define LEAF_ENTRIES (1u << LEAF_BITS)
+#define LEAF_BITS MMU_PT_LEAF_BITS
+#define LEAF_ENTRIES MMU_PT_LEAF_ENTRIES
 
 typedef struct pt_leaf {
     uint64_t key;     /* vpn >> LEAF_BITS */
@@ -44,6 +44,8 @@ mmu_err pt_init(pt *t) MUST_CHECK;
 void    pt_free(pt *t);
 /* The entry for vpn, or NULL when its leaf does not exist. */
 uint64_t *pt_find(pt *t, uint64_t vpn);
+/* The leaf for key (vpn >> LEAF_BITS), or NULL; leaves the walk cache alone. */
+const pt_leaf *pt_leaf_peek(const pt *t, uint64_t key);
 /* Creates the leaves covering [vpn, vpn+n) so that pt_set cannot fail. */
 mmu_err pt_reserve(pt *t, uint64_t vpn, uint64_t n) MUST_CHECK;
 /* Frees the leaves of [vpn, vpn+n) that hold no valid entry (undoes reserve). */

@@ -17,6 +17,12 @@ typedef struct mmio_dev {
     uint64_t          base; /* guest address offsets are taken from */
 } mmio_dev;
 
+/* a device serves reads with a read callback, writes with a write one, never fetches */
+static inline bool mmio_dev_can(const mmio_dev *d, mmu_access k)
+{
+    return k == MMU_ACCESS_READ ? d->rd != NULL : k == MMU_ACCESS_WRITE ? d->wr != NULL : false;
+}
+
 enum { RGN_RAM, RGN_PTR, RGN_MMIO }; /* guest RAM (ram.c), a caller's buffer (map_ptr), a device */
 
 /* One map entry. Kept in an AVL tree ordered by start, each node knowing the

@@ -14,6 +14,7 @@
 void tlb_fill(mmu_t *m, uint64_t page, uint64_t pte)
 {
     mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, page);
+    m->tlb_fills[(page >> MMU_PAGE_BITS) & m->fast.tlb_mask]++;
     bool ram = !(pte & PTE_MMIO);
     e->tag_read = ram && (pte & MMU_PROT_READ) && !hooks_cover_page(m, MMU_ACCESS_READ, page) ? page : TLB_INVALID;
     e->tag_write = ram && (pte & MMU_PROT_WRITE) && !(pte & (PTE_CODE | PTE_TRACK))

@@ -440,6 +440,111 @@ typedef struct mmu_stats {
  * region index, TLB, labels), not guest memory. */
 MMU_API void mmu_get_stats(const mmu_t *m, mmu_stats *out);
 
+/* ----------------------------------------------------------- introspection */
+
+/*
+ * Read-only views of the translation structures, for debuggers, reports and
+ * teaching: any emulator built on the MMU can show what a translation does.
+ * None of these calls has side effects: statistics, the TLB, the page table
+ * and the hooks stay exactly as they were. Callbacks must not change the MMU.
+ */
+
+/* The page table's shape: a top level indexed by addr >> MMU_PT_TOP_SHIFT
+ * whose slots hold leaves of MMU_PT_LEAF_ENTRIES entries, one per page. */
+#define MMU_PT_LEAF_BITS 9
+#define MMU_PT_LEAF_ENTRIES (1u << MMU_PT_LEAF_BITS)
+#define MMU_PT_TOP_SHIFT (MMU_PAGE_BITS + MMU_PT_LEAF_BITS)
+
+/* State of one page, as introspection reports it (combinable). */
+enum {
+    MMU_PAGE_MAPPED = 1 << 0,  /* a region covers the page */
+    MMU_PAGE_PRESENT = 1 << 1, /* the page table holds an entry for it */
+    MMU_PAGE_MMIO = 1 << 2,    /* a device page (mmu_map_mmio) */
+    MMU_PAGE_CODE = 1 << 3,    /* read by mmu_fetch since last written: a write
+                                  takes the slow path and bumps the code generation */
+    MMU_PAGE_TRACKED = 1 << 4, /* an attached snapshot waits for its first write */
+    MMU_PAGE_DIRTY = 1 << 5,   /* a snapshot is attached and the page may have
+                                  been written since it was saved */
+    MMU_PAGE_HOOKED = 1 << 6,  /* an access hook covers part of the page */
+};
+
+/* One translation, step by step (mmu_explain). */
+typedef struct mmu_translation {
+    uint64_t    addr;
+    mmu_access  access;
+    /* 1. the TLB */
+    uint64_t    tlb_entries; /* the TLB's size now */
+    uint64_t    tlb_slot;    /* entry addr maps to: (addr >> MMU_PAGE_BITS) % tlb_entries */
+    uint64_t    tlb_page;    /* page address the entry caches, UINT64_MAX when empty */
+    unsigned    tlb_kinds;   /* bit (1 << k) for each access kind k the entry lets hit */
+    bool        tlb_hit;     /* an aligned access of this kind would hit now */
+    /* 2. the page table */
+    uint64_t    pt_top;      /* top-level slot: addr >> MMU_PT_TOP_SHIFT */
+    unsigned    pt_index;    /* entry in the leaf: (addr >> MMU_PAGE_BITS) % MMU_PT_LEAF_ENTRIES */
+    bool        pt_leaf;     /* the leaf for pt_top exists */
+    unsigned    page;        /* MMU_PAGE_* state of the page */
+    unsigned    perms;       /* MMU_PROT_* of the page, 0 when unmapped */
+    /* 3. the map entry */
+    uint64_t    region_start, region_end; /* end exclusive (0 = 2^64); both 0 when unmapped */
+    const char *label;       /* owned by the MMU, valid until the next map change; NULL when unmapped */
+    /* 4. the outcome */
+    mmu_err     err;         /* MMU_OK, or the error this access gets before any fault hook runs */
+    bool        fast_path;   /* once cached, accesses of this kind hit the TLB: RAM, allowed, no
+                                access hook, and for writes not CODE nor TRACKED, for fetches CODE */
+    void       *host;        /* host address of addr for RAM and map_ptr pages, else NULL */
+} mmu_translation;
+
+/* Explains what an access of kind `access` to the byte at addr would do now,
+ * without doing it: TLB slot and hit, page-table slot and entry, region,
+ * outcome. Any addr is allowed (outside the address space it is unmapped).
+ * Errors: MMU_ERR_ARG (m or out NULL, access not an mmu_access). */
+MMU_API mmu_err mmu_explain(const mmu_t *m, uint64_t addr, mmu_access access, mmu_translation *out);
+
+/* One leaf of the page table (mmu_pt_walk). */
+typedef struct mmu_pt_leaf {
+    uint64_t top;      /* top-level slot */
+    uint64_t base;     /* address of its first page: top << MMU_PT_TOP_SHIFT */
+    unsigned present;  /* entries with MMU_PAGE_PRESENT */
+    uint8_t  page[MMU_PT_LEAF_ENTRIES];  /* MMU_PAGE_* of each page */
+    uint8_t  perms[MMU_PT_LEAF_ENTRIES]; /* MMU_PROT_* of each page */
+} mmu_pt_leaf;
+
+typedef bool (*mmu_pt_leaf_fn)(void *user, const mmu_pt_leaf *leaf);
+
+/* Calls fn for every leaf of the page table, in ascending address order,
+ * until fn returns false. The leaf is valid during the call only.
+ * Errors: MMU_ERR_ARG (m or fn NULL), MMU_ERR_NOMEM (ordering the leaves
+ * needs a temporary array; fn not called). */
+MMU_API mmu_err mmu_pt_walk(const mmu_t *m, mmu_pt_leaf_fn fn, void *user);
+
+/* One TLB entry in use (mmu_tlb_dump). */
+typedef struct mmu_tlb_slot {
+    uint64_t slot;  /* index in the TLB */
+    uint64_t page;  /* page address cached */
+    unsigned kinds; /* bit (1 << k) for each access kind k that hits */
+    uint64_t fills; /* times this slot was filled (TLB misses it served) since
+                       the TLB was created or resized */
+} mmu_tlb_slot;
+
+/* Stores the first min(n, max) entries in use, in slot order, into out (may
+ * be NULL when max is 0) and returns n, the number in use. *out_entries
+ * (may be NULL) gets the TLB's size. 0 for m NULL. */
+MMU_API size_t mmu_tlb_dump(const mmu_t *m, mmu_tlb_slot *out, size_t max, uint64_t *out_entries);
+
+/* One memory hook (mmu_hooks). */
+typedef struct mmu_hook_info {
+    mmu_hook_id id;
+    unsigned    types;      /* MMU_HOOK_MEM_* bits */
+    uint64_t    begin, end; /* as given to mmu_hook_add */
+    mmu_mem_hook_fn fn;
+    void       *user;
+} mmu_hook_info;
+
+/* Stores the first min(n, max) live hooks, in the order added (the order
+ * they run), into out (may be NULL when max is 0) and returns n. 0 for m
+ * NULL. */
+MMU_API size_t mmu_hooks(const mmu_t *m, mmu_hook_info *out, size_t max);
+
 /* ------------------------------------------------ inline typed fast paths */
 
 /*
