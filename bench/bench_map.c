@@ -321,6 +321,107 @@ static void prot_rows(void)
     free((void *)c.page);
 }
 
+/* ------------------------------------------------------- huge ranges */
+
+#define HUGE_BASE ((uint64_t)1 << 40)
+
+typedef struct huge_ctx {
+    uint64_t size;    /* the huge range */
+    unsigned touched; /* pages written before the unmap */
+    int      n_ops;
+} huge_ctx;
+
+/* resident set of this process, from /proc/self/statm */
+static double rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, res = 0;
+    if (!f)
+        return NAN;
+    int got = fscanf(f, "%ld %ld", &pages, &res);
+    fclose(f);
+    return got == 2 ? (double)res * 4096.0 : NAN;
+}
+
+/* us per map+unmap of size bytes, with `touched` pages written between */
+static double huge_map_unmap(void *ctx)
+{
+    huge_ctx *c = ctx;
+    mmu_t *m;
+    if (mmu_open(NULL, &m))
+        return NAN;
+    double t0 = bench_now_ns();
+    for (int i = 0; i < c->n_ops; i++) {
+        if (mmu_map(m, HUGE_BASE, c->size, MMU_PROT_READ | MMU_PROT_WRITE, NULL))
+            return mmu_close(m), NAN;
+        for (unsigned k = 0; k < c->touched; k++)
+            if (mmu_store_u64(m, HUGE_BASE + (c->size / c->touched) * k, k))
+                return mmu_close(m), NAN;
+        if (mmu_unmap(m, HUGE_BASE, c->size))
+            return mmu_close(m), NAN;
+    }
+    double dt = (bench_now_ns() - t0) / c->n_ops / 1e3;
+    mmu_close(m);
+    return dt;
+}
+
+/* us per protect of one page inside a mapped huge range, toggling */
+static double huge_protect(void *ctx)
+{
+    huge_ctx *c = ctx;
+    mmu_t *m;
+    if (mmu_open(NULL, &m))
+        return NAN;
+    if (mmu_map(m, HUGE_BASE, c->size, MMU_PROT_READ | MMU_PROT_WRITE, NULL))
+        return mmu_close(m), NAN;
+    double t0 = bench_now_ns();
+    for (int i = 0; i < c->n_ops; i++)
+        if (mmu_protect(m, HUGE_BASE + c->size / 2, MMU_PAGE_SIZE, i & 1 ? MMU_PROT_ALL : MMU_PROT_READ))
+            return mmu_close(m), NAN;
+    double dt = (bench_now_ns() - t0) / c->n_ops / 1e3;
+    mmu_close(m);
+    return dt;
+}
+
+static void huge_rows(void)
+{
+    uint64_t tib = (uint64_t)1 << 40;
+    huge_ctx one = { MMU_PAGE_SIZE, 0, 2000 }, big = { tib, 0, 2000 }, touched = { tib, 16, 200 },
+             prot = { tib, 0, 2000 };
+    if (bench_want("map.huge")) {
+        bench_row r = { .name = "map.huge", .unit = "us", .base_what = "1 page", .goal = GOAL_RATIO_LE, .target = 10 };
+        snprintf(r.desc, sizeof r.desc, "map+unmap 1 TiB vs one page");
+        bench_job jobs[3] = { { huge_map_unmap, &big }, { huge_map_unmap, &one }, { NULL, NULL } };
+        bench_measure_emit(&r, jobs);
+    }
+    if (bench_want("map.huge.rss")) {
+        /* resident growth while 1 TiB is mapped and nothing is touched */
+        mmu_t *m = NULL;
+        double before = rss_bytes(), after = NAN;
+        if (!mmu_open(NULL, &m) && !mmu_map(m, HUGE_BASE, tib, MMU_PROT_READ, NULL))
+            after = rss_bytes();
+        mmu_close(m);
+        bench_row r = { .name = "map.huge.rss", .unit = "KiB", .ours = (after - before) / 1024, .base = NAN,
+                        .peer = NAN, .goal = GOAL_ABS_LE, .target = 1024 };
+        snprintf(r.desc, sizeof r.desc, "RSS growth mapping 1 TiB, untouched");
+        bench_emit(&r);
+    }
+    if (bench_want("unmap.huge")) {
+        bench_row r = { .name = "unmap.huge", .unit = "us", .base = NAN, .peer = NAN, .goal = GOAL_ABS_LE,
+                        .target = 10000 };
+        snprintf(r.desc, sizeof r.desc, "map+unmap 1 TiB, 16 pages touched");
+        bench_job jobs[3] = { { huge_map_unmap, &touched }, { NULL, NULL }, { NULL, NULL } };
+        bench_measure_emit(&r, jobs);
+    }
+    if (bench_want("protect.huge")) {
+        bench_row r = { .name = "protect.huge", .unit = "us", .base = NAN, .peer = NAN, .goal = GOAL_ABS_LE,
+                        .target = 1000 };
+        snprintf(r.desc, sizeof r.desc, "protect 1 page inside 1 TiB");
+        bench_job jobs[3] = { { huge_protect, &prot }, { NULL, NULL }, { NULL, NULL } };
+        bench_measure_emit(&r, jobs);
+    }
+}
+
 /* --------------------------------------------------------------- group */
 
 void bench_map(void)
@@ -329,5 +430,6 @@ void bench_map(void)
     const uint32_t *n = bench.quick ? quick : full;
     for (size_t i = 0; i < (bench.quick ? 3u : 4u); i++)
         map_row(n[i]);
+    huge_rows();
     prot_rows();
 }

@@ -29,11 +29,20 @@ static void store_order(const mmu_t *m, uint8_t *p, uint64_t v, unsigned size)
 
 /* ------------------------------------------------------------ page walks */
 
+/* a page's entry, filled on first use (without memory for a leaf, the
+ * entry a fill would make: enough to read) */
 static uint64_t walk(mmu_t *m, uint64_t vpn)
 {
     m->page_walks++;
-    uint64_t *pte = pt_find(&m->pt, vpn);
-    return pte ? *pte : 0;
+    uint64_t *pte = map_fill_page(m, vpn);
+    return pte ? *pte : map_pte(m, vpn);
+}
+
+/* pages about to be written or marked as code need entries of their own */
+static mmu_err fill_range(mmu_t *m, uint64_t addr, uint64_t size)
+{
+    uint64_t vpn = addr >> MMU_PAGE_BITS;
+    return map_fill(m, vpn, ((addr + (size - 1)) >> MMU_PAGE_BITS) - vpn + 1);
 }
 
 static uint64_t page_end_len(uint64_t addr, uint64_t left)
@@ -81,7 +90,7 @@ void access_code_changed(mmu_t *m)
 /* Before writing a page: drop decoded code, let a snapshot see it. */
 static void page_written(mmu_t *m, uint64_t vpn)
 {
-    uint64_t *pte = pt_find(&m->pt, vpn);
+    uint64_t *pte = pt_find(&m->pt, vpn); /* present: writes fill first */
     if (*pte & PTE_CODE) {
         *pte &= ~(uint64_t)PTE_CODE;
         access_code_changed(m);
@@ -175,7 +184,9 @@ mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size)
         return MMU_OK;
     if (!host_ok(m, addr, size, DIR_WRITE))
         return MMU_ERR_WRITE_UNMAPPED;
-    mmu_err err = prepare_write(m, addr, size);
+    mmu_err err = fill_range(m, addr, size);
+    if (!err)
+        err = prepare_write(m, addr, size);
     if (err)
         return err;
     if (!copy_pages(m, addr, (uint8_t *)(uintptr_t)src, size, DIR_WRITE))
@@ -314,7 +325,11 @@ static bool quick_miss(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf, uint
 {
     if (k == MMU_ACCESS_FETCH || m->n_access_hooks[k] || size > MMU_PAGE_SIZE - (addr & PAGE_MASK))
         return false;
-    uint64_t pte = walk(m, addr >> MMU_PAGE_BITS);
+    uint64_t *filled = map_fill_page(m, addr >> MMU_PAGE_BITS);
+    m->page_walks++;
+    if (!filled)
+        return false; /* unmapped, or a write needing a leaf: the general path says which */
+    uint64_t pte = *filled;
     uint64_t bad = PTE_MMIO | (k == MMU_ACCESS_WRITE ? PTE_CODE | PTE_TRACK : 0);
     if (!(pte & PTE_VALID) || !(pte & PROT_OF(k)) || (pte & bad))
         return false;
@@ -340,6 +355,8 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
         hooks_run(m, &ev, addr, last, false);
         err = check_or_fault(m, k, addr, size, last, value);
     }
+    if (!err && k != MMU_ACCESS_READ)
+        err = fill_range(m, addr, size);
     if (!err && k == MMU_ACCESS_WRITE)
         err = prepare_write(m, addr, size);
     if (err)

@@ -5,7 +5,6 @@
  * the page table's walk cache.
  */
 #include "mmu_int.h"
-#include "snap_int.h"
 
 static unsigned tlb_kinds(const mmu_tlb_entry_ *e, uint64_t page)
 {
@@ -21,11 +20,6 @@ static uint64_t tlb_page_of(const mmu_tlb_entry_ *e)
         if (!(tags[i] & PAGE_MASK))
             return tags[i];
     return UINT64_MAX;
-}
-
-static bool snapshot_attached(const mmu_t *m)
-{
-    return m->snap && m->snap->n;
 }
 
 static bool any_hook_covers(const mmu_t *m, uint64_t page)
@@ -47,7 +41,7 @@ static unsigned page_state(const mmu_t *m, const region *r, uint64_t pte, uint64
         s |= pte & PTE_CODE ? MMU_PAGE_CODE : 0;
         s |= pte & PTE_TRACK ? MMU_PAGE_TRACKED : 0;
     }
-    if (r && r->kind == RGN_RAM && snapshot_attached(m) && !(s & MMU_PAGE_TRACKED))
+    if (r && r->kind == RGN_RAM && snap_attached(m) && !(s & MMU_PAGE_TRACKED))
         s |= MMU_PAGE_DIRTY;
     if (r && any_hook_covers(m, page))
         s |= MMU_PAGE_HOOKED;

@@ -17,24 +17,48 @@ mmu_err map_range_check(const mmu_t *m, uint64_t addr, uint64_t size)
 }
 
 
-static uint64_t page_pte(const region *r, uint64_t i)
+/* the entry a fill gives page i of r: a snapshot attached must see its first write */
+static uint64_t page_pte(const mmu_t *m, const region *r, uint64_t i)
 {
     uint64_t flags = PTE_VALID | r->perms;
     if (r->kind == RGN_MMIO)
         return flags | PTE_MMIO;
+    if (r->kind == RGN_RAM && snap_attached(m))
+        flags |= PTE_TRACK;
     return (uint64_t)(uintptr_t)(r->host + (i << MMU_PAGE_BITS)) | flags;
+}
+
+uint64_t map_pte(mmu_t *m, uint64_t vpn)
+{
+    uint64_t *e = pt_find(&m->pt, vpn);
+    if (e && (*e & PTE_VALID))
+        return *e;
+    uint64_t addr = vpn << MMU_PAGE_BITS;
+    const region *r = addr <= m->space_last ? region_find(&m->ri, addr) : NULL;
+    return r ? page_pte(m, r, (addr - r->start) >> MMU_PAGE_BITS) : 0;
+}
+
+uint64_t *map_fill_page(mmu_t *m, uint64_t vpn)
+{
+    uint64_t *e = pt_find(&m->pt, vpn);
+    if (e && (*e & PTE_VALID))
+        return e;
+    uint64_t pte = map_pte(m, vpn);
+    return pte ? pt_install(&m->pt, vpn, pte) : NULL;
+}
+
+mmu_err map_fill(mmu_t *m, uint64_t vpn, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (!map_fill_page(m, vpn + i))
+            return MMU_ERR_NOMEM; /* the entries made stay: they change nothing */
+    return MMU_OK;
 }
 
 mmu_err map_insert(mmu_t *m, region *r)
 {
-    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = region_pages(r);
-    mmu_err err = pt_reserve(&m->pt, vpn, n);
-    if (err)
-        return err;
-    for (uint64_t i = 0; i < n; i++)
-        pt_set(&m->pt, vpn + i, page_pte(r, i));
-    region_insert(&m->ri, r);
-    m->pages_mapped += n;
+    region_insert(&m->ri, r); /* entries fill on demand (map_fill_page) */
+    m->pages_mapped += region_pages(r);
     return MMU_OK; /* the TLB never caches unmapped pages: nothing to flush */
 }
 
@@ -122,22 +146,19 @@ static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
     return MMU_OK;
 }
 
-static bool range_has_code(mmu_t *m, uint64_t vpn, uint64_t n)
+static uint64_t clear_entry(void *code, uint64_t vpn, uint64_t pte)
 {
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t *pte = pt_find(&m->pt, vpn + i);
-        if (pte && (*pte & PTE_CODE))
-            return true;
-    }
-    return false;
+    (void)vpn;
+    *(bool *)code |= (pte & PTE_CODE) != 0;
+    return 0;
 }
 
 void map_clear_pages(mmu_t *m, uint64_t vpn, uint64_t n)
 {
-    if (range_has_code(m, vpn, n))
+    bool code = false;
+    pt_visit(&m->pt, vpn, n, clear_entry, &code);
+    if (code)
         access_code_changed(m);
-    for (uint64_t i = 0; i < n; i++)
-        pt_set(&m->pt, vpn + i, 0);
     tlb_flush_range(m, vpn, n);
     m->pages_mapped -= n;
 }
@@ -199,16 +220,27 @@ static mmu_err widen_check(const mmu_t *m, uint64_t addr, uint64_t size, uint64_
     return MMU_OK;
 }
 
-static void set_perms(mmu_t *m, region *r, unsigned perms)
+typedef struct perms_change {
+    unsigned perms;
+    bool     code_lost; /* a page read as code stopped being executable */
+} perms_change;
+
+static uint64_t set_entry_perms(void *ctx, uint64_t vpn, uint64_t pte)
+{
+    perms_change *c = ctx;
+    (void)vpn;
+    c->code_lost |= (pte & PTE_CODE) && !(c->perms & MMU_PROT_EXEC);
+    return (pte & ~(uint64_t)PTE_PROT) | c->perms;
+}
+
+void map_set_perms(mmu_t *m, region *r, unsigned perms)
 {
     uint64_t vpn = r->start >> MMU_PAGE_BITS, n = region_pages(r);
+    perms_change c = { perms, false };
     r->perms = perms;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t *pte = pt_find(&m->pt, vpn + i);
-        if ((*pte & PTE_CODE) && !(perms & MMU_PROT_EXEC))
-            access_code_changed(m);
-        *pte = (*pte & ~(uint64_t)PTE_PROT) | perms;
-    }
+    pt_visit(&m->pt, vpn, n, set_entry_perms, &c);
+    if (c.code_lost)
+        access_code_changed(m);
     tlb_flush_range(m, vpn, n);
 }
 
@@ -223,7 +255,7 @@ mmu_err mmu_protect(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms)
     if ((err = carve(m, a, last)))
         return err;
     for (region *r = region_find(&m->ri, a); r && r->start <= last; r = region_next(&m->ri, r))
-        set_perms(m, r, perms);
+        map_set_perms(m, r, perms);
     return MMU_OK;
 }
 

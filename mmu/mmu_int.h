@@ -48,10 +48,24 @@ bool hooks_cover_page(const mmu_t *m, mmu_access k, uint64_t page);
 /* ------------------------------------------------------------------ map.c */
 /* Validates a page-aligned range: size > 0, no wrap, inside the space. */
 mmu_err map_range_check(const mmu_t *m, uint64_t addr, uint64_t size) MUST_CHECK;
-/* Enters r (checked free) into the index and its pages into the page table. */
+/* Enters r (checked free) into the index; its page-table entries fill on
+ * demand. */
 mmu_err map_insert(mmu_t *m, region *r) MUST_CHECK;
 /* Clears the entries of [vpn, vpn+n) (the host pages stay with the region). */
 void    map_clear_pages(mmu_t *m, uint64_t vpn, uint64_t n);
+/* Sets r's perms and those of its present entries. */
+void    map_set_perms(mmu_t *m, region *r, unsigned perms);
+/*
+ * The page table fills on demand, so a mapped page may have no entry yet.
+ * Invariant: a RAM page without an entry holds zeros (every write to guest
+ * RAM makes the entry first: map_fill). map_pte gives a page's entry as it
+ * is or as a fill would make it (0: unmapped), changing nothing;
+ * map_fill_page makes it present (NULL: unmapped, or no memory for a leaf);
+ * map_fill does so for a mapped range (MMU_ERR_NOMEM).
+ */
+uint64_t  map_pte(mmu_t *m, uint64_t vpn);
+uint64_t *map_fill_page(mmu_t *m, uint64_t vpn);
+mmu_err   map_fill(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 
 /* --------------------------------------------------------------- access.c */
 /* Memory read by mmu_fetch may have changed: decoded-code caches must drop it. */
@@ -63,6 +77,7 @@ void access_code_changed(mmu_t *m);
 mmu_err snap_before_write(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 mmu_err snap_before_unmap(mmu_t *m, uint64_t vpn, uint64_t n) MUST_CHECK;
 void    snap_detach_all(mmu_t *m); /* from mmu_close */
+bool    snap_attached(const mmu_t *m); /* is any snapshot attached? */
 
 /* ram.c: guest RAM: anonymous, lazily committed host pages */
 void *ram_alloc(uint64_t size);

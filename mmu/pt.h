@@ -23,13 +23,16 @@
 
 /* Two levels: a hash table keyed by vpn >> LEAF_BITS holds leaf tables of
  * 2^LEAF_BITS entries (one 4 KiB leaf covers 2 MiB). The top level is a hash
- * so a 64-bit space costs nothing where nothing is mapped. */
+ * so a 64-bit space costs nothing where nothing is mapped. The table fills
+ * on demand: an entry exists once its page has been translated (map.c
+ * map_fill); mapping, unmapping and protecting cost the entries present, not
+ * the pages of the range. */
 #define LEAF_BITS MMU_PT_LEAF_BITS
 #define LEAF_ENTRIES MMU_PT_LEAF_ENTRIES
 
 typedef struct pt_leaf {
     uint64_t key;     /* vpn >> LEAF_BITS */
-    uint32_t n_valid; /* entries with PTE_VALID; the leaf is freed at 0 */
+    uint32_t n_valid; /* entries with PTE_VALID, plus pins; the leaf is freed at 0 */
     uint64_t pte[LEAF_ENTRIES];
 } pt_leaf;
 
@@ -46,12 +49,19 @@ void    pt_free(pt *t);
 uint64_t *pt_find(pt *t, uint64_t vpn);
 /* The leaf for key (vpn >> LEAF_BITS), or NULL; leaves the walk cache alone. */
 const pt_leaf *pt_leaf_peek(const pt *t, uint64_t key);
-/* Creates the leaves covering [vpn, vpn+n) so that pt_set cannot fail. */
-mmu_err pt_reserve(pt *t, uint64_t vpn, uint64_t n) MUST_CHECK;
-/* Frees the leaves of [vpn, vpn+n) that hold no valid entry (undoes reserve). */
-void    pt_prune(pt *t, uint64_t vpn, uint64_t n);
-/* Sets an entry whose leaf exists (pt_reserve); keeps the valid count. */
-void    pt_set(pt *t, uint64_t vpn, uint64_t pte);
+/* Sets the entry of vpn (PTE_VALID) to pte, creating its leaf if needed;
+ * returns the entry, or NULL when that leaf cannot be allocated. */
+uint64_t *pt_install(pt *t, uint64_t vpn, uint64_t pte);
+/* Calls fn for every present entry in [vpn, vpn+n), in ascending order; the
+ * entry becomes what fn returns (0 clears it; leaves left empty are freed).
+ * Costs O(min(leaves spanned, leaves that exist) + entries visited): never
+ * O(n). fn must not change the page table otherwise. */
+/* Keeps the leaf of vpn alive (created if needed) until pt_unpin, so that
+ * pt_install there cannot fail. */
+mmu_err pt_pin(pt *t, uint64_t vpn) MUST_CHECK;
+void    pt_unpin(pt *t, uint64_t vpn);
+typedef uint64_t (*pt_visit_fn)(void *ctx, uint64_t vpn, uint64_t pte);
+void    pt_visit(pt *t, uint64_t vpn, uint64_t n, pt_visit_fn fn, void *ctx);
 size_t  pt_meta_bytes(const pt *t);
 
 #endif

@@ -52,7 +52,7 @@ static void record(hunt *h, uint64_t addr)
 /* host address of a byte of a mapped RAM page */
 static uint8_t *host_of(mmu_t *m, uint64_t addr)
 {
-    return PTE_HOST(*pt_find(&m->pt, addr >> MMU_PAGE_BITS)) + (addr & PAGE_MASK);
+    return PTE_HOST(map_pte(m, addr >> MMU_PAGE_BITS)) + (addr & PAGE_MASK);
 }
 
 /* last byte (<= z) of the run of host-contiguous pages starting at a */

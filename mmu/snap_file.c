@@ -103,17 +103,21 @@ static int vpn_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* A RAM record without host memory (read from a file, say) holds data only
- * in the snapshot's table: visit those entries, sorted, rather than every
- * page of a range that may span 2^50 bytes. */
-static void visit_table(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *v, uint64_t *count)
+/* The non-zero pages of a RAM record are among the snapshot's table entries
+ * and the pages listed in place at save (snap_int.h): visit those, sorted,
+ * rather than every page of a range that may span 2^50 bytes. */
+static void visit_ram(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *v, uint64_t *count)
 {
-    size_t n = 0; /* v has room for every table entry */
+    uint64_t first = rc->start >> MMU_PAGE_BITS, last = rc->last >> MMU_PAGE_BITS;
+    size_t n = 0; /* v has room for every table entry and every listed page */
     for (size_t i = 0; i < s->tab_cap; i++) {
         const snap_ent *e = &s->tab[i];
-        if (e->copy && e->vpn >= rc->start >> MMU_PAGE_BITS && e->vpn <= rc->last >> MMU_PAGE_BITS)
+        if (e->copy && e->vpn >= first && e->vpn <= last)
             v[n++] = e->vpn;
     }
+    for (size_t i = 0; rc->host && i < s->n_inplace; i++)
+        if (s->inplace[i] >= first && s->inplace[i] <= last && !snap_lookup(s, s->inplace[i]))
+            v[n++] = s->inplace[i];
     qsort(v, n, sizeof *v, vpn_cmp);
     for (size_t i = 0; i < n; i++)
         visit_page(w, s, rc, v[i], count);
@@ -122,8 +126,8 @@ static void visit_table(writer *w, const mmu_snapshot *s, const snap_rec *rc, ui
 /* visits the non-zero pages of rc in ascending order; scratch: see above */
 static void visit_pages(writer *w, const mmu_snapshot *s, const snap_rec *rc, uint64_t *scratch, uint64_t *count)
 {
-    if (rc->kind == RGN_RAM && !rc->host) {
-        visit_table(w, s, rc, scratch, count);
+    if (rc->kind == RGN_RAM) {
+        visit_ram(w, s, rc, scratch, count);
         return;
     }
     for (uint64_t a = rc->start;; a += MMU_PAGE_SIZE) {
@@ -151,7 +155,7 @@ mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f)
     for (size_t i = 0; i < s->n_recs; i++)
         if (s->recs[i].kind == RGN_MMIO)
             return MMU_ERR_ARG;
-    uint64_t pages = 0, *scratch = sm_malloc((s->tab_used ? s->tab_used : 1) * sizeof *scratch);
+    uint64_t pages = 0, *scratch = sm_malloc((s->tab_used + s->n_inplace + 1) * sizeof *scratch);
     if (!scratch)
         return MMU_ERR_NOMEM;
     writer w = { .f = f };

@@ -3,7 +3,9 @@
  * mmu/snap_*.c.
  *
  * Model. A snapshot records the map (one snap_rec per region) at save time
- * and the contents lazily: every RAM page gets PTE_TRACK, so its first write
+ * and the contents lazily: every RAM page gets PTE_TRACK (pages with an
+ * entry at save; entries filled later while a snapshot is attached are born
+ * with it, and until then hold zeros, see map_pte), so its first write
  * (or its unmap) reaches snap_before_write/unmap, which copies the old page
  * once into a refcounted page_copy shared by every attached snapshot still
  * lacking it, and marks the page dirty for each of them. A RAM page a
@@ -13,7 +15,8 @@
  * and repairs only the regions that differ.
  *
  * Invariants, for an MMU m and every snapshot s attached to it:
- *  - a RAM page of s without an entry in s->tab is clean;
+ *  - a RAM page of s without an entry in s->tab is clean: at rec->host + offset
+ *    when listed in s->inplace, else zeros;
  *  - a page of m without PTE_TRACK is dirty for every attached snapshot that
  *    has RAM there (extra PTE_TRACK bits are harmless: cleared lazily);
  *  - entries are never removed while s lives; dirty[] lists exactly the
@@ -64,6 +67,10 @@ struct mmu_snapshot {
     uint64_t   *dirty; /* vpns of dirty entries */
     size_t      n_dirty, cap_dirty;
     snap_arena *arena; /* set once detached from a closed MMU */
+    uint64_t   *inplace; /* sorted vpns of the RAM pages with an entry at save: the
+                            only ones that may be non-zero; a clean page not
+                            listed held zeros */
+    size_t      n_inplace;
 };
 
 struct mmu_snapstate {
@@ -84,6 +91,7 @@ void            snap_copy_unref(page_copy *pc);
 page_copy      *snap_copy_of(const uint8_t *src); /* &snap_zero for zeros, NULL on NOMEM */
 bool            snap_page_is_zero(const uint8_t *p);
 /* source of a page of rec at save time; NULL means zeros */
+bool            snap_inplace_has(const mmu_snapshot *s, uint64_t vpn);
 const uint8_t  *snap_page_src(const mmu_snapshot *s, const snap_rec *rc, uint64_t vpn);
 /* lets the attached snapshots but skip save the tracked pages of a live range */
 mmu_err         snap_note_range(mmu_t *m, uint64_t first, uint64_t last, const mmu_snapshot *skip) MUST_CHECK;

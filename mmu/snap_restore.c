@@ -8,7 +8,8 @@
  * place, its perms and label put back; only the pages dirty since the save
  * are copied back. Every other saved region is built anew, and live memory
  * outside the reused regions is unmapped. Cost: O(regions + dirty pages +
- * pages of regions built anew).
+ * pages stored for the regions built anew): a region built anew gets fresh
+ * zeroed memory and only the pages the snapshot holds data for.
  *
  * Any other restore (a snapshot read from a file, detached by mmu_close, or
  * attached to another MMU) rebuilds every region. A detached snapshot then
@@ -32,6 +33,8 @@ typedef struct plan {
     bool         *reuse;    /* per record: rebuilt from the live regions */
     region      **made;     /* per record not reused: its new region */
     region       *spares;   /* nodes for splits, chained by ->right */
+    uint64_t     *filled;   /* pages of made regions given data: their leaves are pinned */
+    size_t        n_filled, cap_filled;
     bool          reshaped; /* the map changed: flush the whole TLB */
 } plan;
 
@@ -144,42 +147,81 @@ static mmu_err notify(const plan *p)
 
 /* ----------------------------------------------------- building regions */
 
-static pt_leaf *leaf_of(pt *t, uint64_t key)
+static mmu_err alloc_ram(region *r, const snap_rec *rc)
 {
-    return (pt_leaf *)((char *)pt_find(t, key << LEAF_BITS) - offsetof(pt_leaf, pte));
+    r->host = ram_alloc(rc->last - rc->start + 1);
+    return r->host ? MMU_OK : MMU_ERR_NOMEM; /* new memory reads as zeros */
 }
 
-/* creates r's leaves and holds them, so unmapping what r replaces cannot
- * free them and mapping r cannot fail */
-static mmu_err pin(pt *t, const region *r)
+/* Copies a save-time page into its made region unless it is zeros. The page
+ * will need an entry (a RAM page holding data has one, see map_pte): its
+ * leaf is pinned now so that making the entry at commit cannot fail. */
+static mmu_err fill_page(plan *p, region *r, uint64_t vpn, const uint8_t *src)
 {
-    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
-    if (pt_reserve(t, vpn, n))
+    if (!src || snap_page_is_zero(src))
+        return MMU_OK;
+    uint64_t *v = sm_grow(p->filled, &p->cap_filled, p->n_filled, sizeof *v, 64);
+    if (!v)
         return MMU_ERR_NOMEM;
-    for (uint64_t k = vpn >> LEAF_BITS; k <= (vpn + n - 1) >> LEAF_BITS; k++)
-        leaf_of(t, k)->n_valid++;
+    p->filled = v;
+    if (pt_pin(&p->m->pt, vpn))
+        return MMU_ERR_NOMEM;
+    p->filled[p->n_filled++] = vpn;
+    memcpy(r->host + ((vpn << MMU_PAGE_BITS) - r->start), src, MMU_PAGE_SIZE);
     return MMU_OK;
 }
 
-static void unpin(pt *t, const region *r)
+/* index of the made RAM record holding vpn, or SIZE_MAX */
+static size_t made_ram(const plan *p, uint64_t vpn)
 {
-    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
-    for (uint64_t k = vpn >> LEAF_BITS; k <= (vpn + n - 1) >> LEAF_BITS; k++)
-        leaf_of(t, k)->n_valid--;
-    pt_prune(t, vpn, n);
+    const mmu_snapshot *s = p->s;
+    size_t i = snap_rec_ceil(s, vpn << MMU_PAGE_BITS);
+    if (i == s->n_recs || s->recs[i].start > vpn << MMU_PAGE_BITS || p->reuse[i] || s->recs[i].kind != RGN_RAM)
+        return SIZE_MAX;
+    return i;
 }
 
-static mmu_err fill_ram(const mmu_snapshot *s, region *r, const snap_rec *rc)
+/* Fills the made RAM regions with the only pages that may hold data: the
+ * table's copies and the pages listed in place (snap_int.h). O(pages
+ * stored), whatever the regions' sizes. */
+static mmu_err fill_made(plan *p)
 {
-    uint64_t size = rc->last - rc->start + 1;
-    if (!(r->host = ram_alloc(size)))
-        return MMU_ERR_NOMEM;
-    for (uint64_t off = 0; off < size; off += MMU_PAGE_SIZE) {
-        const uint8_t *src = snap_page_src(s, rc, (rc->start + off) >> MMU_PAGE_BITS);
-        if (src && !snap_page_is_zero(src)) /* new memory reads as zeros */
-            memcpy(r->host + off, src, MMU_PAGE_SIZE);
+    const mmu_snapshot *s = p->s;
+    for (size_t k = 0; k < s->n_inplace; k++) {
+        uint64_t vpn = s->inplace[k];
+        size_t i = made_ram(p, vpn);
+        if (i != SIZE_MAX && !snap_lookup(s, vpn)
+            && fill_page(p, p->made[i], vpn, snap_page_src(s, &s->recs[i], vpn)))
+            return MMU_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < s->n_recs; i++) { /* map_ptr memory, copied at save, comes back as RAM */
+        const snap_rec *rc = &s->recs[i];
+        for (uint64_t a = rc->start; !p->reuse[i] && rc->kind == RGN_PTR; a += MMU_PAGE_SIZE) {
+            if (fill_page(p, p->made[i], a >> MMU_PAGE_BITS, rc->data + (a - rc->start)))
+                return MMU_ERR_NOMEM;
+            if (a + PAGE_MASK == rc->last)
+                break;
+        }
+    }
+    for (size_t k = 0; k < s->tab_cap; k++) {
+        const snap_ent *e = &s->tab[k];
+        size_t i = e->copy ? made_ram(p, e->vpn) : SIZE_MAX;
+        if (i != SIZE_MAX && fill_page(p, p->made[i], e->vpn, e->copy == &snap_zero ? NULL : e->copy->data))
+            return MMU_ERR_NOMEM;
     }
     return MMU_OK;
+}
+
+/* the filled pages get their entries, tracked (extra PTE_TRACK is harmless) */
+static void enter_filled(plan *p)
+{
+    for (size_t k = 0; k < p->n_filled; k++) {
+        uint64_t *e = pt_install(&p->m->pt, p->filled[k], map_pte(p->m, p->filled[k]) | PTE_TRACK);
+        assert(e); /* the leaf is pinned */
+        (void)e;
+        pt_unpin(&p->m->pt, p->filled[k]);
+    }
+    p->n_filled = 0;
 }
 
 static mmu_err make(const plan *p, const snap_rec *rc, region **out)
@@ -198,9 +240,7 @@ static mmu_err make(const plan *p, const snap_rec *rc, region **out)
     else if (mmio)
         *r->dev = (mmio_dev){ 1, rc->dev.rd, rc->dev.wr, rc->dev.user, rc->dev.base };
     else
-        err = fill_ram(p->s, r, rc);
-    if (!err)
-        err = pin(&p->m->pt, r);
+        err = alloc_ram(r, rc);
     if (err)
         region_destroy(r, true);
     else
@@ -259,15 +299,11 @@ static void drop_doomed(plan *p)
     }
 }
 
-static void set_pte_perms(plan *p, const region *r, unsigned perms)
+static void set_pte_perms(plan *p, region *r, unsigned perms)
 {
     if (r->perms == perms)
         return;
-    uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
-    for (uint64_t k = 0; k < n; k++) {
-        uint64_t *pte = pt_find(&p->m->pt, vpn + k);
-        *pte = (*pte & ~(uint64_t)PTE_PROT) | perms;
-    }
+    map_set_perms(p->m, r, perms);
     p->reshaped = true;
 }
 
@@ -308,16 +344,10 @@ static void insert(plan *p, size_t i)
     region *r = p->made[i];
     p->made[i] = NULL;
     mmu_err err = map_insert(p->m, r);
-    assert(err == MMU_OK); /* its leaves are pinned */
+    assert(err == MMU_OK); /* inserting into the index cannot fail */
     (void)err;
-    if (p->incr || p->attach) {
-        uint64_t vpn = r->start >> MMU_PAGE_BITS, n = n_pages(r);
-        for (uint64_t k = 0; r->kind == RGN_RAM && k < n; k++)
-            *pt_find(&p->m->pt, vpn + k) |= PTE_TRACK; /* clean for s again */
-        if (p->s->recs[i].kind == RGN_RAM)
-            p->s->recs[i].host = r->host;
-    }
-    unpin(&p->m->pt, r);
+    if ((p->incr || p->attach) && p->s->recs[i].kind == RGN_RAM)
+        p->s->recs[i].host = r->host; /* its filled pages are clean for s again */
     p->reshaped = true;
 }
 
@@ -333,16 +363,20 @@ static void put_batch(plan *p, const uint64_t *vpn, size_t n)
     for (size_t k = 0; k < n; k++) {
         e[k] = snap_lookup(p->s, vpn[k]);
         pte[k] = pt_find(&p->m->pt, vpn[k]);
-        for (unsigned off = 0; off < MMU_PAGE_SIZE; off += 512) {
+        if (!pte[k] || !(*pte[k] & PTE_VALID))
+            pte[k] = NULL; /* zeros in a region built anew: already as saved */
+        for (unsigned off = 0; pte[k] && off < MMU_PAGE_SIZE; off += 512) {
             __builtin_prefetch(e[k]->copy->data + off, 0);
             __builtin_prefetch(PTE_HOST(*pte[k]) + off, 1);
         }
     }
     for (size_t k = 0; k < n; k++) {
+        e[k]->dirty = false;
+        if (!pte[k])
+            continue;
         memcpy(PTE_HOST(*pte[k]), e[k]->copy->data, MMU_PAGE_SIZE);
         *pte[k] |= PTE_TRACK;
         tlb_flush_range(p->m, vpn[k], 1);
-        e[k]->dirty = false;
     }
 }
 
@@ -364,6 +398,7 @@ static void commit(plan *p)
         else
             insert(p, i);
     }
+    enter_filled(p);
     if (p->incr)
         put_dirty(p);
     for (size_t i = 0; (p->incr || p->attach) && i < p->s->n_recs; i++)
@@ -383,16 +418,17 @@ static void commit(plan *p)
 static void plan_free(plan *p)
 {
     for (size_t i = 0; p->made && i < p->s->n_recs; i++) {
-        if (p->made[i]) {
-            unpin(&p->m->pt, p->made[i]);
+        if (p->made[i])
             region_destroy(p->made[i], true);
-        }
     }
     while (p->spares) {
         region *r = p->spares;
         p->spares = r->right;
         sm_free(r);
     }
+    for (size_t k = 0; k < p->n_filled; k++)
+        pt_unpin(&p->m->pt, p->filled[k]);
+    sm_free(p->filled);
     sm_free(p->reuse);
     sm_free(p->made);
 }
@@ -416,6 +452,8 @@ mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *cs)
         err = notify(&p);
     if (!err)
         err = make_all(&p);
+    if (!err)
+        err = fill_made(&p);
     if (!err && p.attach)
         err = snap_state_reserve(m);
     if (!err)

@@ -130,7 +130,20 @@ const uint8_t *snap_page_src(const mmu_snapshot *s, const snap_rec *rc, uint64_t
     const snap_ent *e = snap_lookup(s, vpn);
     if (e)
         return e->copy == &snap_zero ? NULL : e->copy->data;
-    return rc->host ? rc->host + off : NULL; /* clean: still in place */
+    return rc->host && snap_inplace_has(s, vpn) ? rc->host + off : NULL; /* clean: still in place */
+}
+
+bool snap_inplace_has(const mmu_snapshot *s, uint64_t vpn)
+{
+    size_t lo = 0, hi = s->n_inplace;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->inplace[mid] < vpn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n_inplace && s->inplace[lo] == vpn;
 }
 
 /* ---------------------------------------------------------- write tracking */
@@ -193,22 +206,36 @@ static void mark_unmapped(const mmu_snapstate *st, uint64_t first, uint64_t last
     }
 }
 
+typedef struct note_ctx {
+    mmu_t              *m;
+    const mmu_snapshot *skip;
+    mmu_err             err;
+} note_ctx;
+
+static uint64_t note_entry(void *ctx, uint64_t vpn, uint64_t pte)
+{
+    note_ctx *c = ctx;
+    if (c->err || !(pte & PTE_TRACK))
+        return pte;
+    uint64_t *e = pt_find(&c->m->pt, vpn);
+    c->err = snap_note_page(c->m, vpn, c->skip);
+    return *e; /* it may have lost PTE_TRACK */
+}
+
 mmu_err snap_note_range(mmu_t *m, uint64_t first, uint64_t last, const mmu_snapshot *skip)
 {
     if (!m->snap || !m->snap->n)
         return MMU_OK;
     mark_unmapped(m->snap, first, last, skip);
-    for (region *r = region_ceil(&m->ri, first); r && r->start <= last; r = region_next(&m->ri, r)) {
+    /* only pages with an entry can have changed (or be non-zero) */
+    note_ctx c = { m, skip, MMU_OK };
+    for (region *r = region_ceil(&m->ri, first); r && r->start <= last && !c.err; r = region_next(&m->ri, r)) {
         if (r->kind != RGN_RAM)
             continue; /* PTR and MMIO pages are never tracked */
         uint64_t a = r->start > first ? r->start : first, b = r->last < last ? r->last : last;
-        for (uint64_t vpn = a >> MMU_PAGE_BITS; vpn <= b >> MMU_PAGE_BITS; vpn++) {
-            mmu_err err = snap_note_page(m, vpn, skip);
-            if (err)
-                return err;
-        }
+        pt_visit(&m->pt, a >> MMU_PAGE_BITS, ((b - a) >> MMU_PAGE_BITS) + 1, note_entry, &c);
     }
-    return MMU_OK;
+    return c.err;
 }
 
 /* ---------------------------------------------------------- core hooks */

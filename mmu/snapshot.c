@@ -54,6 +54,11 @@ mmu_err snap_state_reserve(mmu_t *m)
     return MMU_OK;
 }
 
+bool snap_attached(const mmu_t *m)
+{
+    return m->snap && m->snap->n;
+}
+
 void snap_attach(mmu_t *m, mmu_snapshot *s)
 {
     m->snap->list[m->snap->n++] = s;
@@ -181,18 +186,38 @@ static mmu_err capture_all(mmu_t *m, mmu_snapshot *s)
     return MMU_OK;
 }
 
-/* every RAM page must show its first write to the snapshot */
-static void track_all(mmu_t *m, const mmu_snapshot *s)
+/* The RAM pages with an entry are the only ones that may hold data (map_pte):
+ * they are listed in s->inplace and get PTE_TRACK; the others, zeros, get it
+ * when their entry is made (map.c page_pte). */
+static uint64_t count_entry(void *n, uint64_t vpn, uint64_t pte)
+{
+    (void)vpn;
+    (*(size_t *)n)++;
+    return pte;
+}
+
+static uint64_t track_entry(void *ctx, uint64_t vpn, uint64_t pte)
+{
+    mmu_snapshot *s = ctx;
+    s->inplace[s->n_inplace++] = vpn;
+    return pte | PTE_TRACK;
+}
+
+static void visit_ram(mmu_t *m, const mmu_snapshot *s, pt_visit_fn fn, void *ctx)
 {
     for (size_t i = 0; i < s->n_recs; i++) {
         const snap_rec *rc = &s->recs[i];
-        if (rc->kind != RGN_RAM)
-            continue;
-        uint64_t vpn = rc->start >> MMU_PAGE_BITS, n = snap_rec_pages(rc);
-        for (uint64_t k = 0; k < n; k++)
-            *pt_find(&m->pt, vpn + k) |= PTE_TRACK;
+        if (rc->kind == RGN_RAM)
+            pt_visit(&m->pt, rc->start >> MMU_PAGE_BITS, snap_rec_pages(rc), fn, ctx);
     }
-    tlb_flush_all(m); /* drop the write tags of the pages now tracked */
+}
+
+static mmu_err reserve_inplace(mmu_t *m, mmu_snapshot *s)
+{
+    size_t n = 0;
+    visit_ram(m, s, count_entry, &n);
+    s->inplace = sm_malloc((n ? n : 1) * sizeof *s->inplace);
+    return s->inplace ? MMU_OK : MMU_ERR_NOMEM;
 }
 
 mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out)
@@ -204,14 +229,18 @@ mmu_err mmu_snapshot_save(mmu_t *m, mmu_snapshot **out)
         return MMU_ERR_NOMEM;
     mmu_err err = capture_all(m, s);
     if (!err)
+        err = reserve_inplace(m, s);
+    if (!err)
         err = snap_state_reserve(m);
     if (err) {
         snap_free_recs(s);
+        sm_free(s->inplace);
         sm_free(s);
         return err;
     }
     snap_attach(m, s);
-    track_all(m, s);
+    visit_ram(m, s, track_entry, s); /* pt_visit goes in address order: sorted */
+    tlb_flush_all(m); /* drop the write tags of the pages now tracked */
     *out = s;
     return MMU_OK;
 }
@@ -226,6 +255,7 @@ void mmu_snapshot_free(mmu_snapshot *s)
         snap_copy_unref(s->tab[i].copy);
     sm_free(s->tab);
     sm_free(s->dirty);
+    sm_free(s->inplace);
     snap_free_recs(s);
     snap_arena_unref(s->arena);
     sm_free(s);

@@ -34,12 +34,12 @@ static mmu_err scan_mmio(mmu_t *m, uint64_t addr, size_t n, size_t *at)
 /* Offset of the first NUL in [addr, addr+n) (one page at most), or n. */
 static mmu_err scan_page(mmu_t *m, uint64_t addr, size_t n, size_t *at)
 {
-    uint64_t *pte = pt_find(&m->pt, addr >> MMU_PAGE_BITS);
-    if (!pte || !(*pte & PTE_VALID))
+    uint64_t pte = map_pte(m, addr >> MMU_PAGE_BITS);
+    if (!(pte & PTE_VALID))
         return MMU_ERR_READ_UNMAPPED;
-    if (*pte & PTE_MMIO)
+    if (pte & PTE_MMIO)
         return scan_mmio(m, addr, n, at);
-    const uint8_t *host = PTE_HOST(*pte) + (addr & PAGE_MASK);
+    const uint8_t *host = PTE_HOST(pte) + (addr & PAGE_MASK);
     const uint8_t *nul = memchr(host, 0, n);
     *at = nul ? (size_t)(nul - host) : n;
     return MMU_OK;

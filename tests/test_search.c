@@ -65,7 +65,7 @@ static void move_page(uint64_t addr)
 {
     void *p = aligned_alloc(MMU_PAGE_SIZE, MMU_PAGE_SIZE);
     cr_assert_not_null(p);
-    uint64_t *pte = pt_find(&m->pt, addr >> MMU_PAGE_BITS);
+    uint64_t *pte = map_fill_page(m, addr >> MMU_PAGE_BITS);
     memcpy(p, PTE_HOST(*pte), MMU_PAGE_SIZE);
     *pte = (uint64_t)(uintptr_t)p | (*pte & PAGE_MASK);
     tlb_flush_all(m);
