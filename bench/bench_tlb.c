@@ -271,7 +271,7 @@ static bool any_wanted(const seq_kind *k, size_t n)
 static void seq_row(seq_ctx *c, const seq_kind *k)
 {
     char sz[24];
-    bench_row r = { .name = k->name, .unit = "ns", .base_what = "native" };
+    bench_row r = { .name = k->name, .unit = "ns", .base_what = "native", .goal = GOAL_RATIO_LE, .target = 1.5 };
     snprintf(r.desc, sizeof r.desc, "%u-byte %s, sequential, %s", k->bytes, k->store ? "stores" : "loads",
              bench_size_str(c->size, sz));
     bool peer = false;
@@ -498,7 +498,7 @@ void bench_tlb(void)
 {
     uint64_t wide = BENCH_SIZE(64 * MiB, 4 * MiB);
     if (bench_want("load.rand.hot"))
-        rand_row("load.rand.hot", 64 * MMU_PAGE_SIZE, 0, 1.5);
+        rand_row("load.rand.hot", 64 * MMU_PAGE_SIZE, 0, 1.3);
     if (bench_want("load.rand.wide"))
         rand_row("load.rand.wide", wide, 0, 2.0);
     /* what a TLB covering every page would give (the largest allowed) */

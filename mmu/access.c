@@ -401,12 +401,31 @@ mmu_err mmu_fetch(mmu_t *m, uint64_t addr, void *dst, size_t size)
     return bulk_access(m, MMU_ACCESS_FETCH, addr, dst, size);
 }
 
+/* the typed accessors' values are in the configured byte order */
+static void to_order(const mmu_t *m, uint8_t *v, unsigned size)
+{
+    for (unsigned i = 0; m->cfg.big_endian && i < size / 2; i++) {
+        uint8_t t = v[i];
+        v[i] = v[size - 1 - i];
+        v[size - 1 - i] = t;
+    }
+}
+
 mmu_err mmu_load_slow_(mmu_t *m, uint64_t addr, void *dst, unsigned size)
 {
-    return guest_access(m, MMU_ACCESS_READ, addr, dst, size);
+    uint8_t v[8];
+    mmu_err err = guest_access(m, MMU_ACCESS_READ, addr, v, size);
+    if (err)
+        return err; /* *dst untouched */
+    to_order(m, v, size);
+    memcpy(dst, v, size);
+    return MMU_OK;
 }
 
 mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsigned size)
 {
-    return guest_access(m, MMU_ACCESS_WRITE, addr, (uint8_t *)(uintptr_t)src, size);
+    uint8_t v[8];
+    memcpy(v, src, size);
+    to_order(m, v, size);
+    return guest_access(m, MMU_ACCESS_WRITE, addr, v, size);
 }

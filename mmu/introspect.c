@@ -6,20 +6,12 @@
  */
 #include "mmu_int.h"
 
-static unsigned tlb_kinds(const mmu_tlb_entry_ *e, uint64_t page)
+static unsigned tlb_kinds(const mmu_t *m, const mmu_tlb_entry_ *e, uint64_t page)
 {
-    return (unsigned)(e->tag_read == page) << MMU_ACCESS_READ | (unsigned)(e->tag_write == page) << MMU_ACCESS_WRITE
-           | (unsigned)(e->tag_fetch == page) << MMU_ACCESS_FETCH;
-}
-
-/* the page an entry caches: every valid tag holds it */
-static uint64_t tlb_page_of(const mmu_tlb_entry_ *e)
-{
-    const uint64_t tags[3] = { e->tag_read, e->tag_write, e->tag_fetch };
-    for (int i = 0; i < 3; i++)
-        if (!(tags[i] & PAGE_MASK))
-            return tags[i];
-    return UINT64_MAX;
+    unsigned kinds = 0;
+    for (mmu_access k = MMU_ACCESS_READ; k <= MMU_ACCESS_FETCH; k++)
+        kinds |= (unsigned)(tlb_tag(m, e, k) == page) << k;
+    return kinds;
 }
 
 static bool any_hook_covers(const mmu_t *m, uint64_t page)
@@ -68,10 +60,10 @@ mmu_err mmu_explain(const mmu_t *m, uint64_t addr, mmu_access access, mmu_transl
     mmu_translation t = { .addr = addr, .access = access };
 
     const mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(&m->fast, addr);
-    t.tlb_entries = m->fast.tlb_mask + 1;
-    t.tlb_slot = vpn & m->fast.tlb_mask;
-    t.tlb_page = tlb_page_of(e);
-    t.tlb_kinds = t.tlb_page == UINT64_MAX ? 0 : tlb_kinds(e, t.tlb_page);
+    t.tlb_entries = tlb_entries(m);
+    t.tlb_slot = vpn & (tlb_entries(m) - 1);
+    t.tlb_page = tlb_page_of(m, e);
+    t.tlb_kinds = t.tlb_page == TLB_INVALID ? 0 : tlb_kinds(m, e, t.tlb_page);
     t.tlb_hit = t.tlb_page == page && (t.tlb_kinds >> access & 1);
 
     t.pt_top = addr >> MMU_PT_TOP_SHIFT;
@@ -155,17 +147,17 @@ size_t mmu_tlb_dump(const mmu_t *m, mmu_tlb_slot *out, size_t max, uint64_t *out
     if (!m)
         return 0;
     size_t n = 0;
-    for (uint64_t i = 0; i <= m->fast.tlb_mask; i++) {
+    for (uint64_t i = 0; i < tlb_entries(m); i++) {
         const mmu_tlb_entry_ *e = &m->fast.tlb[i];
-        uint64_t page = tlb_page_of(e);
-        if (page == UINT64_MAX)
+        uint64_t page = tlb_page_of(m, e);
+        if (page == TLB_INVALID)
             continue;
         if (out && n < max)
-            out[n] = (mmu_tlb_slot){ i, page, tlb_kinds(e, page), m->tlb_fills[i] };
+            out[n] = (mmu_tlb_slot){ i, page, tlb_kinds(m, e, page), m->tlb_fills[i] };
         n++;
     }
     if (out_entries)
-        *out_entries = m->fast.tlb_mask + 1;
+        *out_entries = tlb_entries(m);
     return n;
 }
 

@@ -3,8 +3,6 @@
  */
 #include "mmu_int.h"
 
-#define DEFAULT_TLB_ENTRIES 1024
-
 static const char *const err_text[] = {
     [MMU_OK] = "success (MMU_OK)",
     [MMU_ERR_NOMEM] = "out of host memory (MMU_ERR_NOMEM)",
@@ -30,13 +28,19 @@ const char *mmu_strerror(mmu_err err)
     return "unknown error (mmu_err out of range)";
 }
 
+static bool tlb_size_ok(unsigned n)
+{
+    return n >= 1 && n <= 65536 && !(n & (n - 1));
+}
+
 static mmu_err config_check(const mmu_config *c)
 {
     if (c->addr_bits != 32 && c->addr_bits != 48 && c->addr_bits != 64)
         return MMU_ERR_ARG;
     if (c->ptr_size != 1 && c->ptr_size != 2 && c->ptr_size != 4 && c->ptr_size != 8)
         return MMU_ERR_ARG;
-    if (c->tlb_entries == 0 || c->tlb_entries > 65536 || (c->tlb_entries & (c->tlb_entries - 1)))
+    if ((c->tlb_entries && !tlb_size_ok(c->tlb_entries)) || !tlb_size_ok(c->tlb_min) || !tlb_size_ok(c->tlb_max)
+        || c->tlb_min > c->tlb_max)
         return MMU_ERR_ARG;
     return MMU_OK;
 }
@@ -50,13 +54,17 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
         c.addr_bits = 64;
     if (!c.ptr_size)
         c.ptr_size = 8;
-    if (!c.tlb_entries)
-        c.tlb_entries = DEFAULT_TLB_ENTRIES;
+    if (!c.tlb_min)
+        c.tlb_min = c.tlb_max && c.tlb_max < TLB_DEFAULT_MIN ? c.tlb_max : TLB_DEFAULT_MIN;
+    if (!c.tlb_max)
+        c.tlb_max = c.tlb_min > TLB_DEFAULT_MAX ? c.tlb_min : TLB_DEFAULT_MAX;
     mmu_err err = config_check(&c);
     if (err)
         return err;
+    if (c.tlb_entries) /* fixed */
+        c.tlb_min = c.tlb_max = c.tlb_entries;
 #ifdef MMU_HARD_TLB
-    c.tlb_entries = 1; /* stress build: every other page is a miss; bad configs still fail above */
+    c.tlb_entries = c.tlb_min = c.tlb_max = 1; /* stress build: every other page is a miss; bad configs still fail above */
 #endif
     mmu_t *m = sm_calloc(1, sizeof *m);
     if (!m)
@@ -64,17 +72,13 @@ mmu_err mmu_open(const mmu_config *cfg, mmu_t **out)
     m->cfg = c;
     m->space_last = c.addr_bits == 64 ? UINT64_MAX : ((uint64_t)1 << c.addr_bits) - 1;
     m->fast.big_endian = c.big_endian;
-    m->fast.tlb_mask = c.tlb_entries - 1;
-    m->fast.tlb = sm_malloc(c.tlb_entries * sizeof *m->fast.tlb);
-    m->tlb_fills = sm_calloc(c.tlb_entries, sizeof *m->tlb_fills);
-    if (!m->fast.tlb || !m->tlb_fills || pt_init(&m->pt) != MMU_OK) {
+    m->tlb_dynamic = !c.tlb_entries;
+    if (tlb_alloc(m, c.tlb_min) != MMU_OK || pt_init(&m->pt) != MMU_OK) {
         sm_free(m->fast.tlb);
         sm_free(m->tlb_fills);
         sm_free(m);
         return MMU_ERR_NOMEM;
     }
-    tlb_flush_all(m);
-    m->tlb_flushes = 0;
     *out = m;
     return MMU_OK;
 }
@@ -133,14 +137,15 @@ void mmu_get_stats(const mmu_t *m, mmu_stats *out)
 {
     if (!m || !out)
         return;
-    size_t meta = sizeof *m + (m->fast.tlb_mask + 1) * (sizeof(mmu_tlb_entry_) + sizeof *m->tlb_fills) + pt_meta_bytes(&m->pt)
+    size_t meta = sizeof *m + (tlb_entries(m)) * (sizeof(mmu_tlb_entry_) + sizeof *m->tlb_fills) + pt_meta_bytes(&m->pt)
                   + m->hooks.cap * sizeof(hook_entry) + region_meta(m->ri.root);
     *out = (mmu_stats){
-        .tlb_hits = m->fast.tlb_hits, /* counted by the inline hit path */
+        .tlb_hits = m->fast.tlb_hits, /* out-of-line hits; inline ones with MMU_COUNT_INLINE_HITS */
 #define X(n) .n = m->n,
         MMU_STATS(X)
 #undef X
         .regions = m->ri.count,
+        .tlb_entries = tlb_entries(m),
         .pages_mapped = m->pages_mapped,
         .meta_bytes = meta,
     };

@@ -18,7 +18,7 @@
 #include "tlb.h"
 
 /* ------------------------------------------------------------ statistics */
-#define MMU_STATS(X) X(tlb_misses) X(tlb_flushes) X(page_walks) X(faults)
+#define MMU_STATS(X) X(tlb_misses) X(tlb_flushes) X(page_walks) X(faults) X(tlb_resizes)
 
 typedef struct mmu_snapstate mmu_snapstate; /* snapshot.c */
 
@@ -30,6 +30,8 @@ struct mmu {
     region_index    ri;
     uint64_t  pages_mapped;
     uint32_t *tlb_fills; /* per TLB slot: fills since created or resized (introspection) */
+    bool      tlb_dynamic;
+    uint64_t  tlb_window, tlb_evictions; /* fills, and fills evicting a page, since the last decision */
     hooklist  hooks;
     unsigned  n_access_hooks[3]; /* live READ/WRITE/FETCH access hooks */
     mmu_snapstate *snap;  /* incremental snapshot state, NULL if none */

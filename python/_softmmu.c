@@ -1112,11 +1112,13 @@ static PyObject *Memory_stats(MemoryObject *self, PyObject *unused)
     MEM_OPEN(self);
     mmu_stats s;
     mmu_get_stats(self->m, &s);
-    return Py_BuildValue("{sKsKsKsKsKsKsKsK}", "tlb_hits", (unsigned long long)s.tlb_hits, "tlb_misses",
+    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsK}", "tlb_hits", (unsigned long long)s.tlb_hits, "tlb_misses",
                          (unsigned long long)s.tlb_misses, "tlb_flushes", (unsigned long long)s.tlb_flushes,
                          "page_walks", (unsigned long long)s.page_walks, "faults", (unsigned long long)s.faults,
                          "regions", (unsigned long long)s.regions, "pages_mapped",
-                         (unsigned long long)s.pages_mapped, "meta_bytes", (unsigned long long)s.meta_bytes);
+                         (unsigned long long)s.pages_mapped, "meta_bytes", (unsigned long long)s.meta_bytes,
+                         "tlb_entries", (unsigned long long)s.tlb_entries, "tlb_resizes",
+                         (unsigned long long)s.tlb_resizes);
 }
 
 /* ---------------------------------------------------------------- MMIO */

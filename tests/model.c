@@ -927,7 +927,7 @@ harness *harness_new(const harness_cfg *cfg)
 {
     harness *h = xcalloc(sizeof *h);
     h->cfg = *cfg;
-    mmu_config c = { cfg->addr_bits, cfg->ptr_size, cfg->big_endian, cfg->tlb_entries };
+    mmu_config c = { .addr_bits = cfg->addr_bits, .ptr_size = cfg->ptr_size, .big_endian = cfg->big_endian, .tlb_entries = cfg->tlb_entries };
     if (mmu_open(&c, &h->m) != MMU_OK)
         abort();
     model_init(&h->md, cfg->addr_bits, cfg->ptr_size, cfg->big_endian);
@@ -1053,7 +1053,7 @@ static void dummy_wr(void *u, uint64_t o, unsigned s, uint64_t v)
 /* a fresh MMU holding the model's state, built with plain map calls */
 static mmu_t *rebuild(const harness *h)
 {
-    mmu_config c = { h->cfg.addr_bits, h->cfg.ptr_size, h->cfg.big_endian, h->cfg.tlb_entries };
+    mmu_config c = { .addr_bits = h->cfg.addr_bits, .ptr_size = h->cfg.ptr_size, .big_endian = h->cfg.big_endian, .tlb_entries = h->cfg.tlb_entries };
     mmu_t *m;
     if (mmu_open(&c, &m) != MMU_OK)
         abort();
@@ -1953,7 +1953,7 @@ void harness_print(FILE *f, const harness_cfg *cfg, const op *ops, size_t n)
 static bool snapshots_outlive_their_mmu(harness *h)
 {
 #if MODEL_HAVE_SNAPSHOT
-    mmu_config c = { h->cfg.addr_bits, h->cfg.ptr_size, h->cfg.big_endian, h->cfg.tlb_entries };
+    mmu_config c = { .addr_bits = h->cfg.addr_bits, .ptr_size = h->cfg.ptr_size, .big_endian = h->cfg.big_endian, .tlb_entries = h->cfg.tlb_entries };
     for (int i = 0; i < N_SNAPS; i++) {
         if (!h->have_snap[i])
             continue;

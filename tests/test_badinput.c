@@ -72,6 +72,9 @@ Test(bad, open_tlb_entries_not_power_of_two_or_too_big)
 {
     open_fails(&(mmu_config){ .tlb_entries = 1000 }, MMU_ERR_ARG);
     open_fails(&(mmu_config){ .tlb_entries = 1u << 17 }, MMU_ERR_ARG);
+    open_fails(&(mmu_config){ .tlb_min = 3 }, MMU_ERR_ARG);
+    open_fails(&(mmu_config){ .tlb_max = 1u << 17 }, MMU_ERR_ARG);
+    open_fails(&(mmu_config){ .tlb_min = 1024, .tlb_max = 512 }, MMU_ERR_ARG);
 }
 Test(bad, open_allocation_fails)
 {
@@ -360,7 +363,10 @@ Test(bad, get_config_null_writes_nothing)
     cr_assert_eq(c.addr_bits, 99, "out-param touched");
     mmu_get_config(m, NULL);
     mmu_get_config(m, &c);
-    cr_assert(c.addr_bits == 64 && c.ptr_size == 8 && c.tlb_entries != 0 && !c.big_endian);
+    cr_assert(c.addr_bits == 64 && c.ptr_size == 8 && !c.big_endian);
+    bool hard_tlb_build = c.tlb_entries == 1 && c.tlb_min == 1 && c.tlb_max == 1;
+    cr_assert(hard_tlb_build || (c.tlb_entries == 0 && c.tlb_min == 256 && c.tlb_max == 65536),
+              "dynamic TLB, defaults resolved");
 }
 
 /* ------------------------------------------------------ guest access */

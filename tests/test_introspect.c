@@ -322,3 +322,104 @@ Test(hooklist, live_hooks_in_order)
     cr_assert_eq(mmu_hooks(m, NULL, 0), 2);
     cr_assert_eq(mmu_hooks(NULL, h, 4), 0);
 }
+
+/* ------------------------------------------------- counting and sizing */
+
+TestSuite(tlbsize);
+
+Test(tlbdump, inline_hits_are_not_counted_by_default)
+{
+    OK(mmu_map(m, P, 0x1000, MMU_PROT_READ | MMU_PROT_WRITE, NULL));
+    uint64_t v;
+    OK(mmu_load_u64(m, P, &v)); /* the miss fills the entry */
+    mmu_stats a, b;
+    mmu_get_stats(m, &a);
+    for (int i = 0; i < 10; i++)
+        OK(mmu_load_u64(m, P + 8 * i, &v));
+    mmu_get_stats(m, &b);
+    cr_assert_eq(b.tlb_hits, a.tlb_hits, "the inline hit counts nothing");
+    cr_assert_eq(b.tlb_misses, a.tlb_misses);
+    OK(mmu_load(m, P, &v, 8));
+    mmu_get_stats(m, &b);
+    cr_assert_eq(b.tlb_hits, a.tlb_hits + 1, "mmu_load's hit is counted");
+}
+
+static mmu_t *open_tlb(unsigned entries, unsigned lo, unsigned hi)
+{
+    mmu_t *mm;
+    mmu_config c = { .tlb_entries = entries, .tlb_min = lo, .tlb_max = hi };
+    OK(mmu_open(&c, &mm));
+    return mm;
+}
+
+static uint64_t tlb_size(const mmu_t *mm)
+{
+    mmu_stats s;
+    mmu_get_stats(mm, &s);
+    return s.tlb_entries;
+}
+
+/* loads from n distinct pages, rounds times */
+static void sweep(mmu_t *mm, uint64_t base, uint64_t pages, int rounds)
+{
+    for (int r = 0; r < rounds; r++)
+        for (uint64_t i = 0; i < pages; i++) {
+            uint8_t b;
+            OK(mmu_load_u8(mm, base + i * MMU_PAGE_SIZE, &b));
+        }
+}
+
+Test(tlbsize, grows_while_thrashing_up_to_max_then_shrinks_when_idle)
+{
+    mmu_t *mm = open_tlb(0, 16, 1024);
+    mmu_config c;
+    mmu_get_config(mm, &c);
+    if (c.tlb_max == 1) { /* the one-entry stress build fixes the size */
+        mmu_close(mm);
+        return;
+    }
+    cr_assert_eq(tlb_size(mm), 16);
+    OK(mmu_map(mm, P, 4096 * MMU_PAGE_SIZE, MMU_PROT_READ, NULL));
+    sweep(mm, P, 8, 50);
+    cr_assert_eq(tlb_size(mm), 16, "a working set that fits does not grow it");
+    sweep(mm, P, 512, 8);
+    cr_assert_eq(tlb_size(mm), 512, "grown until 512 pages fit, no further");
+    mmu_stats s;
+    mmu_get_stats(mm, &s);
+    cr_assert_eq(s.tlb_resizes, 5);
+    uint64_t misses = s.tlb_misses;
+    sweep(mm, P, 512, 4);
+    mmu_get_stats(mm, &s);
+    cr_assert_eq(s.tlb_misses, misses, "once grown the sweep hits");
+    sweep(mm, P, 4096, 4);
+    cr_assert_eq(tlb_size(mm), 1024, "capped at tlb_max");
+    /* few entries in use at a full flush (adding an access hook flushes): halves */
+    OK(mmu_hook_add(mm, MMU_HOOK_MEM_WRITE, nop_hook, NULL, 1, 1, NULL));
+    cr_assert_eq(tlb_size(mm), 1024, "a flush of a full TLB keeps its size");
+    sweep(mm, P, 4, 1);
+    OK(mmu_hook_add(mm, MMU_HOOK_MEM_WRITE, nop_hook, NULL, 1, 1, NULL));
+    cr_assert_eq(tlb_size(mm), 512);
+    for (int i = 0; i < 10; i++)
+        OK(mmu_hook_add(mm, MMU_HOOK_MEM_WRITE, nop_hook, NULL, 1, 1, NULL));
+    cr_assert_eq(tlb_size(mm), 16, "down to tlb_min, no further");
+    mmu_close(mm);
+}
+
+Test(tlbsize, fixed_size_never_changes)
+{
+    mmu_t *mm = open_tlb(64, 0, 0);
+    OK(mmu_map(mm, P, 1024 * MMU_PAGE_SIZE, MMU_PROT_READ, NULL));
+    sweep(mm, P, 1024, 4);
+    mmu_config c;
+    mmu_get_config(mm, &c);
+    if (c.tlb_max != 1) {
+        cr_assert_eq(tlb_size(mm), 64);
+        cr_assert_eq(c.tlb_entries, 64);
+        cr_assert_eq(c.tlb_min, 64);
+        cr_assert_eq(c.tlb_max, 64);
+    }
+    mmu_stats s;
+    mmu_get_stats(mm, &s);
+    cr_assert_eq(s.tlb_resizes, 0);
+    mmu_close(mm);
+}

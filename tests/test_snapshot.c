@@ -5,6 +5,8 @@
  * into another MMU, the file format and its corruption checks, allocation
  * failure at every step, and the copy-on-write and dirty tracking.
  */
+/* these tests count inline hits too (mmu_stats.tlb_hits) */
+#define MMU_COUNT_INLINE_HITS
 #include "core_util.h"
 #include "alloc.h"
 #include "snap_int.h" /* copy-on-write and dirty-set checks */

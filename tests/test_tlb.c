@@ -5,6 +5,8 @@
  * Each test fills the TLB through the inline accessors first, then changes
  * the map, then accesses again.
  */
+/* these tests count inline hits too (mmu_stats.tlb_hits) */
+#define MMU_COUNT_INLINE_HITS
 #include "core_util.h"
 
 static mmu_t *m;

@@ -99,11 +99,24 @@ MMU_API const char *mmu_strerror(mmu_err err);
 
 /* ------------------------------------------------- lifetime, configuration */
 
+/*
+ * The TLB. With tlb_entries set, it has that many entries for the MMU's
+ * life. With tlb_entries 0 (the default) it sizes itself, in the spirit of
+ * QEMU's dynamic TLB: it starts at tlb_min entries and, each time it has
+ * served as many misses as it has entries, doubles (up to tlb_max) when more
+ * than half of those misses evicted another page (the working set does not
+ * fit); a full flush that finds fewer than 1/8 of the entries in use halves
+ * it (down to tlb_min). A resize empties the TLB. Small programs so keep a
+ * small TLB (256 entries, 8 KiB), and a program touching 64 MiB at random
+ * gets 16384 entries after a few tens of thousands of misses.
+ */
 typedef struct mmu_config {
     unsigned addr_bits;   /* 32, 48 or 64 (0 = 64): address space is [0, 2^addr_bits) */
     unsigned ptr_size;    /* 1, 2, 4 or 8 (0 = 8): read_ptr/write_ptr size 0 and stack ops */
     bool     big_endian;  /* byte order of read_ptr/write_ptr and typed accesses */
-    unsigned tlb_entries; /* power of two, 1..65536; 0 = library default (1024) */
+    unsigned tlb_entries; /* fixed size, power of two, 1..65536; 0 = sized dynamically */
+    unsigned tlb_min;     /* dynamic bounds, powers of two in 1..65536, min <= max; */
+    unsigned tlb_max;     /* 0 = library defaults (256 and 65536); ignored when tlb_entries is set */
 } mmu_config;
 
 /* Creates an empty MMU. cfg NULL means all defaults (64-bit, 8-byte little-
@@ -120,7 +133,9 @@ MMU_API void mmu_close(mmu_t *m);
 MMU_API uint64_t mmu_pagesize(const mmu_t *m);
 
 /* Copies the configuration m was opened with into *out, with every default
- * resolved (addr_bits, ptr_size and tlb_entries never 0). Both must be
+ * resolved (addr_bits, ptr_size, tlb_min and tlb_max never 0; tlb_entries
+ * stays 0 for a dynamic TLB, see mmu_stats.tlb_entries for its size now,
+ * and a fixed one has tlb_min = tlb_max = tlb_entries). Both must be
  * non-NULL (programmer error otherwise: nothing is written). */
 MMU_API void mmu_get_config(const mmu_t *m, mmu_config *out);
 
@@ -433,11 +448,20 @@ MMU_API uint64_t mmu_digest(mmu_t *m);
 
 typedef struct mmu_stats {
     uint64_t tlb_hits, tlb_misses, tlb_flushes, page_walks, faults, regions, pages_mapped, meta_bytes;
+    uint64_t tlb_entries, tlb_resizes;
 } mmu_stats;
 
 /* Fills *out. regions and pages_mapped describe the current map;
  * meta_bytes is the host memory the MMU uses for metadata (page tables,
- * region index, TLB, labels), not guest memory. */
+ * region index, TLB, labels), not guest memory. tlb_entries is the TLB's
+ * size now and tlb_resizes how often a dynamic TLB changed size.
+ *
+ * tlb_hits counts the TLB hits of mmu_load, mmu_store and mmu_fetch, and of
+ * the inline typed accessors only where they were compiled with
+ * MMU_COUNT_INLINE_HITS defined before including this header: by default an
+ * inline hit is a compare, an add and the access, nothing else. tlb_misses
+ * counts every access that missed (all out-of-line paths), so a caller that
+ * counts its own accesses gets its hits as accesses - tlb_misses. */
 MMU_API void mmu_get_stats(const mmu_t *m, mmu_stats *out);
 
 /* ----------------------------------------------------------- introspection */
@@ -560,11 +584,12 @@ typedef struct mmu_tlb_entry_ {
     uint64_t  tag_read, tag_write, tag_fetch;
     uintptr_t addend; /* host address = guest address + addend */
 } mmu_tlb_entry_;
+_Static_assert(sizeof(mmu_tlb_entry_) == 32, "MMU_TLB_ENTRY_ indexes 32-byte entries");
 
 typedef struct mmu_fast_ {
     mmu_tlb_entry_ *tlb;
-    uint64_t        tlb_mask; /* n_entries - 1 */
-    uint64_t        tlb_hits;
+    uint64_t        tlb_index; /* (n_entries - 1) * sizeof(mmu_tlb_entry_): masks a byte offset */
+    uint64_t        tlb_hits; /* inline hits: only with MMU_COUNT_INLINE_HITS */
     uint64_t        code_gen;
     bool            big_endian;
 } mmu_fast_;
@@ -583,51 +608,54 @@ MMU_API mmu_err mmu_store_slow_(mmu_t *m, uint64_t addr, const void *src, unsign
  * mmu_load_u8/u16/u32/u64(m, addr, &out) and mmu_store_u8/u16/u32/u64(m,
  * addr, value): typed guest accesses in the configured byte order, with the
  * semantics of mmu_load / mmu_store (permission checks, hooks, faults). A TLB
- * hit on an aligned access is inline and costs no call; everything else
- * (miss, misaligned or page-crossing access, hooks, MMIO) goes to the slow
- * path. Errors: those of mmu_load / mmu_store (a store may return
+ * hit on an aligned access of a little-endian MMU is inline and costs no
+ * call; everything else (miss, misaligned or page-crossing access, hooks,
+ * MMIO, any access of a big-endian MMU) goes to the slow path. Errors: those of mmu_load / mmu_store (a store may return
  * MMU_ERR_NOMEM while a snapshot is attached); *out untouched on error.
  */
-#define MMU_TLB_ENTRY_(f, addr) (&(f)->tlb[((addr) >> MMU_PAGE_BITS) & (f)->tlb_mask])
+/* the slot's byte offset straight from the address: a shift and a mask */
+#define MMU_TLB_ENTRY_SHIFT_ 5
+#define MMU_TLB_ENTRY_(f, addr)                                                                        \
+    ((mmu_tlb_entry_ *)((char *)(f)->tlb + (((addr) >> (MMU_PAGE_BITS - MMU_TLB_ENTRY_SHIFT_)) & (f)->tlb_index)))
 #define MMU_TAG_(addr, size) ((addr) & ~(uint64_t)((MMU_PAGE_SIZE - 1) & ~((size)-1)))
 
-#define MMU_DEFINE_TYPED_(bits, bswap)                                                               \
+#ifdef MMU_COUNT_INLINE_HITS
+#define MMU_COUNT_HIT_(f) ((f)->tlb_hits++)
+#else
+#define MMU_COUNT_HIT_(f) ((void)0)
+#endif
+
+/* A big-endian MMU never fills read or write tags these compares can match
+ * (bit 11 set): its typed accesses all take the slow path, which swaps. */
+#define MMU_DEFINE_TYPED_(bits)                                                                       \
     MMU_MUST_CHECK_ static inline mmu_err mmu_load_u##bits(mmu_t *m, uint64_t addr, uint##bits##_t *out) \
     {                                                                                                 \
         mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
         mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
-        uint##bits##_t v = 0;                                                                         \
         if (__builtin_expect(e->tag_read == MMU_TAG_(addr, bits / 8), 1)) {                           \
-            f->tlb_hits++;                                                                            \
-            memcpy(&v, (const void *)(uintptr_t)(addr + e->addend), sizeof v);                        \
-        } else {                                                                                      \
-            mmu_err err_ = mmu_load_slow_(m, addr, &v, sizeof v);                                     \
-            if (err_ != MMU_OK)                                                                       \
-                return err_;                                                                          \
+            MMU_COUNT_HIT_(f);                                                                        \
+            memcpy(out, (const void *)(uintptr_t)(addr + e->addend), sizeof *out);                    \
+            return MMU_OK;                                                                            \
         }                                                                                             \
-        *out = __builtin_expect(f->big_endian, 0) ? bswap(v) : v;                                     \
-        return MMU_OK;                                                                                \
+        return mmu_load_slow_(m, addr, out, sizeof *out);                                             \
     }                                                                                                 \
     MMU_MUST_CHECK_ static inline mmu_err mmu_store_u##bits(mmu_t *m, uint64_t addr,                  \
                                                             uint##bits##_t value)                     \
     {                                                                                                 \
         mmu_fast_ *f = (mmu_fast_ *)m;                                                                \
         mmu_tlb_entry_ *e = MMU_TLB_ENTRY_(f, addr);                                                  \
-        if (__builtin_expect(f->big_endian, 0))                                                       \
-            value = bswap(value);                                                                     \
         if (__builtin_expect(e->tag_write == MMU_TAG_(addr, bits / 8), 1)) {                          \
-            f->tlb_hits++;                                                                            \
+            MMU_COUNT_HIT_(f);                                                                        \
             memcpy((void *)(uintptr_t)(addr + e->addend), &value, sizeof value);                      \
             return MMU_OK;                                                                            \
         }                                                                                             \
         return mmu_store_slow_(m, addr, &value, sizeof value);                                        \
     }
 
-#define MMU_BSWAP8_(x) (x)
-MMU_DEFINE_TYPED_(8, MMU_BSWAP8_)
-MMU_DEFINE_TYPED_(16, __builtin_bswap16)
-MMU_DEFINE_TYPED_(32, __builtin_bswap32)
-MMU_DEFINE_TYPED_(64, __builtin_bswap64)
+MMU_DEFINE_TYPED_(8)
+MMU_DEFINE_TYPED_(16)
+MMU_DEFINE_TYPED_(32)
+MMU_DEFINE_TYPED_(64)
 
 /* ---------------------------------------- inline helpers for interpreters */
 

@@ -671,8 +671,9 @@ def test_digest_and_stats(mem):
     assert mem.digest() != d0
     s = mem.stats()
     assert set(s) == {'tlb_hits', 'tlb_misses', 'tlb_flushes', 'page_walks', 'faults', 'regions', 'pages_mapped',
-                      'meta_bytes'}
+                      'meta_bytes', 'tlb_entries', 'tlb_resizes'}
     assert s['regions'] == 1 and s['pages_mapped'] == 2
+    assert s['tlb_entries'] >= 1 and s['tlb_entries'] & (s['tlb_entries'] - 1) == 0
 
 
 # --------------------------------------------------------------- guest path
