@@ -260,3 +260,33 @@ void mmu_snapshot_free(mmu_snapshot *s)
     snap_arena_unref(s->arena);
     sm_free(s);
 }
+
+/* ------------------------------------------------------------------ info */
+
+mmu_err mmu_snapshot_info(const mmu_snapshot *s, mmu_snapshot_summary *out)
+{
+    if (!s || !out)
+        return MMU_ERR_ARG;
+    mmu_snapshot_summary r = { .regions = s->n_recs };
+    r.bytes = sizeof *s + s->n_recs * sizeof *s->recs + s->tab_cap * sizeof *s->tab + s->cap_dirty * sizeof *s->dirty
+              + s->n_inplace * sizeof *s->inplace;
+    for (size_t i = 0; i < s->n_recs; i++) {
+        const snap_rec *rc = &s->recs[i];
+        uint64_t size = rc->last - rc->start + 1; /* 0: the whole 64-bit space */
+        r.span = !size || size > UINT64_MAX - r.span ? UINT64_MAX : r.span + size;
+        if (rc->kind == RGN_PTR) {
+            r.pages_copied += snap_rec_pages(rc);
+            r.bytes += size;
+        }
+    }
+    for (size_t i = 0; i < s->tab_cap; i++) {
+        if (s->tab[i].copy && s->tab[i].copy != &snap_zero) {
+            r.pages_copied++;
+            r.bytes += sizeof(page_copy);
+        }
+    }
+    for (size_t i = 0; i < s->n_inplace; i++)
+        r.pages_in_place += !snap_lookup(s, s->inplace[i]);
+    *out = r;
+    return MMU_OK;
+}

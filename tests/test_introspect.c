@@ -95,6 +95,12 @@ Test(explain, ram_page_before_and_after_a_load)
     cr_assert(t.fast_path);
     cr_assert_not(t.tlb_hit);
     cr_assert_eq(*(uint64_t *)t.host, 0x1122, "host points at the guest bytes");
+    cr_assert(t.page & MMU_PAGE_PRESENT, "the write filled its entry");
+    t = explain(P + 0x2008, MMU_ACCESS_READ);
+    cr_assert_eq(t.page, MMU_PAGE_MAPPED, "never touched: mapped, no entry");
+    cr_assert_eq(t.err, MMU_OK);
+    cr_assert_eq(*(uint64_t *)t.host, 0, "untouched RAM reads as zeros");
+    t = explain(P + 0x1008, MMU_ACCESS_READ);
 
     uint64_t v;
     OK(mmu_load_u64(m, P + 0x1008, &v));

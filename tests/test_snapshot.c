@@ -1139,3 +1139,106 @@ Test(snapfile, huge_sparse_region_writes_back_in_time_of_its_pages, .timeout = 2
     mmu_snapshot_free(s);
     free(img);
 }
+
+/* the 69-byte file of one 1 TiB region without pages: reading, restoring
+ * (twice, into two MMUs) and digesting cost about the file's size */
+Test(snapfile, huge_region_without_pages_restores_in_time_of_its_size, .timeout = 20)
+{
+    const uint64_t start = 1ull << 40, last = start + (1ull << 40) - 1;
+    uint8_t img[69], *p = img;
+    memcpy(p, "SMMUSNAP", 8), p += 8;
+    le(&p, 1, 4), le(&p, 0, 4), le(&p, 1, 8), le(&p, sizeof img, 8);
+    le(&p, start, 8), le(&p, last, 8), le(&p, 3, 4), le(&p, 0, 4), le(&p, 1, 4);
+    *p++ = 'H';
+    le(&p, XXH3_64bits(img, (size_t)(p - img)), 8);
+    cr_assert_eq((size_t)(p - img), sizeof img);
+    FILE *in = tmpfile();
+    cr_assert_eq(fwrite(img, 1, sizeof img, in), sizeof img);
+    rewind(in);
+    mmu_snapshot *s;
+    OK(mmu_snapshot_read(in, &s));
+    fclose(in);
+    mmu_snapshot_summary info;
+    OK(mmu_snapshot_info(s, &info));
+    cr_assert_eq(info.regions, 1);
+    cr_assert_eq(info.span, 1ull << 40);
+    cr_assert_eq(info.pages_copied, 0);
+    cr_assert_eq(info.pages_in_place, 0);
+    ERR(mmu_snapshot_info(NULL, &info), MMU_ERR_ARG);
+    ERR(mmu_snapshot_info(s, NULL), MMU_ERR_ARG);
+
+    mmu_t *want, *a, *b;
+    OK(mmu_open(NULL, &want));
+    OK(mmu_map(want, start, 1ull << 40, MMU_PROT_READ | MMU_PROT_WRITE, "H"));
+    OK(mmu_open(NULL, &a));
+    OK(mmu_open(NULL, &b));
+    OK(mmu_snapshot_restore(a, s));
+    OK(mmu_snapshot_restore(b, s));
+    cr_assert_eq(mmu_digest(a), mmu_digest(want));
+    cr_assert_eq(mmu_digest(b), mmu_digest(want));
+    mmu_stats st;
+    mmu_get_stats(a, &st);
+    cr_assert_eq(st.pages_mapped, 1ull << 28);
+    cr_assert_lt(st.meta_bytes, 1 << 20, "no page table for untouched pages");
+    mmu_close(want);
+    mmu_close(a);
+    mmu_close(b);
+    mmu_snapshot_free(s);
+}
+
+/* a 1 TiB region with three pages written: save, change, restore and
+ * digest cost those pages (state_take would read the whole TiB: the digest,
+ * the map and the written words are compared instead) */
+static void expect_huge(mmu_t *m, uint64_t digest, const uint64_t *pages, const char *what)
+{
+    cr_assert_eq(mmu_digest(m), digest, "%s: digest", what);
+    mmu_region r[2];
+    cr_assert_eq(mmu_regions(m, r, 2), 1, "%s: one region", what);
+    cr_assert_eq(r[0].start, 1ull << 40);
+    cr_assert_eq(r[0].end, 2ull << 40);
+    cr_assert_str_eq(r[0].label, "huge");
+    for (int i = 0; i < 3; i++) {
+        uint64_t v;
+        OK(mmu_read_ptr(m, pages[i] + 8, 8, false, &v));
+        cr_assert_eq(v, 0x1111ull * (i + 1), "%s: page %d", what, i);
+    }
+    uint64_t v;
+    OK(mmu_read_ptr(m, (1ull << 40) + 0x5000, 8, false, &v));
+    cr_assert_eq(v, 0, "%s: the page written after the save is zeros again", what);
+}
+
+Test(snapshot, huge_region_costs_its_touched_pages, .timeout = 20)
+{
+    const uint64_t start = 1ull << 40, size = 1ull << 40;
+    const uint64_t pages[3] = { start, start + size / 2, start + size - MMU_PAGE_SIZE };
+    mmu_t *m;
+    OK(mmu_open(NULL, &m));
+    OK(mmu_map(m, start, size, MMU_PROT_READ | MMU_PROT_WRITE, "huge"));
+    for (int i = 0; i < 3; i++)
+        OK(mmu_write_ptr(m, pages[i] + 8, 0x1111ull * (i + 1), 8, false));
+    uint64_t digest = mmu_digest(m);
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    mmu_snapshot_summary info;
+    OK(mmu_snapshot_info(s, &info));
+    cr_assert_eq(info.pages_in_place, 3);
+    cr_assert_eq(info.pages_copied, 0);
+    OK(mmu_write_ptr(m, pages[1] + 8, 7, 8, false));
+    OK(mmu_write_ptr(m, start + 0x5000, 9, 8, false)); /* a page untouched at save */
+    OK(mmu_snapshot_info(s, &info));
+    cr_assert_eq(info.pages_in_place, 2);
+    cr_assert_eq(info.pages_copied, 1, "the zero page needs no copy");
+    cr_assert_neq(mmu_digest(m), digest);
+    OK(mmu_snapshot_restore(m, s));
+    expect_huge(m, digest, pages, "incremental");
+    OK(mmu_unmap(m, start, size));
+    OK(mmu_snapshot_restore(m, s));
+    expect_huge(m, digest, pages, "rebuilt after an unmap");
+    mmu_t *other;
+    OK(mmu_open(NULL, &other));
+    OK(mmu_snapshot_restore(other, s));
+    expect_huge(other, digest, pages, "another MMU");
+    mmu_close(other);
+    mmu_snapshot_free(s);
+    mmu_close(m);
+}

@@ -430,6 +430,23 @@ MMU_API mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *s);
 /* Frees a snapshot. NULL is a no-op. */
 MMU_API void mmu_snapshot_free(mmu_snapshot *s);
 
+typedef struct mmu_snapshot_summary {
+    uint64_t regions;        /* map entries saved */
+    uint64_t span;           /* bytes of address space they cover (saturates at UINT64_MAX) */
+    uint64_t pages_copied;   /* non-zero pages the snapshot holds copies of (written since
+                                the save, map_ptr memory, or read from a file) */
+    uint64_t pages_in_place; /* pages it still reads from the MMU's memory (unchanged since
+                                the save; kept alive after mmu_close) */
+    uint64_t bytes;          /* host memory the snapshot holds: records, tables, copies
+                                (a copy may be shared with other snapshots of one MMU) */
+} mmu_snapshot_summary;
+
+/* Describes s without changing it. Restoring s costs O(regions +
+ * pages_copied + pages_in_place), never O(span): a snapshot file declaring
+ * a huge region with no pages restores in time proportional to its size.
+ * Errors: MMU_ERR_ARG (s or out NULL). */
+MMU_API mmu_err mmu_snapshot_info(const mmu_snapshot *s, mmu_snapshot_summary *out);
+
 /* Serialises s to f in the versioned format described in README.md
  * (MMIO devices are not saved: a snapshot with MMIO gives MMU_ERR_ARG).
  * Errors: MMU_ERR_ARG, MMU_ERR_NOMEM, MMU_ERR_CORRUPT (write error). */
@@ -441,7 +458,9 @@ MMU_API mmu_err mmu_snapshot_write(const mmu_snapshot *s, FILE *f);
 MMU_API mmu_err mmu_snapshot_read(FILE *f, mmu_snapshot **out);
 
 /* XXH3-64 over the map (ranges, perms, labels, MMIO flags) and every mapped
- * RAM byte. Equal states give equal digests. 0 for m NULL. */
+ * RAM page holding a non-zero byte, with its address. Equal states give
+ * equal digests; the cost is that of the pages ever touched (and of
+ * mmu_map_ptr memory), not of the address space mapped. 0 for m NULL. */
 MMU_API uint64_t mmu_digest(mmu_t *m);
 
 /* -------------------------------------------------------------- statistics */
