@@ -72,6 +72,10 @@ Test(bad, open_tlb_entries_not_power_of_two_or_too_big)
 {
     open_fails(&(mmu_config){ .tlb_entries = 1000 }, MMU_ERR_ARG);
     open_fails(&(mmu_config){ .tlb_entries = 1u << 17 }, MMU_ERR_ARG);
+
+}
+Test(bad, open_tlb_bounds_bad)
+{
     open_fails(&(mmu_config){ .tlb_min = 3 }, MMU_ERR_ARG);
     open_fails(&(mmu_config){ .tlb_max = 1u << 17 }, MMU_ERR_ARG);
     open_fails(&(mmu_config){ .tlb_min = 1024, .tlb_max = 512 }, MMU_ERR_ARG);
@@ -485,6 +489,56 @@ Test(bad, get_stats_null_handle_or_out)
     mmu_get_stats(NULL, &s);
     cr_assert_eq(s.regions, 0x5a5a5a5a5a5a5a5a, "stats written for a NULL handle");
     mmu_get_stats(m, NULL);
+}
+
+/* -------------------------------------------------------- introspection */
+
+static bool leaf_fn(void *u, const mmu_pt_leaf *l) { (void)l; return ++*(int *)u < 0; }
+
+Test(bad, explain_null_or_bad_kind)
+{
+    mmu_translation t;
+    memset(&t, 0x5a, sizeof t);
+    mmu_translation before = t;
+    ERR(mmu_explain(NULL, 0x10000, MMU_ACCESS_READ, &t), MMU_ERR_ARG);
+    UNCH(mmu_explain(m, 0x10000, MMU_ACCESS_READ, NULL), MMU_ERR_ARG);
+    UNCH(mmu_explain(m, 0x10000, (mmu_access)7, &t), MMU_ERR_ARG);
+    cr_assert_eq(memcmp(&t, &before, sizeof t), 0, "out-param touched");
+}
+Test(bad, pt_walk_null)
+{
+    int calls = 0;
+    ERR(mmu_pt_walk(NULL, leaf_fn, &calls), MMU_ERR_ARG);
+    UNCH(mmu_pt_walk(m, NULL, &calls), MMU_ERR_ARG);
+    cr_assert_eq(calls, 0);
+}
+Test(bad, pt_walk_allocation_fails)
+{
+    int calls = 0;
+    sm_alloc_fail_after(0);
+    UNCH(mmu_pt_walk(m, leaf_fn, &calls), MMU_ERR_NOMEM);
+    sm_alloc_fail_after(-1);
+    cr_assert_eq(calls, 0, "no leaf reported on failure");
+}
+Test(bad, tlb_dump_and_hooks_null)
+{
+    mmu_tlb_slot slot = { .slot = 42 };
+    mmu_hook_info h = { .id = 42 };
+    uint64_t n = 42;
+    cr_assert_eq(mmu_tlb_dump(NULL, &slot, 1, &n), 0);
+    cr_assert_eq(mmu_hooks(NULL, &h, 1), 0);
+    cr_assert(slot.slot == 42 && n == 42 && h.id == 42, "out-params touched");
+    cr_assert_eq(mmu_hooks(m, NULL, 0), 1, "NULL out with max 0 only counts");
+}
+Test(bad, snapshot_info_null)
+{
+    mmu_snapshot_summary i = { .regions = 42 };
+    ERR(mmu_snapshot_info(NULL, &i), MMU_ERR_ARG);
+    cr_assert_eq(i.regions, 42, "out-param touched");
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    ERR(mmu_snapshot_info(s, NULL), MMU_ERR_ARG);
+    mmu_snapshot_free(s);
 }
 
 /* ------------------------------------------------------------- strings */
