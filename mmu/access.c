@@ -233,6 +233,40 @@ mmu_err mmu_write_ptr(mmu_t *m, uint64_t addr, uint64_t value, unsigned size, bo
 }
 
 
+/* ------------------------------------------------------- host pointers */
+
+mmu_err mmu_host_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned flags, void **out)
+{
+    if (!m || !out || size == 0 || size - 1 > UINT64_MAX - addr || (flags & ~(unsigned)MMU_HOST_WRITE))
+        return MMU_ERR_ARG;
+    uint64_t last = addr + (size - 1);
+    const region *r = region_find(&m->ri, addr);
+    if (!r)
+        return MMU_ERR_READ_UNMAPPED;
+    uint8_t *host = r->host + (addr - r->start);
+    for (;;) { /* every piece is RAM or map_ptr memory, following on the host */
+        if (r->kind == RGN_MMIO || (uint64_t)((uintptr_t)r->host - (uintptr_t)host) != r->start - addr)
+            return MMU_ERR_ARG;
+        if (r->last >= last)
+            break;
+        const region *next = region_next(&m->ri, r);
+        if (!next || next->start != r->last + 1)
+            return MMU_ERR_READ_UNMAPPED;
+        r = next;
+    }
+    if (flags & MMU_HOST_WRITE) {
+        mmu_err err = fill_range(m, addr, size);
+        if (!err)
+            err = prepare_write(m, addr, size);
+        if (err)
+            return err;
+        for (uint64_t vpn = addr >> MMU_PAGE_BITS; vpn <= last >> MMU_PAGE_BITS; vpn++)
+            page_written(m, vpn);
+    }
+    *out = host;
+    return MMU_OK;
+}
+
 /* ------------------------------------------------------- guest accesses */
 
 

@@ -12,6 +12,7 @@ static void teardown(void) { mmu_close(m); }
 
 TestSuite(rw, .init = setup, .fini = teardown);
 TestSuite(ptr, .init = setup, .fini = teardown);
+TestSuite(hostptr, .init = setup, .fini = teardown);
 
 /* ------------------------------------------------------------ read/write */
 
@@ -306,4 +307,68 @@ Test(ptr, crosses_entries_and_ignores_perms)
     uint64_t v;
     OK(mmu_read_ptr(m, 0x10ffd, 8, false, &v));
     cr_assert_eq(v, 0x0102030405060708);
+}
+
+/* ------------------------------------------------------- host pointers */
+
+Test(hostptr, reads_and_writes_the_guest_bytes)
+{
+    OK(mmu_map(m, 0x10000, 0x3000, MMU_PROT_READ, "ram"));
+    OK(mmu_write(m, 0x10ff8, "abcdefghij", 10));
+    uint8_t *p = NULL;
+    OK(mmu_host_ptr(m, 0x10ff8, 10, 0, (void **)&p));
+    cr_assert_arr_eq(p, "abcdefghij", 10, "reads see the bytes");
+    OK(mmu_write(m, 0x10ff8, "X", 1));
+    cr_assert_eq(p[0], 'X', "and later writes");
+    OK(mmu_protect(m, 0x11000, 0x1000, MMU_PROT_NONE)); /* split: still one host range */
+    uint8_t *q = NULL;
+    OK(mmu_host_ptr(m, 0x10000, 0x3000, MMU_HOST_WRITE, (void **)&q));
+    cr_assert_eq(q + 0xff8, p, "pieces of one mapping stay contiguous");
+    q[0x2000] = 7;
+    uint8_t b;
+    OK(mmu_read(m, 0x12000, &b, 1));
+    cr_assert_eq(b, 7, "writes through it are guest memory");
+}
+
+Test(hostptr, errors_leave_out_untouched)
+{
+    OK(mmu_map(m, 0x10000, 0x1000, MMU_PROT_ALL, NULL));
+    OK(mmu_map(m, 0x11000, 0x1000, MMU_PROT_ALL, NULL)); /* adjacent, another mapping */
+    OK(mmu_map_mmio(m, 0x20000, 0x1000, NULL, NULL, NULL, NULL));
+    void *p = (void *)0x1234;
+    ERR(mmu_host_ptr(NULL, 0x10000, 1, 0, &p), MMU_ERR_ARG);
+    ERR(mmu_host_ptr(m, 0x10000, 1, 0, NULL), MMU_ERR_ARG);
+    ERR(mmu_host_ptr(m, 0x10000, 0, 0, &p), MMU_ERR_ARG);
+    ERR(mmu_host_ptr(m, 0x10000, 1, 2, &p), MMU_ERR_ARG);
+    ERR(mmu_host_ptr(m, UINT64_MAX, 2, 0, &p), MMU_ERR_ARG);
+    ERR(mmu_host_ptr(m, 0x20000, 1, 0, &p), MMU_ERR_ARG);
+    ERR(mmu_host_ptr(m, 0x30000, 1, 0, &p), MMU_ERR_READ_UNMAPPED);
+    ERR(mmu_host_ptr(m, 0x11800, 0x1000, 0, &p), MMU_ERR_READ_UNMAPPED);
+    mmu_err e = mmu_host_ptr(m, 0x10800, 0x1000, 0, &p); /* two mappings: contiguous only by chance */
+    cr_assert(e == MMU_OK || e == MMU_ERR_ARG);
+    if (e)
+        cr_assert_eq(p, (void *)0x1234, "out-param touched");
+}
+
+Test(hostptr, writable_pointer_is_exact_for_snapshots_and_code)
+{
+    OK(mmu_map(m, 0x10000, 0x2000, MMU_PROT_ALL, NULL));
+    OK(mmu_write(m, 0x10000, "\x90\x90", 2));
+    uint8_t code[2];
+    OK(mmu_fetch(m, 0x10000, code, 2));
+    uint64_t before = mmu_digest(m);
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    uint64_t gen = mmu_code_generation(m);
+    uint8_t *p;
+    OK(mmu_host_ptr(m, 0x10000, 0x2000, MMU_HOST_WRITE, (void **)&p));
+    cr_assert_neq(mmu_code_generation(m), gen, "decoded code over the range is dropped");
+    p[0] = 0xcc;
+    p[0x1800] = 0x55; /* a page never touched before */
+    cr_assert_neq(mmu_digest(m), before);
+    OK(mmu_snapshot_restore(m, s));
+    cr_assert_eq(mmu_digest(m), before, "the snapshot saved the pages before the writes");
+    cr_assert_eq(p[0], 0x90);
+    cr_assert_eq(p[0x1800], 0);
+    mmu_snapshot_free(s);
 }

@@ -491,6 +491,32 @@ Test(bad, get_stats_null_handle_or_out)
     mmu_get_stats(m, NULL);
 }
 
+/* -------------------------------------------------------- host pointers */
+
+Test(bad, host_ptr_bad_arguments)
+{
+    void *p = (void *)0x1234;
+    ERR(mmu_host_ptr(NULL, 0x10000, 1, 0, &p), MMU_ERR_ARG);
+    UNCH(mmu_host_ptr(m, 0x10000, 1, 0, NULL), MMU_ERR_ARG);
+    UNCH(mmu_host_ptr(m, 0x10000, 0, 0, &p), MMU_ERR_ARG);
+    UNCH(mmu_host_ptr(m, 0x10000, 1, 4, &p), MMU_ERR_ARG);
+    UNCH(mmu_host_ptr(m, 0xfffffffffffff000, 0x2000, 0, &p), MMU_ERR_ARG);
+    UNCH(mmu_host_ptr(m, 0x40000, 8, MMU_HOST_WRITE, &p), MMU_ERR_ARG);
+    UNCH(mmu_host_ptr(m, 0x13000, 0x2000, MMU_HOST_WRITE, &p), MMU_ERR_READ_UNMAPPED);
+    cr_assert_eq(p, (void *)0x1234, "out-param touched");
+}
+Test(bad, host_ptr_allocation_fails)
+{
+    void *p = (void *)0x1234;
+    mmu_snapshot *s;
+    OK(mmu_snapshot_save(m, &s));
+    sm_alloc_fail_after(0);
+    UNCH(mmu_host_ptr(m, 0x10000, 0x4000, MMU_HOST_WRITE, &p), MMU_ERR_NOMEM);
+    sm_alloc_fail_after(-1);
+    cr_assert_eq(p, (void *)0x1234, "out-param touched");
+    mmu_snapshot_free(s);
+}
+
 /* -------------------------------------------------------- introspection */
 
 static bool leaf_fn(void *u, const mmu_pt_leaf *l) { (void)l; return ++*(int *)u < 0; }

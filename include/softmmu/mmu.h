@@ -252,6 +252,37 @@ MMU_API mmu_err mmu_read_string(mmu_t *m, uint64_t addr, char *buf, size_t cap, 
  * MMU_ERR_NOMEM (as mmu_write). */
 MMU_API mmu_err mmu_write_string(mmu_t *m, uint64_t addr, const char *s);
 
+/* ------------------------------------------------------- host pointers */
+
+enum { MMU_HOST_WRITE = 1 }; /* mmu_host_ptr: the caller will write through the pointer */
+
+/*
+ * Host address of guest memory [addr, addr+size), for zero-copy access by
+ * the host (a regex engine, a Python memoryview, a debugger). The range must
+ * lie in RAM or mmu_map_ptr memory that is contiguous on the host: one
+ * mapping, or pieces of one mapping split by protect/set_label/partial
+ * unmap. Protections are ignored.
+ *
+ * The pointer stays valid until a byte of the range is unmapped (mmu_unmap,
+ * mmu_unmap_all, mmu_close) or mmu_snapshot_restore rebuilds its mapping
+ * (restore keeps a mapping in place unless part of it was unmapped since the
+ * save). Protect, set_label, hooks and other mappings keep it valid.
+ *
+ * Reads through it see every later write. With MMU_HOST_WRITE the call
+ * prepares the range as mmu_write does: snapshots attached now save the
+ * pages first, and decoded-code caches drop them (mmu_code_generation
+ * changes). Writes through the pointer after the call are therefore exact
+ * for those snapshots, but not seen by a snapshot saved later nor by code
+ * fetched from the range later: call again after mmu_snapshot_save, or
+ * after running code there, before writing again.
+ *
+ * Errors: MMU_ERR_ARG (m or out NULL, size 0, range wraps, unknown flags,
+ * MMIO, or not contiguous on the host), MMU_ERR_READ_UNMAPPED (a byte is
+ * unmapped), MMU_ERR_NOMEM (with MMU_HOST_WRITE: a snapshot's copy of a
+ * page, or a page-table entry). *out is untouched on error.
+ */
+MMU_API mmu_err mmu_host_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned flags, void **out);
+
 /* ------------------------------------------------------------------ search */
 
 typedef struct mmu_pattern mmu_pattern;
