@@ -58,7 +58,22 @@ typedef struct {
     CpuObject **cpus;        /* open CPUs on this memory (borrowed) */
     size_t      n_cpus;
     CpuObject  *running;     /* the CPU inside cpu_run, if any */
+    struct ViewObject *views; /* views of its memory, chained (each holds the Memory) */
 } MemoryObject;
+
+/* A zero-copy window on guest memory (Memory.view): exports the host pages
+ * through the buffer protocol. While a buffer is exported, whatever would
+ * free or move those pages (unmap over them, unmap_all, restore, close)
+ * raises BufferError, as resizing a bytearray does. Not GC-tracked: it holds
+ * its Memory, the Memory only counts it. */
+typedef struct ViewObject {
+    PyObject_HEAD
+    MemoryObject      *mem;
+    uint64_t           addr, size;
+    bool               writable;
+    Py_ssize_t         exports;
+    struct ViewObject *next, **prev;
+} ViewObject;
 
 struct CpuObject {
     PyObject_HEAD
@@ -85,7 +100,7 @@ typedef struct {
     bool          has_mmio;
 } SnapshotObject;
 
-static PyTypeObject *MemoryType, *CpuType, *HookType, *SnapshotType;
+static PyTypeObject *MemoryType, *CpuType, *HookType, *SnapshotType, *ViewType;
 
 /* ------------------------------------------------------------ errors */
 
@@ -365,6 +380,20 @@ static PyObject *raise_other_thread(void)
     return NULL;
 }
 
+/* Raises BufferError when a view of [lo, hi] is exported: its pages must stay. */
+static int views_block(MemoryObject *self, uint64_t lo, uint64_t hi, const char *what)
+{
+    for (ViewObject *v = self->views; v; v = v->next) {
+        if (v->exports && v->addr <= hi && lo <= v->addr + (v->size - 1)) {
+            PyErr_Format(PyExc_BufferError,
+                         "cannot %s: a view() of [%#llx, %#llx) is still exported (release the memoryview first)",
+                         what, (unsigned long long)v->addr, (unsigned long long)(v->addr + v->size));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The access that ran a callback which raised: stop the running CPU too. */
 static void callback_failed(MemoryObject *mem)
 {
@@ -503,6 +532,8 @@ static PyObject *Memory_close(MemoryObject *self, PyObject *unused)
             PyErr_SetString(PyExc_RuntimeError, "cannot close a Memory while a Cpu runs on it");
             return NULL;
         }
+    if (self->m && views_block(self, 0, UINT64_MAX, "close") < 0)
+        return NULL;
     memory_shutdown(self);
     Py_RETURN_NONE;
 }
@@ -570,6 +601,8 @@ static PyObject *Memory_unmap(MemoryObject *self, PyObject *const *args, Py_ssiz
     MEM_OPEN(self);
     if (to_u64(a[0], "addr", &addr) < 0 || to_u64(a[1], "size", &size) < 0)
         return NULL;
+    if (size && views_block(self, addr, size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1), "unmap") < 0)
+        return NULL;
     mmu_err err = mmu_unmap(self->m, addr, size);
     if (err)
         return raise_err(err);
@@ -580,6 +613,8 @@ static PyObject *Memory_unmap_all(MemoryObject *self, PyObject *unused)
 {
     (void)unused;
     MEM_OPEN(self);
+    if (views_block(self, 0, UINT64_MAX, "unmap_all") < 0)
+        return NULL;
     mmu_unmap_all(self->m);
     Py_RETURN_NONE;
 }
@@ -1407,6 +1442,8 @@ static PyObject *Memory_restore(MemoryObject *self, PyObject *snap)
         PyErr_SetString(PyExc_ValueError, "a snapshot holding MMIO can only be restored into its own Memory");
         return NULL;
     }
+    if (views_block(self, 0, UINT64_MAX, "restore") < 0) /* a mapping may be rebuilt elsewhere */
+        return NULL;
     mmu_err err = mmu_snapshot_restore(self->m, so->s);
     if (err)
         return raise_err(err);
@@ -1500,6 +1537,97 @@ static PyType_Slot Snapshot_slots[] = {
 
 static PyType_Spec Snapshot_spec = {"softmmu._softmmu.Snapshot", sizeof(SnapshotObject), 0,
                                     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, Snapshot_slots};
+
+/* ------------------------------------------------------------ View type */
+
+/* view(addr, size, writable=False) -> memoryview over the host pages */
+static PyObject *Memory_view(MemoryObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PARSE("view", 2, 3, "addr", "size", "writable");
+    uint64_t addr, size;
+    int writable = 0;
+    MEM_OPEN(self);
+    if (to_u64(a[0], "addr", &addr) < 0 || to_u64(a[1], "size", &size) < 0 ||
+        (a[2] && (writable = PyObject_IsTrue(a[2])) < 0))
+        return NULL;
+    if (size == 0 || size > (uint64_t)PY_SSIZE_T_MAX) {
+        PyErr_SetString(PyExc_ValueError, "view size must be between 1 and sys.maxsize");
+        return NULL;
+    }
+    void *host;
+    mmu_err err = mmu_host_ptr(self->m, addr, size, 0, &host); /* fail here, not in memoryview() */
+    if (err)
+        return raise_err(err);
+    ViewObject *v = PyObject_New(ViewObject, ViewType);
+    if (!v)
+        return NULL;
+    Py_INCREF((PyObject *)self);
+    v->mem = self;
+    v->addr = addr;
+    v->size = size;
+    v->writable = writable;
+    v->exports = 0;
+    v->next = self->views;
+    v->prev = &self->views;
+    if (self->views)
+        self->views->prev = &v->next;
+    self->views = v;
+    PyObject *mv = PyMemoryView_FromObject((PyObject *)v);
+    Py_DECREF((PyObject *)v); /* the memoryview holds it */
+    return mv;
+}
+
+/* The pages are looked up again at each export: a view whose memory went
+ * away (unmapped while nothing was exported) raises, never dangles. */
+static int View_getbuffer(ViewObject *self, Py_buffer *b, int flags)
+{
+    if (!self->mem->m) {
+        raise_closed("Memory");
+        return -1;
+    }
+    if ((flags & PyBUF_WRITABLE) && !self->writable) {
+        PyErr_SetString(PyExc_BufferError, "this view is read-only (Memory.view(..., writable=True))");
+        return -1;
+    }
+    void *host;
+    mmu_err err = mmu_host_ptr(self->mem->m, self->addr, self->size, self->writable ? MMU_HOST_WRITE : 0, &host);
+    if (err) {
+        raise_err(err);
+        return -1;
+    }
+    if (PyBuffer_FillInfo(b, (PyObject *)self, host, (Py_ssize_t)self->size, !self->writable, flags) < 0)
+        return -1;
+    self->exports++;
+    return 0;
+}
+
+static void View_releasebuffer(ViewObject *self, Py_buffer *b)
+{
+    (void)b;
+    self->exports--;
+}
+
+static void View_dealloc(ViewObject *self)
+{
+    *self->prev = self->next;
+    if (self->next)
+        self->next->prev = self->prev;
+    Py_DECREF((PyObject *)self->mem);
+    PyTypeObject *tp = Py_TYPE((PyObject *)self);
+    freefunc tp_free = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot View_slots[] = {
+    {Py_tp_dealloc, View_dealloc},
+    {Py_bf_getbuffer, View_getbuffer},
+    {Py_bf_releasebuffer, View_releasebuffer},
+    {Py_tp_doc, "The exporter behind Memory.view(): host pages of guest memory, zero-copy."},
+    {0, NULL},
+};
+
+static PyType_Spec View_spec = {"softmmu._softmmu.View", sizeof(ViewObject), 0, Py_TPFLAGS_DEFAULT, View_slots};
 
 /* ----------------------------------------------------------- Hook type */
 
@@ -1633,6 +1761,8 @@ static PyMethodDef Memory_methods[] = {
     M("save", Memory_save, METH_NOARGS, "save() -> Snapshot (exact: layout, perms, labels, contents)"),
     M("restore", Memory_restore, METH_O, "restore(snapshot): makes the memory exactly as at save()"),
     M("close", Memory_close, METH_NOARGS, "close(): free the memory now; later use raises ClosedError"),
+    M("view", Memory_view, FAST,
+      "view(addr, size, writable=False) -> memoryview of the host pages (zero-copy; see Memory.view)"),
     {NULL, NULL, 0, NULL},
 };
 
@@ -2154,6 +2284,7 @@ PyMODINIT_FUNC PyInit__softmmu(void)
     if (!g_zero || !g_two64 || add_type(mod, &Memory_spec, &MemoryType, "Memory") < 0 ||
         add_type(mod, &Cpu_spec, &CpuType, "Cpu") < 0 || add_type(mod, &Hook_spec, &HookType, "Hook") < 0 ||
         add_type(mod, &Snapshot_spec, &SnapshotType, "Snapshot") < 0 ||
+        add_type(mod, &View_spec, &ViewType, "View") < 0 ||
         PyModule_AddIntConstant(mod, "N_ERRS", N_ERRS) < 0 ||
         PyModule_AddIntConstant(mod, "CPU_REG_COUNT", CPU_REG_COUNT) < 0) {
         Py_DECREF(mod);

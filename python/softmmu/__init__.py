@@ -206,25 +206,29 @@ class Memory(_softmmu.Memory):
                       cross: bool) -> List[int]:
         if not isinstance(pattern.pattern, bytes):
             raise TypeError('cannot use a string pattern on a bytes-like object')
-        ranges = self._ranges(begin, end, cross)
-        if not ranges:
-            return []
-        # each range is copied once with the library's memcpy-speed read into
-        # a reused buffer (fresh pages cost a kernel fault each), then the
-        # regex runs over a zero-copy slice of it
+        hits: List[int] = []
+        for lo, hi in self._ranges(begin, end, cross):
+            try:
+                chunk = self.view(lo, hi - lo)  # the host pages themselves
+            except MmuError:
+                chunk = None  # (cross=True) mappings that do not follow on the host
+            if chunk is None:
+                hits.extend(self._search_copy(pattern, lo, hi))
+                continue
+            with chunk:
+                hits.extend(lo + m.start() for m in pattern.finditer(chunk))
+        return hits
+
+    def _search_copy(self, pattern: 're.Pattern[bytes]', lo: int, hi: int) -> List[int]:
+        """The regex over a copy of [lo, hi), in a buffer kept between calls."""
         global _search_buf
         buf, _search_buf = _search_buf, None
-        need = max(hi - lo for lo, hi in ranges)
-        if buf is None or len(buf) < need:
-            buf = bytearray(need)
+        if buf is None or len(buf) < hi - lo:
+            buf = bytearray(hi - lo)
         try:
-            hits: List[int] = []
-            with memoryview(buf) as view:
-                for lo, hi in ranges:
-                    with view[:hi - lo] as chunk:
-                        self.read_into(lo, chunk)
-                        hits.extend(lo + m.start() for m in pattern.finditer(chunk))
-            return hits
+            with memoryview(buf) as view, view[:hi - lo] as chunk:
+                self.read_into(lo, chunk)
+                return [lo + m.start() for m in pattern.finditer(chunk)]
         finally:
             if len(buf) <= _SEARCH_BUF_KEEP:
                 _search_buf = buf
@@ -315,14 +319,22 @@ class Memory(_softmmu.Memory):
         return (value + a - 1) & ~(a - 1)
 
     # -- views
-    def view(self, addr: int, size: int) -> memoryview:
-        """A read-only ``memoryview`` of ``[addr, addr+size)``.
+    def view(self, addr: int, size: int, writable: bool = False) -> memoryview:
+        """A zero-copy ``memoryview`` of ``[addr, addr+size)``: the host pages
+        themselves, so it sees every later write (and, with ``writable=True``,
+        writes through it are guest memory). The range must be RAM or
+        ``map_ptr`` memory contiguous on the host: one mapping, or pieces of
+        one split by ``protect``; MMIO, or separate mappings, raise
+        :class:`ArgumentError`, an unmapped byte :class:`ReadUnmappedError`.
 
-        XXX: not zero-copy yet. The public C API has no call that hands out
-        the host address of guest RAM, so this is a view of a copy taken now
-        (later writes are not seen, writing is refused). It will become a
-        writable zero-copy view when the library gains one (README, Python)."""
-        return memoryview(bytes(self.read(addr, size)))
+        Lifetime: while the memoryview (or any buffer taken from it) is
+        alive, ``unmap`` over it, ``unmap_all``, ``restore`` and ``close``
+        raise ``BufferError``, as resizing an exported ``bytearray`` does;
+        release it (``with mem.view(...) as v:`` or ``v.release()``) first.
+        A writable view prepares the pages when created, as ``write`` does
+        (snapshots saved before see the old bytes): after a ``save()``, or
+        after running code from the range, take a new view before writing."""
+        return super().view(addr, size, writable)
 
     # -- hooks (Qiling's names and callback shapes)
     def _hook(self, types: int, callback: Callable, user_data: Any, begin: int, end: int) -> Hook:

@@ -321,11 +321,72 @@ def test_read_into(mem):
         mem.read_into(0x1000, b'immutable')
 
 
-def test_view_is_a_readonly_copy(mem):
-    mem.map(0x1000, 0x1000)
+def test_view_is_zero_copy_and_readonly_by_default(mem):
+    mem.map(0x1000, 0x2000)
     mem.write(0x1000, b'view')
-    v = mem.view(0x1000, 4)
-    assert bytes(v) == b'view' and v.readonly
+    with mem.view(0x1000, 0x2000) as v:
+        assert bytes(v[:4]) == b'view' and v.readonly and len(v) == 0x2000
+        mem.write(0x1001, b'I')
+        assert bytes(v[:4]) == b'vIew', 'sees later writes: no copy'
+        with pytest.raises(TypeError):
+            v[0] = 1
+
+
+def test_writable_view_writes_guest_memory(mem):
+    mem.map(0x1000, 0x1000)
+    with mem.view(0x1000, 0x1000, writable=True) as v:
+        v[0x10:0x13] = b'abc'
+    assert mem.read(0x1010, 3) == b'abc'
+
+
+def test_view_blocks_unmap_restore_and_close_until_released(mem):
+    mem.map(0x1000, 0x1000)
+    mem.map(0x5000, 0x1000)
+    snap = mem.save()
+    v = mem.view(0x1000, 0x1000)
+    for call in (lambda: mem.unmap(0x1000, 0x1000), mem.unmap_all, lambda: mem.restore(snap), mem.close):
+        with pytest.raises(BufferError):
+            call()
+    assert mem.is_mapped(0x1000, 0x1000) and not mem.closed
+    mem.unmap(0x5000, 0x1000)  # elsewhere: fine
+    v.release()
+    mem.unmap(0x1000, 0x1000)
+    with pytest.raises(softmmu.ReadUnmappedError):
+        mem.view(0x1000, 1)
+
+
+def test_view_errors(mem):
+    mem.map(0x1000, 0x1000)
+    mem.map(0x2000, 0x1000)
+
+    class Dev:
+        def read(self, mem, offset, size):
+            return 0
+    mem.map_mmio(0x10000, 0x1000, Dev())
+    with pytest.raises(softmmu.ArgumentError):
+        mem.view(0x10000, 4)
+    with pytest.raises(softmmu.ReadUnmappedError):
+        mem.view(0x3000, 4)
+    with pytest.raises(ValueError):
+        mem.view(0x1000, 0)
+    with pytest.raises((ValueError, OverflowError)):
+        mem.view(-1, 4)
+    mem.protect(0x1000, 0x1000, softmmu.UC_PROT_READ)
+    with mem.view(0x1800, 0x400) as v:  # perms do not matter
+        assert len(v) == 0x400
+
+
+def test_regex_search_runs_over_the_host_pages(mem):
+    import re
+    mem.map(0x1000, 0x3000)
+    mem.map(0x4000, 0x1000)
+    mem.write(0x1ffe, b'needle')
+    mem.write(0x4ffc, b'need')
+    mem.write(0x4000 - 2, b'ne')
+    assert mem.search(re.compile(rb'ne+dle')) == [0x1ffe]
+    assert mem.search(re.compile(rb'need')) == [0x1ffe, 0x4ffc]
+    # cross=True joins adjacent mappings; they may not follow on the host
+    assert mem.search(re.compile(rb'need'), cross=True) == [0x1ffe, 0x4ffc]
 
 
 # ------------------------------------------------------ read_ptr, write_ptr
