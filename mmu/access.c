@@ -56,18 +56,45 @@ static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
     return region_find(&m->ri, addr)->dev;
 }
 
+/* Callbacks that may cancel the access running them (mmu_cancel_access):
+ * each level has its own flag, so a nested access cannot take the outer's. */
+static bool callback_enter(mmu_t *m)
+{
+    bool outer = m->cancel;
+    m->cancel = false;
+    m->in_callback++;
+    return outer;
+}
+
+/* true when the callback cancelled */
+static bool callback_leave(mmu_t *m, bool outer)
+{
+    bool cancelled = m->cancel;
+    m->cancel = outer;
+    m->in_callback--;
+    return cancelled;
+}
+
+void mmu_cancel_access(mmu_t *m)
+{
+    if (m && m->in_callback)
+        m->cancel = true;
+}
+
 /* Device access, split into pieces of at most 8 bytes. A callback may
  * change the map: each piece looks its device up again, and a piece whose
- * device is gone ends the access (false). */
-static bool mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum dir d)
+ * device is gone ends the access (MMU_ERR_READ_UNMAPPED), as does a
+ * callback cancelling it (MMU_ERR_CANCELLED). */
+static mmu_err mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum dir d)
 {
     while (len) {
         region *r = region_find(&m->ri, addr);
         mmio_dev *dev = r ? r->dev : NULL;
         if (!dev || (d == DIR_READ ? !dev->rd : !dev->wr))
-            return false;
+            return MMU_ERR_READ_UNMAPPED;
         unsigned k = len > 8 ? 8 : (unsigned)len;
         uint64_t v = 0;
+        bool outer = callback_enter(m);
         if (d == DIR_READ) {
             v = dev->rd(dev->user, addr - dev->base, k);
             memcpy(buf, &v, k);
@@ -75,11 +102,13 @@ static bool mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum di
             memcpy(&v, buf, k);
             dev->wr(dev->user, addr - dev->base, k, v);
         }
+        if (callback_leave(m, outer))
+            return MMU_ERR_CANCELLED;
         addr += k;
         buf += k;
         len -= k;
     }
-    return true;
+    return MMU_OK;
 }
 
 void access_code_changed(mmu_t *m)
@@ -101,16 +130,17 @@ static void page_written(mmu_t *m, uint64_t vpn)
 /* Copies between buf and [addr, addr+size) which is known to be mapped and
  * allowed; memcpy runs over host-contiguous pages. Only a device callback
  * can change the map meanwhile: a page found unmapped then ends the copy
- * (false). */
-static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
+ * (MMU_ERR_READ_UNMAPPED); a callback may also cancel it. */
+static mmu_err copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enum dir d)
 {
     while (size) {
         uint64_t pte = walk(m, addr >> MMU_PAGE_BITS), n = page_end_len(addr, size);
         if (!(pte & PTE_VALID))
-            return false;
+            return MMU_ERR_READ_UNMAPPED;
         if (pte & PTE_MMIO) {
-            if (!mmio_io(m, addr, buf, n, d))
-                return false;
+            mmu_err err = mmio_io(m, addr, buf, n, d);
+            if (err)
+                return err;
             addr += n, buf += n, size -= n;
             continue;
         }
@@ -132,7 +162,7 @@ static bool copy_pages(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t size, enu
             memcpy(host, buf, n);
         addr += n, buf += n, size -= n;
     }
-    return true;
+    return MMU_OK;
 }
 
 /* tracked pages of a write range: give the snapshot its chance first */
@@ -171,9 +201,9 @@ mmu_err mmu_read(mmu_t *m, uint64_t addr, void *dst, size_t size)
         return MMU_ERR_ARG;
     if (size == 0)
         return MMU_OK;
-    if (!host_ok(m, addr, size, DIR_READ) || !copy_pages(m, addr, dst, size, DIR_READ))
+    if (!host_ok(m, addr, size, DIR_READ))
         return MMU_ERR_READ_UNMAPPED;
-    return MMU_OK;
+    return copy_pages(m, addr, dst, size, DIR_READ); /* READ_UNMAPPED or CANCELLED */
 }
 
 mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size)
@@ -189,9 +219,8 @@ mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size)
         err = prepare_write(m, addr, size);
     if (err)
         return err;
-    if (!copy_pages(m, addr, (uint8_t *)(uintptr_t)src, size, DIR_WRITE))
-        return MMU_ERR_WRITE_UNMAPPED;
-    return MMU_OK;
+    err = copy_pages(m, addr, (uint8_t *)(uintptr_t)src, size, DIR_WRITE);
+    return err == MMU_ERR_READ_UNMAPPED ? MMU_ERR_WRITE_UNMAPPED : err;
 }
 
 static bool ptr_size_ok(const mmu_t *m, unsigned *size)
@@ -386,7 +415,10 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
          * (a write hook sees the value, the memory still holds the old
          * one); a callback may change the map, so translate again */
         mmu_mem_event ev = { 1u << k, addr, (unsigned)size, value };
+        bool outer = callback_enter(m);
         hooks_run(m, &ev, addr, last, false);
+        if (callback_leave(m, outer))
+            return MMU_ERR_CANCELLED;
         err = check_or_fault(m, k, addr, size, last, value);
     }
     if (!err && k != MMU_ACCESS_READ)
@@ -395,8 +427,9 @@ static mmu_err guest_access(mmu_t *m, mmu_access k, uint64_t addr, uint8_t *buf,
         err = prepare_write(m, addr, size);
     if (err)
         return err;
-    if (!copy_pages(m, addr, buf, size, k == MMU_ACCESS_WRITE ? DIR_WRITE : DIR_READ))
-        return MMU_ERR_READ_UNMAPPED + k; /* a device unmapped part of it */
+    err = copy_pages(m, addr, buf, size, k == MMU_ACCESS_WRITE ? DIR_WRITE : DIR_READ);
+    if (err)
+        return err == MMU_ERR_CANCELLED ? err : MMU_ERR_READ_UNMAPPED + k; /* or a device unmapped part of it */
     uint64_t page = addr & ~PAGE_MASK;
     if (k == MMU_ACCESS_FETCH)
         mark_code(m, addr, size); /* never MMIO: no callback ran */

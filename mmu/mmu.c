@@ -19,6 +19,7 @@ static const char *const err_text[] = {
     [MMU_ERR_FETCH_PROT] = "fetch from non-executable page (MMU_ERR_FETCH_PROT)",
     [MMU_ERR_NOTFOUND] = "not found (MMU_ERR_NOTFOUND)",
     [MMU_ERR_CORRUPT] = "corrupt snapshot data (MMU_ERR_CORRUPT)",
+    [MMU_ERR_CANCELLED] = "access cancelled by a hook or device (MMU_ERR_CANCELLED)",
 };
 
 const char *mmu_strerror(mmu_err err)

@@ -35,6 +35,8 @@ struct mmu {
     hooklist  hooks;
     unsigned  n_access_hooks[3]; /* live READ/WRITE/FETCH access hooks */
     mmu_snapstate *snap;  /* incremental snapshot state, NULL if none */
+    unsigned  in_callback; /* access hooks or MMIO callbacks running */
+    bool      cancel;      /* the innermost of them called mmu_cancel_access */
 #define X(n) uint64_t n;
     MMU_STATS(X)
 #undef X

@@ -31,7 +31,7 @@ enum {
     UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_PROT, UC_MEM_READ_PROT, UC_MEM_FETCH_PROT,
 };
 
-#define N_ERRS (MMU_ERR_CORRUPT + 1)
+#define N_ERRS (MMU_ERR_CANCELLED + 1)
 static PyObject *g_errors[N_ERRS]; /* exception class per mmu_err, set by _set_errors */
 static PyObject *g_closed_error;   /* use after close */
 static PyObject *g_zero, *g_two64;
@@ -1161,8 +1161,10 @@ static PyObject *Memory_stats(MemoryObject *self, PyObject *unused)
 static uint64_t mmio_read_tramp(void *user, uint64_t offset, unsigned size)
 {
     mmio_dev *d = user;
-    if (PyErr_Occurred())
+    if (PyErr_Occurred()) { /* an earlier callback raised: stop this access too */
+        mmu_cancel_access(((MemoryObject *)d->mem)->m);
         return 0;
+    }
     PyObject *res = PyObject_CallFunction(d->read, "OKI", d->mem, (unsigned long long)offset, size);
     uint64_t v = 0;
     if (res) {
@@ -1172,9 +1174,10 @@ static uint64_t mmio_read_tramp(void *user, uint64_t offset, unsigned size)
             PyErr_Format(PyExc_TypeError, "MMIO read handler must return an int");
         Py_DECREF(res);
     }
-    if (PyErr_Occurred())
+    if (PyErr_Occurred()) {
+        mmu_cancel_access(((MemoryObject *)d->mem)->m); /* the exception stops the access */
         callback_failed((MemoryObject *)d->mem);
-    else if (size < 8)
+    } else if (size < 8)
         v &= (UINT64_C(1) << (8 * size)) - 1;
     return v;
 }
@@ -1182,13 +1185,17 @@ static uint64_t mmio_read_tramp(void *user, uint64_t offset, unsigned size)
 static void mmio_write_tramp(void *user, uint64_t offset, unsigned size, uint64_t value)
 {
     mmio_dev *d = user;
-    if (PyErr_Occurred())
+    if (PyErr_Occurred()) {
+        mmu_cancel_access(((MemoryObject *)d->mem)->m);
         return;
+    }
     PyObject *res =
         PyObject_CallFunction(d->write, "OKIK", d->mem, (unsigned long long)offset, size, (unsigned long long)value);
     Py_XDECREF(res);
-    if (!res)
+    if (!res) {
+        mmu_cancel_access(((MemoryObject *)d->mem)->m);
         callback_failed((MemoryObject *)d->mem);
+    }
 }
 
 /* getattr that treats a missing attribute as NULL without an error */
@@ -1313,18 +1320,24 @@ static PyObject *call_hook(HookObject *h, PyObject *head)
 
 static bool mem_hook_tramp(mmu_t *m, const mmu_mem_event *ev, void *user)
 {
-    (void)m;
     HookObject *h = user;
-    if (PyErr_Occurred())
-        return false; /* an earlier callback raised: fail the access */
+    bool access = ev->type & (MMU_HOOK_MEM_READ | MMU_HOOK_MEM_WRITE | MMU_HOOK_MEM_FETCH);
+    if (PyErr_Occurred()) { /* an earlier callback raised: fail the access */
+        if (access)
+            mmu_cancel_access(m);
+        return false;
+    }
     Py_INCREF((PyObject *)h); /* the callback may remove its own hook */
     PyObject *res = call_hook(h, Py_BuildValue("(OiKIK)", h->owner, hook_access_code(ev->type),
                                                (unsigned long long)ev->addr, ev->size,
                                                (unsigned long long)ev->value));
     bool handled = res && res != Py_False;
     Py_XDECREF(res);
-    if (!res)
+    if (!res) {
+        if (access)
+            mmu_cancel_access(m); /* the access must not happen: the exception stops it */
         callback_failed((MemoryObject *)h->owner);
+    }
     Py_DECREF((PyObject *)h);
     return handled;
 }

@@ -521,6 +521,15 @@ Test(bad, host_ptr_allocation_fails)
 
 static bool leaf_fn(void *u, const mmu_pt_leaf *l) { (void)l; return ++*(int *)u < 0; }
 
+Test(bad, cancel_outside_a_callback_is_a_no_op)
+{
+    mmu_cancel_access(NULL);
+    uint64_t d = mmu_digest(m);
+    mmu_cancel_access(m);
+    OK(mmu_store(m, 0x12000, "x", 1)); /* not cancelled later either */
+    cr_assert_neq(mmu_digest(m), d);
+}
+
 Test(bad, explain_null_or_bad_kind)
 {
     mmu_translation t;

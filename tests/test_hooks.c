@@ -17,6 +17,7 @@ TestSuite(fault, .init = setup, .fini = teardown);
 TestSuite(order, .init = setup, .fini = teardown);
 TestSuite(access, .init = setup, .fini = teardown);
 TestSuite(mapchange, .init = setup, .fini = teardown);
+TestSuite(cancel);
 
 #define P 0x10000ull
 
@@ -811,4 +812,87 @@ Test(mapchange, hook_may_make_guest_accesses)
     OK(mmu_load_u64(m, P, &v));
     cr_assert_eq(inner, MMU_OK);
     cr_assert_eq(r.n, 1, "the nested load fired its own hook");
+}
+
+/* ---------------------------------------------------------- cancelling */
+
+typedef struct cancel_ctx {
+    int  calls;
+    bool cancel, nested_load;
+    mmu_err nested;
+} cancel_ctx;
+
+static bool cancel_hook(mmu_t *mm, const mmu_mem_event *ev, void *u)
+{
+    cancel_ctx *c = u;
+    (void)ev;
+    c->calls++;
+    if (c->cancel)
+        mmu_cancel_access(mm);
+    if (c->nested_load) { /* an access of its own, not cancelled by the outer request */
+        c->nested_load = false;
+        uint8_t b;
+        c->nested = mmu_load(mm, 0x30000, &b, 1);
+    }
+    return false;
+}
+
+Test(cancel, access_hook_cancels_before_any_byte_moves)
+{
+    mmu_t *mm;
+    OK(mmu_open(NULL, &mm));
+    OK(mmu_map(mm, 0x10000, 0x1000, MMU_PROT_ALL, NULL));
+    OK(mmu_write(mm, 0x10000, "old!", 4));
+    cancel_ctx a = { .cancel = true }, b = { 0 };
+    OK(mmu_hook_add(mm, MMU_HOOK_MEM_WRITE, cancel_hook, &a, 1, 0, NULL));
+    OK(mmu_hook_add(mm, MMU_HOOK_MEM_WRITE, cancel_hook, &b, 1, 0, NULL));
+    ERR(mmu_store(mm, 0x10000, "new!", 4), MMU_ERR_CANCELLED);
+    ERR(mmu_store_u32(mm, 0x10000, 7), MMU_ERR_CANCELLED);
+    cr_assert_eq(b.calls, 2, "the later hooks of the access still run");
+    char got[4];
+    OK(mmu_read(mm, 0x10000, got, 4));
+    cr_assert_arr_eq(got, "old!", 4);
+    a.cancel = false;
+    OK(mmu_store(mm, 0x10000, "new!", 4));
+    mmu_cancel_access(mm); /* outside any callback: nothing */
+    mmu_cancel_access(NULL);
+    OK(mmu_store(mm, 0x10000, "next", 4));
+    mmu_close(mm);
+}
+
+Test(cancel, nested_access_keeps_its_own_flag)
+{
+    mmu_t *mm;
+    OK(mmu_open(NULL, &mm));
+    OK(mmu_map(mm, 0x10000, 0x1000, MMU_PROT_ALL, NULL));
+    OK(mmu_map(mm, 0x30000, 0x1000, MMU_PROT_ALL, NULL));
+    cancel_ctx c = { .cancel = true, .nested_load = true, .nested = MMU_ERR_ARG };
+    OK(mmu_hook_add(mm, MMU_HOOK_MEM_READ, cancel_hook, &c, 0x10000, 0x10fff, NULL));
+    uint8_t v;
+    ERR(mmu_load(mm, 0x10000, &v, 1), MMU_ERR_CANCELLED);
+    cr_assert_eq(c.nested, MMU_OK, "the inner load was not cancelled by the outer request");
+    mmu_close(mm);
+}
+
+static int mmio_writes;
+
+static void cancelling_dev_wr(void *u, uint64_t off, unsigned size, uint64_t v)
+{
+    (void)off, (void)size, (void)v;
+    mmio_writes++;
+    mmu_cancel_access(u);
+}
+
+Test(cancel, mmio_callback_cancels_the_remaining_pieces)
+{
+    mmu_t *mm;
+    OK(mmu_open(NULL, &mm));
+    OK(mmu_map_mmio(mm, 0x20000, 0x1000, NULL, cancelling_dev_wr, mm, NULL)); /* user: the MMU */
+    mmio_writes = 0;
+    uint8_t buf[24] = { 0 };
+    ERR(mmu_store(mm, 0x20000, buf, sizeof buf), MMU_ERR_CANCELLED);
+    cr_assert_eq(mmio_writes, 1, "the pieces after the cancelling one never reach the device");
+    ERR(mmu_write(mm, 0x20000, buf, 16), MMU_ERR_CANCELLED);
+    cr_assert_eq(mmio_writes, 2);
+    mmu_close(mm);
 }

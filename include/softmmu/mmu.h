@@ -90,6 +90,9 @@ typedef enum mmu_err {
     /* snapshot_read: the data fails its checksum or format check;
      * snapshot_write: the FILE reported a write error */
     MMU_ERR_CORRUPT,
+    /* load*, store*, fetch, read, write: an access hook or MMIO callback
+     * cancelled the access (mmu_cancel_access) */
+    MMU_ERR_CANCELLED,
 } mmu_err;
 
 /* Returns a static description naming the enum, e.g.
@@ -435,6 +438,14 @@ typedef uint64_t mmu_hook_id;
  * Errors: MMU_ERR_ARG (m/fn NULL, types 0 or unknown bits), MMU_ERR_NOMEM. */
 MMU_API mmu_err mmu_hook_add(mmu_t *m, unsigned types, mmu_mem_hook_fn fn, void *user, uint64_t begin,
                              uint64_t end, mmu_hook_id *out_id);
+
+/* From inside an access hook (MMU_HOOK_MEM_READ/WRITE/FETCH) or an MMIO
+ * callback: the access that runs it fails with MMU_ERR_CANCELLED instead of
+ * completing. After an access hook no byte has moved; an MMIO access split
+ * into 8-byte pieces keeps the pieces already done. The later hooks of that
+ * access still run. Called anywhere else (no such callback running, m NULL)
+ * it does nothing. Fault hooks decline a fault by returning false instead. */
+MMU_API void mmu_cancel_access(mmu_t *m);
 
 /* Removes a hook; safe inside any hook callback. Errors: MMU_ERR_ARG (m
  * NULL), MMU_ERR_NOTFOUND (unknown or already removed id). */

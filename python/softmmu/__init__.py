@@ -28,7 +28,7 @@ __all__ = [
     'MmuError', 'ClosedError', 'FaultError',
     'NoMemoryError', 'ArgumentError', 'MappedError', 'UnmappedError', 'NoSpaceError', 'RangeError',
     'ReadUnmappedError', 'WriteUnmappedError', 'FetchUnmappedError',
-    'ReadProtError', 'WriteProtError', 'FetchProtError', 'NotFoundError', 'CorruptError',
+    'ReadProtError', 'WriteProtError', 'FetchProtError', 'NotFoundError', 'CorruptError', 'CancelledError',
     'QlMemoryMappedError', 'QlOutOfMemory', 'QlErrorOutOfMemory',
     'UC_PROT_NONE', 'UC_PROT_READ', 'UC_PROT_WRITE', 'UC_PROT_EXEC', 'UC_PROT_ALL',
     'PROT_NONE', 'PROT_READ', 'PROT_WRITE', 'PROT_EXEC', 'PROT_ALL',
@@ -146,9 +146,16 @@ class CorruptError(MmuError):
     err, code = 'MMU_ERR_CORRUPT', 14
 
 
+class CancelledError(MmuError):
+    """An access hook or MMIO handler cancelled the access (in Python: it
+    raised, and that exception is what the call re-raises)."""
+    err, code = 'MMU_ERR_CANCELLED', 15
+
+
 _ERRORS: Tuple[type, ...] = (MmuError, NoMemoryError, ArgumentError, MappedError, UnmappedError, NoSpaceError,
                              RangeError, ReadUnmappedError, WriteUnmappedError, FetchUnmappedError,
-                             ReadProtError, WriteProtError, FetchProtError, NotFoundError, CorruptError)
+                             ReadProtError, WriteProtError, FetchProtError, NotFoundError, CorruptError,
+                             CancelledError)
 assert len(_ERRORS) == _softmmu.N_ERRS and all(c.code == i for i, c in enumerate(_ERRORS))
 _softmmu._set_errors(_ERRORS, ClosedError)
 

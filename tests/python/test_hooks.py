@@ -201,6 +201,31 @@ def test_exception_in_access_hook_reraises(mem):
     assert mem.load(0x1000, 1) == b'\0'  # nothing left pending
 
 
+def test_exception_in_write_hook_cancels_the_write(mem):
+    mem.map(0x1000, 0x1000)
+    mem.write(0x1000, b'old!')
+
+    def bad(*a):
+        raise Boom('write hook')
+    mem.hook_mem_write(bad)
+    with pytest.raises(Boom):
+        mem.store(0x1000, b'new!')
+    assert mem.read(0x1000, 4) == b'old!'  # no byte moved
+
+
+def test_exception_in_mmio_write_cancels_the_rest(mem):
+    writes = []
+
+    class Dev:
+        def write(self, m, off, size, value):
+            writes.append((off, size))
+            raise Boom('device')
+    mem.map_mmio(0x8000, 0x1000, Dev())
+    with pytest.raises(Boom):
+        mem.store(0x8000, bytes(24))  # three 8-byte pieces
+    assert writes == [(0, 8)]  # the first raised: the others never reached the device
+
+
 def test_exception_does_not_leak_into_next_call(mem):
     mem.map(0x1000, 0x1000)
     state = {'raise': True}
