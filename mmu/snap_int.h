@@ -92,6 +92,7 @@ page_copy      *snap_copy_of(const uint8_t *src); /* &snap_zero for zeros, NULL 
 bool            snap_page_is_zero(const uint8_t *p);
 /* source of a page of rec at save time; NULL means zeros */
 bool            snap_inplace_has(const mmu_snapshot *s, uint64_t vpn);
+size_t          snap_inplace_ceil(const mmu_snapshot *s, uint64_t vpn); /* first listed >= vpn */
 const uint8_t  *snap_page_src(const mmu_snapshot *s, const snap_rec *rc, uint64_t vpn);
 /* lets the attached snapshots but skip save the tracked pages of a live range */
 mmu_err         snap_note_range(mmu_t *m, uint64_t first, uint64_t last, const mmu_snapshot *skip) MUST_CHECK;

@@ -187,12 +187,18 @@ static size_t made_ram(const plan *p, uint64_t vpn)
 static mmu_err fill_made(plan *p)
 {
     const mmu_snapshot *s = p->s;
-    for (size_t k = 0; k < s->n_inplace; k++) {
-        uint64_t vpn = s->inplace[k];
-        size_t i = made_ram(p, vpn);
-        if (i != SIZE_MAX && !snap_lookup(s, vpn)
-            && fill_page(p, p->made[i], vpn, snap_page_src(s, &s->recs[i], vpn)))
-            return MMU_ERR_NOMEM;
+    bool made_ram_recs = false;
+    for (size_t i = 0; i < s->n_recs; i++) {
+        const snap_rec *rc = &s->recs[i];
+        if (p->reuse[i] || rc->kind != RGN_RAM)
+            continue;
+        made_ram_recs = true;
+        uint64_t last = rc->last >> MMU_PAGE_BITS;
+        for (size_t k = snap_inplace_ceil(s, rc->start >> MMU_PAGE_BITS); k < s->n_inplace && s->inplace[k] <= last; k++) {
+            uint64_t vpn = s->inplace[k];
+            if (!snap_lookup(s, vpn) && fill_page(p, p->made[i], vpn, snap_page_src(s, rc, vpn)))
+                return MMU_ERR_NOMEM;
+        }
     }
     for (size_t i = 0; i < s->n_recs; i++) { /* map_ptr memory, copied at save, comes back as RAM */
         const snap_rec *rc = &s->recs[i];
@@ -203,7 +209,7 @@ static mmu_err fill_made(plan *p)
                 break;
         }
     }
-    for (size_t k = 0; k < s->tab_cap; k++) {
+    for (size_t k = 0; made_ram_recs && k < s->tab_cap; k++) {
         const snap_ent *e = &s->tab[k];
         size_t i = e->copy ? made_ram(p, e->vpn) : SIZE_MAX;
         if (i != SIZE_MAX && fill_page(p, p->made[i], e->vpn, e->copy == &snap_zero ? NULL : e->copy->data))

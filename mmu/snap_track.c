@@ -133,7 +133,7 @@ const uint8_t *snap_page_src(const mmu_snapshot *s, const snap_rec *rc, uint64_t
     return rc->host && snap_inplace_has(s, vpn) ? rc->host + off : NULL; /* clean: still in place */
 }
 
-bool snap_inplace_has(const mmu_snapshot *s, uint64_t vpn)
+size_t snap_inplace_ceil(const mmu_snapshot *s, uint64_t vpn)
 {
     size_t lo = 0, hi = s->n_inplace;
     while (lo < hi) {
@@ -143,7 +143,13 @@ bool snap_inplace_has(const mmu_snapshot *s, uint64_t vpn)
         else
             hi = mid;
     }
-    return lo < s->n_inplace && s->inplace[lo] == vpn;
+    return lo;
+}
+
+bool snap_inplace_has(const mmu_snapshot *s, uint64_t vpn)
+{
+    size_t i = snap_inplace_ceil(s, vpn);
+    return i < s->n_inplace && s->inplace[i] == vpn;
 }
 
 /* ---------------------------------------------------------- write tracking */
