@@ -303,6 +303,8 @@ int main(int argc, char **argv)
         double secs = now_seconds() - t0;
         status = rpt_exit(r, why);
         if (!r->exited && why != CPU_EXIT_COUNT) { /* a crash: killed by its signal, as Linux would */
+            if (r->viz)
+                viz_crash(r, why);
             sig_terminate(r, rpt_crash_signal(r, why));
             status = r->status;
         }

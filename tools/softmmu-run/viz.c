@@ -140,12 +140,10 @@ void viz_exec(run_t *old, run_t *n)
     viz_event_add(n, VIZ_EXEC, n->entry, 0, 0);
 }
 
-static void note_crash(run_t *r, cpu_exit why)
+void viz_crash(run_t *r, cpu_exit why)
 {
     viz *v = r->viz;
     cpu_fault f;
-    if (r->exited || why == CPU_EXIT_COUNT)
-        return;
     cpu_last_fault(r->c, &f);
     v->crashed = true;
     v->crash_addr = why == CPU_EXIT_MEM_FAULT ? f.addr : cpu_reg_read(r->c, CPU_RIP);
@@ -157,10 +155,13 @@ void viz_finish(run_t *r, cpu_exit why, double secs)
     viz *v = r->viz;
     if (r->forked) /* only the process that was started writes the report */
         return;
-    note_crash(r, why);
     take_stats(v, r->m);
-    if (v->cur.end < v->base + r->insns || v->n == 0 || v->cur.n[VIZ_CRASH])
-        close_sample(v, v->base + r->insns); /* the last, partial sample */
+    uint64_t now = v->base + r->insns, closed = v->n ? v->s[v->n - 1].end : 0;
+    bool pending = v->cur.misses != 0;
+    for (int k = 0; k < VIZ_KINDS; k++)
+        pending |= v->cur.n[k] != 0;
+    if (now > closed || pending || v->n == 0)
+        close_sample(v, now); /* the last, partial sample */
     viz_leaves l;
     if (!viz_leaves_get(r->m, &l, 256)) {
         run_msg("cannot write the report '%s': out of memory", v->path);

@@ -72,6 +72,7 @@ void viz_tick(run_t *r);                      /* after each slice */
 void viz_event_add(run_t *r, viz_kind kind, uint64_t addr, uint64_t len, int64_t ret);
 void viz_syscall(run_t *r, uint64_t nr, const uint64_t *a, int64_t ret);
 void viz_exec(run_t *old, run_t *n);          /* execve: n replaces old */
+void viz_crash(run_t *r, cpu_exit why);       /* the guest stopped on a fault or exception */
 void viz_finish(run_t *r, cpu_exit why, double secs); /* writes the file (not in a forked child) */
 void viz_close(run_t *r);
 

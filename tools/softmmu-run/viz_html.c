@@ -371,7 +371,7 @@ static const char script[] =
     "' pages recorded:','an access would miss the TLB, find no entry in leaf '+hx(top)+' slot '+idx+"
     "' and fault (or be paged in on demand).');ex.textContent=L.join('\\n');return;}\n"
     " L.push('','1. TLB: slot = (address >> 12) mod '+E+' = '+slot+'.');\n"
-    " L.push(p[0]==='-'?'   The slot is empty: every access misses and walks the page table.':"
+    " L.push(p[0]==='-'||!p[1]?'   The slot is empty: every access misses and walks the page table.':"
     "'   The slot caches page 0x'+p[0]+' for '+kinds(p[1])+(p[0]===key?'':' (another page: this one misses)')+'.');\n"
     " L.push('   Would hit now: '+(kinds(p[2])==='none'?'nothing':kinds(p[2]))+'.');\n"
     " L.push('2. Page table: top-level slot = address >> 21 = '+hx(top)+' \\u2192 its leaf; entry = (address >> 12) "
@@ -417,15 +417,16 @@ static void header(FILE *f, run_t *r, cpu_exit why, uint64_t total)
     for (int i = 0; i < r->o.argc && i < 16; i++)
         fputs(i ? " " : "", f), viz_esc(f, r->o.argv[i]);
     fputs("</h1>\n<p class=\"sub\">", f);
-    if (r->exited && !r->killed_by)
+    if (r->viz->crashed)
+        fprintf(f, "<b>crashed</b>: %s at 0x%" PRIx64 " (exit status %d)",
+                why == CPU_EXIT_MEM_FAULT ? "unhandled memory fault" : "unhandled exception", r->viz->crash_addr,
+                r->status);
+    else if (r->exited && !r->killed_by)
         fprintf(f, "exited with status %d", r->status);
-    else if (r->exited || r->killed_by)
+    else if (r->exited)
         fprintf(f, "killed by signal %d (exit status %d)", r->killed_by, r->status);
-    else if (why == CPU_EXIT_COUNT)
-        fputs("stopped by --count", f);
     else
-        fprintf(f, "crashed: %s at 0x%" PRIx64, why == CPU_EXIT_MEM_FAULT ? "memory fault" : "exception",
-                r->viz->crash_addr);
+        fputs("stopped by --count", f);
     fprintf(f, " after %s instructions \u00b7 state at the end of the run \u00b7 <span id=\"scriptstate\">"
                "static (the script did not run)</span></p>\n", commas(total, a));
 }

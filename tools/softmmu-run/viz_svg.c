@@ -268,8 +268,9 @@ static void draw_break(FILE *f, const layout *L, size_t s, double y)
             BAR_X, m);
     fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"gap\" text-anchor=\"end\">gap %s</text>\n", BAR_X - 8, m + 4,
             human(gap, sz, sizeof sz));
-    fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"addr\" text-anchor=\"end\">0x%" PRIx64 "</text>", BAR_X - 8,
-            y - 3, L->sp[s].lo);
+    if (y - L->sp[s].y_hi > 24) /* room for the span's lowest address under its highest */
+        fprintf(f, "<text x=\"%d\" y=\"%.1f\" class=\"addr\" text-anchor=\"end\">0x%" PRIx64 "</text>", BAR_X - 8,
+                y - 3, L->sp[s].lo);
 }
 
 static void draw_crash(FILE *f, const layout *L, const viz *v)
@@ -418,11 +419,12 @@ static void draw_leaf(FILE *f, const mmu_pt_leaf *lf, double y)
 int viz_svg_pt(FILE *f, const viz_leaves *l, int y)
 {
     size_t n = l->n < MAX_LEAVES_DRAWN ? l->n : MAX_LEAVES_DRAWN;
-    int row_h = LEAF_ROWS * CELL + 30, h = 70 + (int)n * row_h + (l->total > n ? 20 : 0);
+    int row_h = LEAF_ROWS * CELL + 3 * CELL, /* a multiple of CELL: the grid pattern lines up with every leaf */ h = 70 + (int)n * row_h + (l->total > n ? 20 : 0);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"pt\" y=\"%d\" width=\"%d\" height=\"%d\" "
                "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\" data-leaves=\"%zu\" "
                "data-present=\"%" PRIu64 "\">\n", y, SPACE_W, h, SPACE_W, h, l->total, l->present);
-    fprintf(f, "<defs><pattern id=\"cellgrid\" width=\"%d\" height=\"%d\" patternUnits=\"userSpaceOnUse\">"
+    fprintf(f, "<defs><pattern id=\"cellgrid\" x=\"170\" y=\"68\" width=\"%d\" height=\"%d\" "
+               "patternUnits=\"userSpaceOnUse\">"
                "<path d=\"M%d 0V%dH0\" fill=\"none\" stroke=\"#fff\" stroke-width=\"1\"/></pattern>"
                "<marker id=\"arrow\" viewBox=\"0 0 8 8\" refX=\"7\" refY=\"4\" markerWidth=\"7\" markerHeight=\"7\" "
                "orient=\"auto\"><path d=\"M0 0L8 4L0 8z\" fill=\"#555\"/></marker></defs>\n",
