@@ -274,6 +274,32 @@ Test(report, only_the_process_that_was_started_writes_it)
     cr_expect_eq(count(html, "</html>"), 1);
 }
 
+Test(report, a_busy_run_stays_under_2_mb)
+{
+    /* 5000 times: p = mmap(NULL, 4096, RW, PRIVATE|ANON); *p = 1; then exit(0):
+     * 5000 regions, 5000 events, ten leaves, every page touched */
+    static const uint8_t code[] = {
+        0xbb, 0x88, 0x13, 0, 0,                         /* mov ebx, 5000 */
+        0xb8, 9, 0, 0, 0, 0x31, 0xff,                   /* loop: mov eax, 9; xor edi, edi */
+        0xbe, 0, 0x10, 0, 0, 0xba, 3, 0, 0, 0,          /* mov esi, 4096; mov edx, 3 */
+        0x41, 0xba, 0x22, 0, 0, 0,                      /* mov r10d, 0x22 */
+        0x49, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff,       /* mov r8, -1 */
+        0x45, 0x31, 0xc9, 0x0f, 0x05,                   /* xor r9d, r9d; syscall */
+        0xc6, 0x00, 0x01, 0xff, 0xcb, 0x75, 0xd6,       /* mov byte ptr [rax], 1; dec ebx; jnz loop */
+        0x31, 0xff, 0xb8, 60, 0, 0, 0, 0x0f, 0x05,      /* xor edi, edi; mov eax, 60; syscall */
+    };
+    const char *out = path_of("busy.html");
+    int st = RUN("--stats", "--report", out, "--raw", "0x10000", write_file("busy", code, sizeof code));
+    cr_assert_eq(st, 0, "status %d: %s", st, err_buf);
+    size_t size = read_report(out);
+    cr_expect_lt(size, MAX_REPORT, "%zu bytes", size);
+    cr_expect_geq(stat_before(" regions,"), 5000);
+    cr_expect(strstr(html, "more regions not drawn"), "regions over the cap are counted, not drawn");
+    cr_expect_eq(lane_total("mmap"), 5000, "every event is counted");
+    cr_expect_eq(lane_total("MMU faults"), stat_after("faults "));
+    cr_expect(strstr(html, "</html>\n"));
+}
+
 Test(report, an_unwritable_report_path_fails_before_the_guest_runs)
 {
     /* mov edi, 42; mov eax, 60; syscall */

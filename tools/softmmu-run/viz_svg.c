@@ -339,7 +339,8 @@ int viz_svg_space(FILE *f, run_t *r, const viz_leaves *l, int y)
         layout_free(&L);
         return 0;
     }
-    info = mapinfo_lines(r, L.n == L.total ? L.n : 0, &buf);
+    if (L.n == L.total) /* else the lines past the cap would not match: each region gets its own */
+        info = mapinfo_lines(r, L.n, &buf);
     FILE *body = NULL;
     char *text = NULL;
     size_t len = 0;
