@@ -300,6 +300,34 @@ Test(report, a_busy_run_stays_under_2_mb)
     cr_expect(strstr(html, "</html>\n"));
 }
 
+Test(report, alternating_permissions_the_worst_case_for_the_drawing_stay_under_2_mb)
+{
+    /* p = mmap(NULL, 32 MiB, RW, PRIVATE|ANON); then for 4096 pages, every
+     * other one: touch it, mprotect it read-only; exit(0): 16 full leaves
+     * whose cells alternate, 8000+ regions, 4096 events */
+    static const uint8_t code[] = {
+        0xb8, 9, 0, 0, 0, 0x31, 0xff, 0xbe, 0, 0, 0, 2,  /* mov eax, 9; xor edi, edi; mov esi, 0x2000000 */
+        0xba, 3, 0, 0, 0, 0x41, 0xba, 0x22, 0, 0, 0,     /* mov edx, 3; mov r10d, 0x22 */
+        0x49, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff,        /* mov r8, -1 */
+        0x45, 0x31, 0xc9, 0x0f, 0x05,                    /* xor r9d, r9d; syscall */
+        0x48, 0x89, 0xc3, 0xbd, 0, 0x10, 0, 0,           /* mov rbx, rax; mov ebp, 4096 */
+        0xc6, 0x03, 0x01, 0xb8, 10, 0, 0, 0,             /* loop: mov byte ptr [rbx], 1; mov eax, 10 */
+        0x48, 0x89, 0xdf, 0xbe, 0, 0x10, 0, 0,           /* mov rdi, rbx; mov esi, 4096 */
+        0xba, 1, 0, 0, 0, 0x0f, 0x05,                    /* mov edx, 1; syscall */
+        0x48, 0x81, 0xc3, 0, 0x20, 0, 0,                 /* add rbx, 0x2000 */
+        0xff, 0xcd, 0x75, 0xde,                          /* dec ebp; jnz loop */
+        0x31, 0xff, 0xb8, 60, 0, 0, 0, 0x0f, 0x05,       /* xor edi, edi; mov eax, 60; syscall */
+    };
+    const char *out = path_of("stripes.html");
+    int st = RUN("--stats", "--report", out, "--raw", "0x10000", write_file("stripes", code, sizeof code));
+    cr_assert_eq(st, 0, "status %d: %s", st, err_buf);
+    size_t size = read_report(out);
+    cr_expect_lt(size, MAX_REPORT, "%zu bytes", size);
+    cr_expect_eq(lane_total("mprotect"), 4096);
+    cr_expect_geq(count(html, "<g class=\"leaf\""), 16);
+    cr_expect(strstr(html, "</html>\n"));
+}
+
 Test(report, an_unwritable_report_path_fails_before_the_guest_runs)
 {
     /* mov edi, 42; mov eax, 60; syscall */

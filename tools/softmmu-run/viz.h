@@ -17,7 +17,8 @@
 
 #define VIZ_SAMPLES 512       /* samples kept; a power of two */
 #define VIZ_K0 UINT64_C(1024) /* instructions per sample at the start */
-#define VIZ_EVENTS 2000       /* events kept one by one */
+#define VIZ_EVENTS 1000       /* events kept one by one */
+#define VIZ_LEAVES_DRAWN 16   /* page-table leaves drawn (and whose pages are explained) */
 
 /* event kinds: a timeline lane each */
 typedef enum viz_kind {

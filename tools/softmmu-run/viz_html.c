@@ -262,7 +262,7 @@ static void explain_data(FILE *f, run_t *r, const viz_leaves *l)
 {
     unsigned n = 0;
     fputs("\"pages\":{", f);
-    for (size_t i = 0; i < l->n && n < MAX_EXPLAINED; i++)
+    for (size_t i = 0; i < l->n && i < VIZ_LEAVES_DRAWN && n < MAX_EXPLAINED; i++)
         for (unsigned e = 0; e < MMU_PT_LEAF_ENTRIES && n < MAX_EXPLAINED; e++) {
             if (!(l->leaf[i].page[e] & MMU_PAGE_PRESENT))
                 continue;

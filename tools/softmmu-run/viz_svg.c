@@ -21,11 +21,10 @@
 #define MIN_H 6             /* a region smaller than this many pixels is drawn at it */
 #define BREAK_H 30          /* height of a cut-out gap */
 #define VIZ_GAP_BREAK (UINT64_C(256) << 10) /* gaps above 256 KiB are cut out */
-#define MAX_REGIONS 600     /* regions drawn; more are counted in a note */
+#define MAX_REGIONS 300     /* regions drawn; more are counted in a note */
 #define LEAF_COLS 64
 #define LEAF_ROWS (MMU_PT_LEAF_ENTRIES / LEAF_COLS)
 #define CELL 11
-#define MAX_LEAVES_DRAWN 32
 #define LABEL_H 15
 
 void viz_esc(FILE *f, const char *s)
@@ -419,7 +418,7 @@ static void draw_leaf(FILE *f, const mmu_pt_leaf *lf, double y)
 
 int viz_svg_pt(FILE *f, const viz_leaves *l, int y)
 {
-    size_t n = l->n < MAX_LEAVES_DRAWN ? l->n : MAX_LEAVES_DRAWN;
+    size_t n = l->n < VIZ_LEAVES_DRAWN ? l->n : VIZ_LEAVES_DRAWN;
     int row_h = LEAF_ROWS * CELL + 3 * CELL, /* a multiple of CELL: the grid pattern lines up with every leaf */ h = 70 + (int)n * row_h + (l->total > n ? 20 : 0);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"pt\" y=\"%d\" width=\"%d\" height=\"%d\" "
                "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\" data-leaves=\"%zu\" "
