@@ -342,4 +342,8 @@ Test(report, an_unwritable_report_path_fails_before_the_guest_runs)
     cr_expect_eq(count(err_buf, "\n"), 1, "one line: %s", err_buf);
     st = RUN("--raw", "0x10000", "--report");
     cr_expect_eq(st, 2, "a missing value is a usage error");
+    struct stat sb;
+    st = RUN("--report", path_of("none.html"), path_of("no-such-program"));
+    cr_expect_eq(st, 2, "a program that cannot be loaded");
+    cr_expect_neq(stat(path_of("none.html"), &sb), 0, "and no report is left behind");
 }

@@ -314,6 +314,8 @@ int main(int argc, char **argv)
             viz_finish(r, why, secs);
     } else {
         run_msg("%s", r->err);
+        if (r->viz) /* nothing ran: no report, not an empty file */
+            unlink(r->o.report);
     }
     fflush(stdout);
     fd_fini(r);
