@@ -461,7 +461,7 @@ void viz_html(FILE *f, run_t *r, const viz_leaves *l, cpu_exit why, double secs)
             t.per_cell > 1 ? "per group of slots" : "per slot", commas(t.fills, b));
     tlb_svg(f, &t);
     fputs("<div class=\"panel\" id=\"tlbhover\">hover a cell</div>\n<p class=\"hint\">TLB misses per 1,000 "
-          "instructions over the run (hits are not all counted: the inline hit may skip its counter).</p>\n", f);
+          "instructions over the run: misses rather than a hit rate, because every miss is counted but the inline TLB hit need not count itself.</p>\n", f);
     misses_chart(f, v, total);
     fputs("<h2>4. Timeline</h2><p class=\"hint\">Pages over the run, and one lane per kind of event: a bar's height "
           "grows with the events in that sample; thin ticks are the events kept one by one. Hover for a sample's "
