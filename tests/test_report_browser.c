@@ -144,7 +144,7 @@ static void check_report(const char *name, const char *program, const char *opts
     size_t n;
     char *d = (char *)read_all(dom, &n), *l = (char *)read_all(log, &n);
     cr_expect(strstr(d, "data-report=\"ok\""), "%s: the page's script did not finish", name);
-    cr_expect(strstr(d, "interactive: hover and click"), "%s: the script's marker", name);
+    cr_expect(strstr(d, "id=\"scriptstate\">interactive: hover and click"), "%s: the script's marker", name);
     cr_expect_null(strstr(l, ":CONSOLE"), "%s: console output: %s", name, strstr(l, ":CONSOLE"));
     free(d), free(l);
 }
