@@ -8,6 +8,7 @@
  */
 #include "run.h"
 #include "sig.h"
+#include "viz.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +33,8 @@ static const char usage_text[] =
     "  --env K=V         add K=V to the program's environment (repeatable; default empty)\n"
     "  --root DIR        absolute paths of the program resolve under DIR (a convenience,\n"
     "                    not a security boundary)\n"
+    "  --report FILE     after the run, write a picture of the address space, page table,\n"
+    "                    TLB and timeline: FILE.html (interactive) or FILE.svg (two pictures)\n"
     "  --help            show this help\n"
     "\n"
     "Exit status: the program's own; 1 if it faulted or hit an unsupported instruction;\n"
@@ -117,6 +120,8 @@ static bool parse_valued(run_opts *o, int argc, char **argv, int *i, bool *match
                    ? true : (run_msg("bad --raw address '%s'", v), false);
     if ((v = opt_value("--root", argc, argv, i, &miss)))
         return (o->root = v), true;
+    if ((v = opt_value("--report", argc, argv, i, &miss)))
+        return (o->report = v), true;
     if ((v = opt_value("--env", argc, argv, i, &miss))) {
         if (!strchr(v, '=') || o->n_env == (int)(sizeof o->env / sizeof o->env[0]))
             return run_msg("bad --env '%s': want K=V (at most 64)", v), false;
@@ -207,6 +212,8 @@ static run_t *swap_in(run_t *old)
     run_t *n = old->exec_next;
     old->exec_next = NULL;
     n->syscalls = old->syscalls;
+    if (old->viz)
+        viz_exec(old, n);
     exec_free(old);
     return n;
 }
@@ -220,8 +227,12 @@ static bool run_slice(run_t **rp, cpu_exit *why)
         return *why = CPU_EXIT_COUNT, false;
     if (r->o.count && r->o.count - r->insns < slice)
         slice = r->o.count - r->insns;
+    if (r->viz) /* --report: a slice ends where a sample does */
+        slice = viz_slice(r, slice);
     mmu_err err = cpu_run(r->c, cpu_reg_read(r->c, CPU_RIP), 0, slice, why);
     r->insns = cpu_insn_count(r->c); /* completed ones: a faulting instruction is not */
+    if (r->viz)
+        viz_tick(r);
     if (err != MMU_OK) {
         run_msg("the interpreter failed: %s", mmu_strerror(err));
         return *why = CPU_EXIT_EXCEPTION, false;
@@ -282,24 +293,35 @@ int main(int argc, char **argv)
     }
     int status = RUN_EXIT_USAGE;
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is -EPIPE and SIGPIPE for the guest */
+    if (r->o.report && !viz_open(r, r->o.report)) {
+        free(r);
+        return RUN_EXIT_USAGE;
+    }
     if (setup(r)) {
         double t0 = now_seconds();
         cpu_exit why = run_guest(&r);
         double secs = now_seconds() - t0;
         status = rpt_exit(r, why);
         if (!r->exited && why != CPU_EXIT_COUNT) { /* a crash: killed by its signal, as Linux would */
+            if (r->viz)
+                viz_crash(r, why);
             sig_terminate(r, rpt_crash_signal(r, why));
             status = r->status;
         }
         if (r->o.stats)
             rpt_stats(r, secs);
+        if (r->viz)
+            viz_finish(r, why, secs);
     } else {
         run_msg("%s", r->err);
+        if (r->viz) /* nothing ran: no report, not an empty file */
+            unlink(r->o.report);
     }
     fflush(stdout);
     fd_fini(r);
     if (r->root_fd >= 0)
         close(r->root_fd);
+    viz_close(r);
     sig_die(r);
     exec_free(r);
     return status;

@@ -4,7 +4,7 @@
  * the heap through an MMU fault hook, and copies to and from guest buffers
  * that respect page protections (a bad buffer is -EFAULT, as in Linux).
  */
-#include "run.h"
+#include "viz.h"
 
 #include <stdlib.h>
 #include <errno.h>
@@ -116,6 +116,8 @@ static bool demand_fault(mmu_t *m, const mmu_mem_event *ev, void *user)
     bool ok = demand_page(r, ev->addr);
     (void)m;
     r->demand_faults += ok;
+    if (ok && r->viz)
+        viz_event_add(r, VIZ_DEMAND, ev->addr, ev->size, 0);
     return ok;
 }
 

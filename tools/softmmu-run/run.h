@@ -41,6 +41,7 @@ typedef struct run_opts {
     const char *const *envp; /* the environment the stack gets: env, or execve's */
     const char *execfn;   /* AT_EXECFN: the name the program was started by */
     const char *root;     /* --root: guest paths resolve under it */
+    const char *report;   /* --report FILE.html or FILE.svg */
 } run_opts;
 
 #define RUN_MAX_FDS 1024 /* guest descriptors, RLIMIT_NOFILE */
@@ -105,6 +106,7 @@ typedef struct run {
     int      killed_by;          /* the signal that ended it, or 0 */
     /* counters for --stats */
     uint64_t insns, syscalls, demand_faults, demand_pages, signals;
+    struct viz *viz;             /* --report: recording (viz.h), NULL without it; main owns it */
     char     err[512];           /* why setup failed */
 } run_t;
 

@@ -16,6 +16,7 @@
  * frame, so a handler may change them.
  */
 #include "sig.h"
+#include "viz.h"
 
 #include <inttypes.h>
 #include <poll.h>
@@ -179,6 +180,8 @@ static bool deliver(run_t *r, int sig, sigframe *f)
     if (act->flags & SA_RESETHAND_)
         r->sig[sig].handler = SIG_DFL_;
     r->signals++;
+    if (r->viz)
+        viz_event_add(r, VIZ_SIGNAL, act->handler, (uint64_t)sig, 0);
     return true;
 }
 

@@ -3,6 +3,7 @@
  * output, -ENOSYS for everything else.
  */
 #include "sig.h"
+#include "viz.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -235,6 +236,8 @@ static bool on_syscall(cpu_t *c, void *user)
     const sys_entry *e = nr < N_TABLE && table[nr].fn ? &table[nr] : NULL;
     int64_t ret = e ? e->fn(r, a) : -ENOSYS;
     r->syscalls++;
+    if (r->viz && nr >= 9 && nr <= 12) /* --report: mmap, mprotect, munmap, brk */
+        viz_syscall(r, nr, a, ret);
     bool again = e && restart(r, nr, e, ret);
     if (r->o.strace)
         strace_line(r, nr, e, a, again ? -(int64_t)ERESTARTSYS_ : ret);
