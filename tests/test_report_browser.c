@@ -136,7 +136,10 @@ static void check_report(const char *name, const char *program, const char *opts
         colored += mx - mn > 60; /* the coloured regions, cells and plots */
     }
     cr_expect_gt(inked, total / 50, "%s: %zu of %zu pixels not white: blank?", name, inked, total);
-    cr_expect_gt(colored, total / 100, "%s: %zu coloured pixels", name, colored);
+    /* the coloured area depends on the run (the TLB grid has the TLB's size
+     * at the end, 256 cells for a small program): a blank or uncoloured page
+     * has almost none */
+    cr_expect_gt(colored, total / 250, "%s: %zu coloured pixels", name, colored);
     free(p.px);
     snprintf(cmd, sizeof cmd, CHROME "--enable-logging=stderr --v=0 --dump-dom 'file://%s' >'%s' 2>'%s'", tmpdir,
              html, dom, log);
