@@ -41,6 +41,8 @@ typedef struct run_opts {
     const char *const *envp; /* the environment the stack gets: env, or execve's */
     const char *execfn;   /* AT_EXECFN: the name the program was started by */
     const char *root;     /* --root: guest paths resolve under it */
+    const char *gdb;      /* --gdb [HOST:]PORT: serve a debugger before the first instruction */
+    bool        gdb_keep; /* --gdb-keep: the guest runs on when the debugger hangs up */
 } run_opts;
 
 #define RUN_MAX_FDS 1024 /* guest descriptors, RLIMIT_NOFILE */
@@ -112,6 +114,11 @@ typedef struct run {
 bool run_setup_machine(run_t *r); /* MMU, CPU, program, stack, hooks */
 bool run_fail(run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* runs at most max instructions (within --count); false when the guest is
+ * done or --count ran out (*why says how); an execve swaps *rp */
+bool run_step(run_t **rp, uint64_t max, cpu_exit *why);
+/* a fault or exception the guest handles goes to its handler (true) */
+bool run_deliver_crash(run_t *r, cpu_exit why);
 
 /* load.c: maps the program, sets entry, phdr, brk_start */
 bool load_program(run_t *r);
