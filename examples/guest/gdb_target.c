@@ -1,8 +1,8 @@
 /*
  * gdb_target.c - the guest the GDB stub tests debug (built with -g -O0):
  * a global that bump() writes and peek() reads, a call chain for `bt`,
- * and, with the argument "crash", a store to an unmapped address
- * (0x1234) for the SIGSEGV stop.
+ * with the argument "crash", a store to an unmapped address (0x1234) for
+ * the SIGSEGV stop, and with "spin", a loop that never ends (for ^C).
  */
 #include "sys.h"
 
@@ -32,6 +32,8 @@ __attribute__((noinline)) long chain(int depth)
 int main(int argc, char **argv)
 {
     long v = chain(2);
+    while (argc > 1 && argv[1][0] == 's')
+        bump(1);
     if (argc > 1 && argv[1][0] == 'c')
         *(volatile long *)0x1234 = v; /* SIGSEGV, SEGV_MAPERR at 0x1234 */
     print("counter %ld value %ld ratio %ld\n", counter, v, ratio);

@@ -886,8 +886,11 @@ bool gdb_serve(gdb_t *g, run_t **rp, int *status)
             continue;
         if (what == RESUMED)
             put_stop(g);
-        if (what == KILL)
+        if (what == KILL) {
+            if (g->rlen)
+                flush_reply(g); /* vKill's OK; k has no reply */
             break;
+        }
         if (!flush_reply(g) && g->fd < 0)
             break;
         if (what == DETACH)

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-enum { IDLE, BODY, ESC, CS1, CS2 };
+enum { IDLE, BODY, CS1, CS2 };
 
 void gdbp_init(gdbp *p)
 {
@@ -67,19 +67,17 @@ gdbp_event gdbp_feed(gdbp *p, uint8_t b)
     switch (p->state) {
     case IDLE:
         return idle_byte(p, b);
-    case BODY:
-    case ESC:
+    case BODY: /* '#' always ends the payload: an escaped '#' is sent as '}' 0x03 */
         if (b == '$') { /* a new packet: the client gave up on the old one */
             gdbp_init(p);
             p->state = BODY;
             return GDBP_NONE;
         }
-        if (b == '#' && p->state == BODY) {
+        if (b == '#') {
             p->state = CS1;
             return GDBP_NONE;
         }
         p->sum = (uint8_t)(p->sum + b);
-        p->state = (p->state == BODY && b == '}') ? ESC : BODY;
         put(p, b);
         return GDBP_NONE;
     case CS1:

@@ -23,7 +23,7 @@ typedef enum gdbp_event {
 } gdbp_event;
 
 typedef struct gdbp {
-    int    state;            /* 0 idle, 1 in payload, 2 escape, 3/4 checksum digits */
+    int    state;            /* 0 idle, 1 in payload, 2/3 checksum digits, 4 a bad first digit */
     bool   overflow;         /* payload longer than GDBP_MAX: reported as GDBP_BAD */
     uint8_t sum, want;       /* running and received checksum */
     size_t len;
