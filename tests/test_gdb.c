@@ -382,6 +382,25 @@ Test(gdb, passing_sigsegv_kills_the_guest)
     cr_assert_eq(runner_status(), 128 + 11);
 }
 
+Test(gdb, a_guest_signal_stops_before_delivery_and_continue_passes_it)
+{
+    START(TARGET, "usr1");
+    GDB_RUN("continue", "p $_siginfo.si_signo", "p counter", "continue");
+    HAS("Program received signal SIGUSR1");
+    HAS("$1 = 10");
+    HAS("$2 = 15"); /* the handler has not run yet */
+    HAS("exited with code 0144"); /* 115 + 100 - 15 = 100: the handler ran */
+    cr_assert_eq(runner_status(), 100);
+}
+
+Test(gdb, handle_nopass_drops_a_guest_signal)
+{
+    START(TARGET, "usr1");
+    GDB_RUN("handle SIGUSR1 nostop noprint nopass", "continue");
+    HAS("exited normally"); /* the handler never ran: 15 - 15 */
+    cr_assert_eq(runner_status(), 0);
+}
+
 Test(gdb, kill_ends_the_runner)
 {
     START(TARGET);

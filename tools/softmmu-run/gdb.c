@@ -304,6 +304,7 @@ static bool wp_remove(gdb_t *g, int type, uint64_t addr, uint64_t len)
 static void rehook(gdb_t *g)
 {
     run_t *r = *g->rp;
+    r->dbg_signals = true;
     for (size_t i = 0; i < g->n_bp; i++)
         if (cpu_hook_code(r->c, on_bp, g, g->bp[i].addr, g->bp[i].addr, &g->bp[i].id) != MMU_OK)
             run_msg("gdb: breakpoint at %#" PRIx64 " lost across execve", g->bp[i].addr);
@@ -326,6 +327,28 @@ static void unhook_all(gdb_t *g)
 
 /* --------------------------------------------------------- stop replies */
 
+/* Linux signal numbers in gdb's own numbering (gdb/signals.def), which
+ * the protocol uses: they agree only in places */
+static const uint8_t to_gdb[65] = {
+    0,  1,  2,  3,  4,  5,  6,  10, 8,  9,  30, 11, 31, 13, 14, 15, 143, 20, 19, 17, 18, 21, 22,
+    16, 24, 25, 26, 27, 28, 23, 32, 12, 77, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57,
+    58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 78,
+};
+
+static int sig_to_gdb(int sig)
+{
+    return sig > 0 && sig <= 64 ? to_gdb[sig] : 143; /* GDB_SIGNAL_UNKNOWN */
+}
+
+/* gdb's number back to Linux's; 0 for none or one Linux lacks */
+static int sig_from_gdb(uint64_t n)
+{
+    for (int sig = 1; sig <= 64; sig++)
+        if (n && to_gdb[sig] == n && n != 143)
+            return sig;
+    return 0;
+}
+
 static int pid(void)
 {
     return (int)getpid();
@@ -338,12 +361,12 @@ static void put_stop(gdb_t *g)
     static const char *const wnames[5] = { "", "", "watch", "rwatch", "awatch" };
     if (r->exited) {
         if (r->killed_by)
-            gdb_put(g, "X%02x;process:%x", r->killed_by & 0xff, pid());
+            gdb_put(g, "X%02x;process:%x", sig_to_gdb(r->killed_by), pid());
         else
             gdb_put(g, "W%02x;process:%x", r->status & 0xff, pid());
         return;
     }
-    gdb_put(g, "T%02xthread:p%x.%x;", g->stop_sig & 0xff, pid(), pid());
+    gdb_put(g, "T%02xthread:p%x.%x;", sig_to_gdb(g->stop_sig), pid(), pid());
     if (g->hit_wp >= 0)
         gdb_put(g, "%s:%" PRIx64 ";", wnames[g->wp[g->hit_wp].type], g->hit_addr);
     else if (g->hit_bp)
@@ -380,14 +403,30 @@ static void stop_crash(gdb_t *g, cpu_exit why)
 static void pass_signal(gdb_t *g, int sig)
 {
     run_t *r = *g->rp;
+    guest_siginfo si = { .signo = sig, .code = SI_USER_ };
+    if (r->dbg_held && sig == r->dbg_info.signo)
+        si = r->dbg_info; /* passed on as it came */
+    r->dbg_held = false;
     if (g->crash_pending && sig) {
         if (!run_deliver_crash(r, g->crash) && !r->exited)
             sig_terminate(r, sig);
     } else if (sig > 0 && sig <= 64) {
-        guest_siginfo si = { .signo = sig, .code = SI_USER_ };
-        sig_send(r, &si, 0);
+        r->dbg_signals = false; /* this one acts now */
+        sig_send(r, &si, (int64_t)cpu_reg_read(r->c, CPU_RAX));
+        r->dbg_signals = true;
     }
     g->crash_pending = false;
+}
+
+/* a signal sig.c held for us: the guest stops before it acts */
+static bool stop_held(gdb_t *g)
+{
+    run_t *r = *g->rp;
+    if (!r->dbg_held)
+        return false;
+    g->stop_sig = r->dbg_info.signo;
+    g->siginfo = r->dbg_info;
+    return true;
 }
 
 /* a ^C or a hang-up while the guest runs: 1 ^C, GONE, 0 nothing */
@@ -420,10 +459,12 @@ static bool run_some(gdb_t *g, uint64_t n)
         return true;
     if (why == CPU_EXIT_STOPPED && (g->hit_bp || g->hit_wp >= 0))
         return g->stop_sig = SIGTRAP_, true;
+    if (stop_held(g))
+        return true;
     if (why != CPU_EXIT_COUNT && why != CPU_EXIT_STOPPED)
         return stop_crash(g, why), true;
     sig_poll(r); /* host signals meant for the guest */
-    return r->exited;
+    return r->exited || stop_held(g);
 }
 
 static bool at_breakpoint(gdb_t *g)
@@ -745,7 +786,7 @@ static int cmd_vcont(gdb_t *g, const char *a)
     if (!strchr("cCsSr", act) || !act)
         return put_error(g, 1), REPLY;
     char base = act == 'C' ? 'c' : act == 'S' ? 's' : act;
-    return resume(g, base, (int)(sig & 0x7f), lo, hi) ? RESUMED : KILL;
+    return resume(g, base, sig_from_gdb(sig), lo, hi) ? RESUMED : KILL;
 }
 
 static void cmd_supported(gdb_t *g)
@@ -821,7 +862,7 @@ static int dispatch(gdb_t *g)
         s = a + 1;
         sig = 0;
         (void)gdbp_hex_u64(&s, &sig);
-        return resume(g, a[0] == 'C' ? 'c' : 's', (int)(sig & 0x7f), 0, 0) ? RESUMED : KILL;
+        return resume(g, a[0] == 'C' ? 'c' : 's', sig_from_gdb(sig), 0, 0) ? RESUMED : KILL;
     case 'k': return KILL;
     case 'D': gdb_put(g, "OK"); return DETACH;
     case 'q': case 'Q': return cmd_query(g, a);
@@ -858,6 +899,20 @@ static void hang_up(gdb_t *g)
     g->fd = -1;
 }
 
+/* the guest runs on without the debugger: no hooks, signals act again (one
+ * held goes to the guest, as gdb's detach passes it) */
+static void gdb_release(gdb_t *g)
+{
+    run_t *r = *g->rp;
+    unhook_all(g);
+    hang_up(g);
+    r->dbg_signals = false;
+    if (r->dbg_held) {
+        r->dbg_held = false;
+        sig_send(r, &r->dbg_info, (int64_t)cpu_reg_read(r->c, CPU_RAX));
+    }
+}
+
 /* the guest ends now, as killed by SIGKILL */
 static bool killed(gdb_t *g, int *status)
 {
@@ -872,6 +927,7 @@ bool gdb_serve(gdb_t *g, run_t **rp, int *status)
 {
     g->rp = rp;
     g->hit_wp = -1;
+    (*rp)->dbg_signals = true;
     g->stop_sig = SIGTRAP_;
     if (!wait_client(g))
         return killed(g, status);
@@ -894,13 +950,13 @@ bool gdb_serve(gdb_t *g, run_t **rp, int *status)
         if (!flush_reply(g) && g->fd < 0)
             break;
         if (what == DETACH)
-            return unhook_all(g), hang_up(g), false;
+            return gdb_release(g), false;
         if ((*rp)->exited && what == RESUMED)
             break; /* W or X sent: the session is over */
     }
     hang_up(g);
     if (g->keep && !(*rp)->exited)
-        return unhook_all(g), false; /* --gdb-keep: the guest runs on */
+        return gdb_release(g), false; /* --gdb-keep: the guest runs on */
     return killed(g, status);
 }
 
@@ -909,7 +965,7 @@ void gdb_close(gdb_t *g)
     if (!g)
         return;
     if (g->rp)
-        unhook_all(g);
+        unhook_all(g), (*g->rp)->dbg_signals = (*g->rp)->dbg_held = false;
     hang_up(g);
     if (g->lfd >= 0)
         close(g->lfd);

@@ -105,6 +105,10 @@ typedef struct run {
     bool     exited;
     int      status;             /* exit status, or 128 + signal */
     int      killed_by;          /* the signal that ended it, or 0 */
+    /* --gdb: a signal about to act stops for the debugger first (sig.c holds it) */
+    bool     dbg_signals;        /* hold signals for the debugger */
+    bool     dbg_held;           /* one is held in dbg_info, the guest stopped before it */
+    guest_siginfo dbg_info;
     /* counters for --stats */
     uint64_t insns, syscalls, demand_faults, demand_pages, signals;
     char     err[512];           /* why setup failed */
