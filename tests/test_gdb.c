@@ -116,6 +116,8 @@ static int runner_status(void)
     char err[128];
     snprintf(err, sizeof err, "%s/runner.err", dir);
     slurp(err, run_err, sizeof run_err);
+    cr_assert_null(strstr(run_err, "Sanitizer"), "%s", run_err);
+    cr_assert_null(strstr(run_err, "runtime error"), "%s", run_err);
     return st;
 }
 
@@ -567,6 +569,24 @@ Test(gdbwire, memory_reads_show_the_original_bytes_under_a_breakpoint)
     cr_assert_str_eq(ask("Z0,401000,1"), "OK");
     cr_assert_str_eq(ask("m401000,8"), before);
     cr_assert_str_eq(ask("z0,401000,1"), "OK");
+    close(wire);
+    runner_status();
+}
+
+Test(gdbwire, memory_map_from_the_mmu_regions)
+{
+    START(TARGET);
+    wire_connect();
+    const char *r = ask("qXfer:memory-map:read::0,3fff");
+    cr_assert_eq(r[0], 'l', "%s", r);
+    cr_assert(strstr(r, "<memory type=\"rom\" start=\"0x401000\" length=\"0x1000\"/>"), "%s", r); /* r-x */
+    cr_assert(strstr(r, "<memory type=\"ram\" start=\"0x403000\" length=\"0x1000\"/>"), "%s", r); /* rw- */
+    cr_assert(strstr(r, "</memory-map>"), "%s", r);
+    r = ask("qXfer:features:read:target.xml:0,3fff");
+    cr_assert(strstr(r, "<architecture>i386:x86-64</architecture>"), "%s", r);
+    cr_assert(strstr(r, "name=\"xmm15\""), "%s", r);
+    cr_assert(strstr(r, "name=\"fs_base\""), "%s", r);
+    cr_assert_str_eq(ask("qXfer:features:read:target.xml:100000,10"), "l");
     close(wire);
     runner_status();
 }

@@ -53,16 +53,32 @@ static mmu_region *regions(run_t *r, size_t *n)
     return v;
 }
 
+/* gdb reads the map once per connection and refuses addresses outside it,
+ * so the gaps of user space are listed as ram too: memory the guest maps
+ * later stays reachable (reads of a hole still fail, from the MMU) */
+static void map_entry(text *t, const char *type, uint64_t start, uint64_t end)
+{
+    if (end > start)
+        tput(t, "<memory type=\"%s\" start=\"%#" PRIx64 "\" length=\"%#" PRIx64 "\"/>\n", type, start,
+             end - start);
+}
+
 char *gdb_memory_map(run_t *r, size_t *len)
 {
     text t = { 0 };
     size_t n;
+    uint64_t at = RUN_PAGE;
     mmu_region *v = regions(r, &n);
     tput(&t, "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\" "
              "\"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n");
-    for (size_t i = 0; v && i < n; i++)
-        tput(&t, "<memory type=\"%s\" start=\"%#" PRIx64 "\" length=\"%#" PRIx64 "\"/>\n",
-             (v[i].perms & MMU_PROT_WRITE) ? "ram" : "rom", v[i].start, v[i].end - v[i].start);
+    for (size_t i = 0; v && i < n; i++) {
+        if (v[i].start >= RUN_USER_TOP)
+            break;
+        map_entry(&t, "ram", at, v[i].start);
+        map_entry(&t, (v[i].perms & MMU_PROT_WRITE) ? "ram" : "rom", v[i].start, v[i].end);
+        at = v[i].end > at ? v[i].end : at;
+    }
+    map_entry(&t, "ram", at, RUN_USER_TOP);
     tput(&t, "</memory-map>\n");
     free(v);
     if (t.oom || !v)
