@@ -684,6 +684,25 @@ Test(gdbwire, exit_is_reported_with_its_status)
     cr_assert_eq(runner_status(), 0);
 }
 
+Test(gdbwire, a_forked_child_runs_on_without_the_stub)
+{
+    if (access("/bin/busybox", X_OK) != 0)
+        cr_skip_test("no /bin/busybox");
+    START("/bin/busybox", "sh", "-c", "echo forked | cat; exit 7");
+    wire_connect();
+    const char *r = ask("c");
+    for (int i = 0; i < 10 && r[0] == 'T'; i++) { /* SIGCHLD: passed on, as gdb does */
+        char pass[8];
+        snprintf(pass, sizeof pass, "C%.2s", r + 1);
+        r = ask(pass);
+    }
+    cr_assert_eq(strncmp(r, "W07;process:", 12), 0, "%s", r);
+    cr_assert_eq(runner_status(), 7);
+    char out[256];
+    guest_out(out, sizeof out);
+    cr_assert_str_eq(out, "forked\n");
+}
+
 /* --------------------------------------------------- bad --gdb arguments */
 
 static int bad_arg(const char *spec)

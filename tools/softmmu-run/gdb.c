@@ -937,7 +937,7 @@ bool gdb_serve(gdb_t *g, run_t **rp, int *status)
             break; /* hung up */
         int what = dispatch(g);
         if ((*rp)->forked)
-            return false; /* a forked child runs on without the stub */
+            return gdb_release(g), false; /* a forked child runs on without the stub */
         if (what == SENT)
             continue;
         if (what == RESUMED)
