@@ -247,6 +247,16 @@ Test(gdb, stepi_matches_trace)
     runner_status();
 }
 
+Test(gdb, next_steps_lines_and_stops_at_a_breakpoint_inside)
+{
+    START(TARGET);
+    GDB_RUN("break main", "continue", "break bump", "next", "bt 1", "kill");
+    HAS("Breakpoint 1, main (argc=1");
+    HAS("Breakpoint 2, bump (by=10)");
+    HAS("#0  bump (by=10)");
+    runner_status();
+}
+
 Test(gdb, info_proc_mappings)
 {
     START(TARGET);

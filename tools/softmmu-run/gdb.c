@@ -496,11 +496,11 @@ static bool resume(gdb_t *g, char action, int sig, uint64_t lo, uint64_t hi)
         return true;
     if (action == 's')
         return step_one(g);
-    if (action == 'r') { /* range stepping: while RIP stays in [lo, hi) */
+    if (action == 'r') { /* range stepping: while RIP stays in [lo, hi), no breakpoint there */
         do
             step_one(g);
-        while (g->stop_sig == SIGTRAP_ && g->hit_wp < 0 && !g->hit_bp && !(*g->rp)->exited &&
-               cpu_reg_read((*g->rp)->c, CPU_RIP) - lo < hi - lo);
+        while (g->stop_sig == SIGTRAP_ && g->hit_wp < 0 && !(*g->rp)->exited &&
+               cpu_reg_read((*g->rp)->c, CPU_RIP) - lo < hi - lo && !(g->hit_bp = at_breakpoint(g)));
         return true;
     }
     if (at_breakpoint(g)) {
