@@ -372,6 +372,16 @@ Test(gdb, sigsegv_stops_at_the_faulting_store)
     runner_status();
 }
 
+Test(gdb, sigill_stops_at_the_invalid_instruction)
+{
+    START(TARGET, "ill");
+    GDB_RUN("continue", "x/i $pc", "p $_siginfo.si_signo", "kill");
+    HAS("Program received signal SIGILL");
+    HAS("ud2");
+    HAS("$1 = 4");
+    runner_status();
+}
+
 Test(gdb, signal_0_passes_over_a_fault)
 {
     START(TARGET, "crash");
@@ -597,6 +607,61 @@ Test(gdbwire, memory_map_from_the_mmu_regions)
     cr_assert(strstr(r, "name=\"xmm15\""), "%s", r);
     cr_assert(strstr(r, "name=\"fs_base\""), "%s", r);
     cr_assert_str_eq(ask("qXfer:features:read:target.xml:100000,10"), "l");
+    close(wire);
+    runner_status();
+}
+
+/* RIP, from the p packet's little-endian hex */
+static unsigned long long wire_rip(void)
+{
+    const char *h = ask("p10");
+    unsigned long long v = 0;
+    cr_assert_eq(strlen(h), 16, "%s", h);
+    for (int i = 7; i >= 0; i--) {
+        unsigned byte;
+        cr_assert_eq(sscanf(h + 2 * i, "%2x", &byte), 1);
+        v = v << 8 | byte;
+    }
+    return v;
+}
+
+static void wire_set_rip(unsigned long long v)
+{
+    char p[64] = "P10=";
+    for (int i = 0; i < 8; i++)
+        snprintf(p + 4 + 2 * i, 3, "%02x", (unsigned)(v >> (8 * i)) & 0xff);
+    cr_assert_str_eq(ask(p), "OK");
+}
+
+Test(gdbwire, breakpoint_stop_replies_name_their_kind)
+{
+    START(TARGET);
+    wire_connect();
+    char z[64];
+    unsigned long long entry = wire_rip();
+    const char *r = ask("s");
+    cr_assert_eq(strncmp(r, "T05", 3), 0, "%s", r);
+    unsigned long long next = wire_rip();
+    cr_assert_neq(next, entry);
+    static const char *const kinds[] = { "swbreak:;", "hwbreak:;" };
+    for (int k = 0; k < 2; k++) {
+        wire_set_rip(entry);
+        snprintf(z, sizeof z, "Z%d,%llx,1", k, next);
+        cr_assert_str_eq(ask(z), "OK");
+        r = ask("c");
+        cr_assert(strstr(r, kinds[k]), "%s", r);
+        cr_assert_eq(wire_rip(), next);
+        z[0] = 'z';
+        cr_assert_str_eq(ask(z), "OK");
+    }
+    /* a breakpoint where the guest stands does not stop the step off it */
+    snprintf(z, sizeof z, "Z0,%llx,1", next);
+    cr_assert_str_eq(ask(z), "OK");
+    r = ask("s");
+    cr_assert_null(strstr(r, "break"), "%s", r);
+    cr_assert_neq(wire_rip(), next);
+    r = ask("qXfer:exec-file:read::0,fff");
+    cr_assert(strstr(r, "gdb_target"), "%s", r);
     close(wire);
     runner_status();
 }

@@ -3,7 +3,8 @@
  * a global that bump() writes and peek() reads, a call chain for `bt`,
  * with the argument "crash", a store to an unmapped address (0x1234) for
  * the SIGSEGV stop, with "spin", a loop that never ends (for ^C), and with
- * "usr1", a SIGUSR1 sent to itself and caught (the handler adds 100).
+ * "usr1", a SIGUSR1 sent to itself and caught (the handler adds 100), and
+ * with "ill", an invalid instruction (ud2) for the SIGILL stop.
  */
 #include "sys.h"
 
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
     }
     while (argc > 1 && argv[1][0] == 's')
         bump(1);
+    if (argc > 1 && argv[1][0] == 'i')
+        __asm__ volatile("ud2");
     if (argc > 1 && argv[1][0] == 'c')
         *(volatile long *)0x1234 = v; /* SIGSEGV, SEGV_MAPERR at 0x1234 */
     print("counter %ld value %ld ratio %ld\n", counter, v, ratio);

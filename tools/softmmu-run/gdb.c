@@ -327,6 +327,16 @@ static void unhook_all(gdb_t *g)
 
 /* --------------------------------------------------------- stop replies */
 
+/* the kind of the breakpoint at addr: 0 (Z0), 1 (Z1 only), -1 none */
+static int bp_kind_at(const gdb_t *g, uint64_t addr)
+{
+    int kind = -1;
+    for (size_t i = 0; i < g->n_bp; i++)
+        if (g->bp[i].addr == addr && (kind < 0 || g->bp[i].kind == 0))
+            kind = g->bp[i].kind;
+    return kind;
+}
+
 /* Linux signal numbers in gdb's own numbering (gdb/signals.def), which
  * the protocol uses: they agree only in places */
 static const uint8_t to_gdb[65] = {
@@ -370,7 +380,7 @@ static void put_stop(gdb_t *g)
     if (g->hit_wp >= 0)
         gdb_put(g, "%s:%" PRIx64 ";", wnames[g->wp[g->hit_wp].type], g->hit_addr);
     else if (g->hit_bp)
-        gdb_put(g, "swbreak:;");
+        gdb_put(g, "%s:;", bp_kind_at(g, cpu_reg_read(r->c, CPU_RIP)) == 1 ? "hwbreak" : "swbreak");
 }
 
 /* ------------------------------------------------------------ run control */
@@ -469,11 +479,7 @@ static bool run_some(gdb_t *g, uint64_t n)
 
 static bool at_breakpoint(gdb_t *g)
 {
-    uint64_t rip = cpu_reg_read((*g->rp)->c, CPU_RIP);
-    for (size_t i = 0; i < g->n_bp; i++)
-        if (g->bp[i].addr == rip)
-            return true;
-    return false;
+    return bp_kind_at(g, cpu_reg_read((*g->rp)->c, CPU_RIP)) >= 0;
 }
 
 /* one instruction, stepping off a breakpoint at RIP */
