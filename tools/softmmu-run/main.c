@@ -6,6 +6,7 @@
  * guest's, 1 for a guest fault or bad instruction, 2 for a usage or loading
  * error, 124 when --count stopped the program.
  */
+#include "gdb.h"
 #include "run.h"
 #include "sig.h"
 #include "viz.h"
@@ -35,6 +36,11 @@ static const char usage_text[] =
     "                    not a security boundary)\n"
     "  --report FILE     after the run, write a picture of the address space, page table,\n"
     "                    TLB and timeline: FILE.html (interactive) or FILE.svg (two pictures)\n"
+    "  --gdb [HOST:]PORT serve the GDB remote protocol on HOST (default 127.0.0.1) and\n"
+    "                    PORT (0: any free one; printed), stopped before the first\n"
+    "                    instruction; when the debugger kills or leaves the program\n"
+    "                    the status is 137 (as SIGKILL)\n"
+    "  --gdb-keep        with --gdb: when the debugger hangs up, the program runs on\n"
     "  --help            show this help\n"
     "\n"
     "Exit status: the program's own; 1 if it faulted or hit an unsupported instruction;\n"
@@ -94,7 +100,7 @@ static bool parse_flag(run_opts *o, const char *a)
     static const struct { const char *name; size_t off; } flags[] = {
         { "--strace", offsetof(run_opts, strace) },   { "--trace", offsetof(run_opts, trace) },
         { "--mapinfo", offsetof(run_opts, mapinfo) }, { "--stats", offsetof(run_opts, stats) },
-        { "--demand-paging", offsetof(run_opts, demand) },
+        { "--demand-paging", offsetof(run_opts, demand) }, { "--gdb-keep", offsetof(run_opts, gdb_keep) },
     };
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
         if (strcmp(a, flags[k].name) == 0) {
@@ -122,6 +128,8 @@ static bool parse_valued(run_opts *o, int argc, char **argv, int *i, bool *match
         return (o->root = v), true;
     if ((v = opt_value("--report", argc, argv, i, &miss)))
         return (o->report = v), true;
+    if ((v = opt_value("--gdb", argc, argv, i, &miss)))
+        return (o->gdb = v), true; /* checked when the stub listens, before the guest runs */
     if ((v = opt_value("--env", argc, argv, i, &miss))) {
         if (!strchr(v, '=') || o->n_env == (int)(sizeof o->env / sizeof o->env[0]))
             return run_msg("bad --env '%s': want K=V (at most 64)", v), false;
@@ -218,11 +226,9 @@ static run_t *swap_in(run_t *old)
     return n;
 }
 
-/* one slice; false when the guest is done (why says how) */
-static bool run_slice(run_t **rp, cpu_exit *why)
+bool run_step(run_t **rp, uint64_t slice, cpu_exit *why)
 {
     run_t *r = *rp;
-    uint64_t slice = SLICE;
     if (r->o.count && r->insns >= r->o.count)
         return *why = CPU_EXIT_COUNT, false;
     if (r->o.count && r->o.count - r->insns < slice)
@@ -244,8 +250,7 @@ static bool run_slice(run_t **rp, cpu_exit *why)
     return !r->exited;
 }
 
-/* a fault or exception the guest handles goes to its handler (true) */
-static bool deliver_crash(run_t *r, cpu_exit why)
+bool run_deliver_crash(run_t *r, cpu_exit why)
 {
     cpu_fault f;
     switch (why) {
@@ -267,7 +272,7 @@ static cpu_exit run_guest(run_t **rp)
 {
     for (;;) {
         cpu_exit why = CPU_EXIT_STOPPED;
-        if (!run_slice(rp, &why))
+        if (!run_step(rp, SLICE, &why))
             return why;
         run_t *r = *rp;
         if (why == CPU_EXIT_COUNT || why == CPU_EXIT_STOPPED) {
@@ -276,7 +281,7 @@ static cpu_exit run_guest(run_t **rp)
                 return CPU_EXIT_STOPPED;
             continue;
         }
-        if (!deliver_crash(r, why))
+        if (!run_deliver_crash(r, why))
             return why;
     }
 }
@@ -297,26 +302,32 @@ int main(int argc, char **argv)
         free(r);
         return RUN_EXIT_USAGE;
     }
-    if (setup(r)) {
+    gdb_t *g = NULL;
+    if (setup(r) && (!r->o.gdb || (g = gdb_open(r)))) {
         double t0 = now_seconds();
-        cpu_exit why = run_guest(&r);
-        double secs = now_seconds() - t0;
-        status = rpt_exit(r, why);
-        if (!r->exited && why != CPU_EXIT_COUNT) { /* a crash: killed by its signal, as Linux would */
-            if (r->viz)
-                viz_crash(r, why);
-            sig_terminate(r, rpt_crash_signal(r, why));
-            status = r->status;
+        cpu_exit why = CPU_EXIT_STOPPED; /* the debugger's session: it reported the stops */
+        if (!g || !gdb_serve(g, &r, &status)) {
+            why = run_guest(&r);
+            status = rpt_exit(r, why);
+            if (!r->exited && why != CPU_EXIT_COUNT) { /* a crash: killed by its signal, as Linux would */
+                if (r->viz)
+                    viz_crash(r, why);
+                sig_terminate(r, rpt_crash_signal(r, why));
+                status = r->status;
+            }
         }
+        double secs = now_seconds() - t0;
         if (r->o.stats)
             rpt_stats(r, secs);
         if (r->viz)
             viz_finish(r, why, secs);
     } else {
-        run_msg("%s", r->err);
+        if (!r->o.gdb || r->err[0]) /* gdb_open said why itself */
+            run_msg("%s", r->err);
         if (r->viz) /* nothing ran: no report, not an empty file */
             unlink(r->o.report);
     }
+    gdb_close(g);
     fflush(stdout);
     fd_fini(r);
     if (r->root_fd >= 0)

@@ -42,6 +42,8 @@ typedef struct run_opts {
     const char *execfn;   /* AT_EXECFN: the name the program was started by */
     const char *root;     /* --root: guest paths resolve under it */
     const char *report;   /* --report FILE.html or FILE.svg */
+    const char *gdb;      /* --gdb [HOST:]PORT: serve a debugger before the first instruction */
+    bool        gdb_keep; /* --gdb-keep: the guest runs on when the debugger hangs up */
 } run_opts;
 
 #define RUN_MAX_FDS 1024 /* guest descriptors, RLIMIT_NOFILE */
@@ -104,6 +106,10 @@ typedef struct run {
     bool     exited;
     int      status;             /* exit status, or 128 + signal */
     int      killed_by;          /* the signal that ended it, or 0 */
+    /* --gdb: a signal about to act stops for the debugger first (sig.c holds it) */
+    bool     dbg_signals;        /* hold signals for the debugger */
+    bool     dbg_held;           /* one is held in dbg_info, the guest stopped before it */
+    guest_siginfo dbg_info;
     /* counters for --stats */
     uint64_t insns, syscalls, demand_faults, demand_pages, signals;
     struct viz *viz;             /* --report: recording (viz.h), NULL without it; main owns it */
@@ -114,6 +120,11 @@ typedef struct run {
 bool run_setup_machine(run_t *r); /* MMU, CPU, program, stack, hooks */
 bool run_fail(run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void run_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* runs at most max instructions (within --count); false when the guest is
+ * done or --count ran out (*why says how); an execve swaps *rp */
+bool run_step(run_t **rp, uint64_t max, cpu_exit *why);
+/* a fault or exception the guest handles goes to its handler (true) */
+bool run_deliver_crash(run_t *r, cpu_exit why);
 
 /* load.c: maps the program, sets entry, phdr, brk_start */
 bool load_program(run_t *r);

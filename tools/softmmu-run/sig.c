@@ -323,6 +323,13 @@ static void act_on(run_t *r, const guest_siginfo *info)
     int sig = info->signo;
     if (sig_ignores(r, sig))
         return;
+    if (r->dbg_signals) { /* the debugger decides: see gdb.c pass_signal */
+        if (r->dbg_held)
+            enqueue(r, info); /* XXX: a second one within an instruction waits its turn */
+        else
+            r->dbg_info = *info, r->dbg_held = true, cpu_stop(r->c);
+        return;
+    }
     if (!handled(r, sig)) {
         sig_terminate(r, sig);
         return;
