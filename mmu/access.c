@@ -44,7 +44,7 @@ static uint64_t page_end_len(uint64_t addr, uint64_t left)
 
 static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
 {
-    return region_find(&m->ri, addr)->dev;
+    return region_dev(region_find(&m->ri, addr));
 }
 
 /* Device access, split into pieces of at most 8 bytes. A callback may
@@ -54,7 +54,7 @@ static bool mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum di
 {
     while (len) {
         region *r = region_find(&m->ri, addr);
-        mmio_dev *dev = r ? r->dev : NULL;
+        mmio_dev *dev = r ? region_dev(r) : NULL;
         if (!dev || (d == DIR_READ ? !dev->rd : !dev->wr))
             return false;
         unsigned k = len > 8 ? 8 : (unsigned)len;

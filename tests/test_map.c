@@ -1031,42 +1031,11 @@ TestSuite(index, .init = setup, .fini = teardown, .timeout = 120);
 
 #define IDX_PAGES 2048 /* the churn stays in [0, 8 MiB) */
 
-typedef struct walk_state {
-    const region *pred;
-    size_t        count;
-} walk_state;
-
-/* checks the AVL shape, order and gap augmentation; returns the height */
-static int check_node(const region *n, walk_state *w, uint64_t *max_gap)
-{
-    if (!n) {
-        *max_gap = 0;
-        return 0;
-    }
-    uint64_t gl, gr;
-    int hl = check_node(n->left, w, &gl);
-    uint64_t want_gap = w->pred ? n->start - w->pred->last - 1 : n->start;
-    cr_assert(!w->pred || w->pred->last < n->start, "regions overlap or are out of order at %#llx",
-              (unsigned long long)n->start);
-    cr_assert_eq(n->gap, want_gap, "gap of %#llx", (unsigned long long)n->start);
-    w->pred = n;
-    w->count++;
-    int hr = check_node(n->right, w, &gr);
-    cr_assert(hl - hr <= 1 && hr - hl <= 1, "unbalanced at %#llx", (unsigned long long)n->start);
-    cr_assert_eq(n->height, 1 + (hl > hr ? hl : hr), "height of %#llx", (unsigned long long)n->start);
-    uint64_t mg = n->gap > gl ? n->gap : gl;
-    mg = mg > gr ? mg : gr;
-    cr_assert_eq(n->max_gap, mg, "max_gap of %#llx", (unsigned long long)n->start);
-    *max_gap = mg;
-    return 1 + (hl > hr ? hl : hr);
-}
-
+/* checks the B+-tree's shape, order, keys and gap augmentation */
 static void check_index(void)
 {
-    walk_state w = { NULL, 0 };
-    uint64_t mg;
-    check_node(m->ri.root, &w, &mg);
-    cr_assert_eq(w.count, m->ri.count);
+    const char *why = region_check(&m->ri);
+    cr_assert_null(why, "index: %s", why ? why : "");
 }
 
 /* first fit over a page bitmap, byte-granular like find_free_space */
