@@ -111,8 +111,8 @@ static void pool_pop_free(region_index *ri)
 
 bool region_reserve(region_index *ri, size_t n_inserts)
 {
-    size_t need = spare_need(ri, n_inserts), had = ri->n_pool;
-    while (ri->n_pool > need)
+    size_t need = spare_need(ri, n_inserts), keep = spare_need(ri, 1), had = ri->n_pool;
+    while (ri->n_pool > (need > keep ? need : keep)) /* the spares of one insert stay: no churn */
         pool_pop_free(ri);
     while (ri->n_pool < need) {
         rnode *x = sm_malloc(sizeof *x);
@@ -202,10 +202,13 @@ static unsigned slot(const rnode *p, const rnode *c)
     return i;
 }
 
-/* the leaf whose key range holds k */
+/* the leaf whose key range holds k: the cursor's (lookups cluster), else a descent */
 static rnode *leaf_for(const region_index *ri, uint64_t k)
 {
-    rnode *x = ri->root;
+    rnode *x = ri->cur;
+    if (x && (k >= x->key[0] || !x->l.prev) && (!x->l.next || k < x->l.next->key[0]))
+        return x;
+    x = ri->root;
     while (x && !x->leaf) {
         unsigned c = count_le(x, k);
         x = x->in.child[c ? c - 1 : 0];
