@@ -263,6 +263,22 @@ static void fix_up(rnode *x)
     }
 }
 
+/* the same when x is the only node changed since the tree was exact: stops
+ * where a summary comes out as it was */
+static void fix_up_only(rnode *x)
+{
+    for (rnode *p = x->parent; p; x = p, p = p->parent) {
+        unsigned i = slot(p, x);
+        uint64_t g;
+        uint8_t  t;
+        summary(x, &g, &t);
+        if (g == p->in.gap[i] && t == p->in.tz[i])
+            return;
+        p->in.gap[i] = g;
+        p->in.tz[i] = t;
+    }
+}
+
 /* x's lowest key changed: the keys above it follow */
 static void fix_keys(rnode *x)
 {
@@ -489,7 +505,8 @@ void region_insert(region_index *ri, region *r)
     }
     rnode *x = leaf_for(ri, r->start);
     unsigned pos = count_le(x, r->start);
-    if (x->n == NB)
+    bool moved = x->n == NB;
+    if (moved)
         make_room(ri, &x, &pos);
     ents_move(x, pos + 1, x, pos, x->n - pos);
     x->key[pos] = r->start;
@@ -500,9 +517,9 @@ void region_insert(region_index *ri, region *r)
         fix_keys(x);
     ri->count++;
     label_use(ri, r->label);
-    fix_up(x);
+    (moved ? fix_up : fix_up_only)(x);
     if (pos == x->n - 1 && x->l.next)
-        fix_up(x->l.next); /* its first gap ends here now */
+        fix_up_only(x->l.next); /* its first gap ends here now */
     at(ri, x, pos);
 }
 
@@ -591,9 +608,9 @@ void region_remove(region_index *ri, region *r)
     if (i == 0 && x->n)
         fix_keys(x);
     if (x == ri->root || x->n >= MIN) {
-        fix_up(x);
+        fix_up_only(x);
         if (i == x->n && x->l.next)
-            fix_up(x->l.next);
+            fix_up_only(x->l.next);
         if (succ)
             at(ri, i < x->n ? x : x->l.next, i < x->n ? i : 0);
         return;
@@ -614,9 +631,9 @@ void region_resize(region_index *ri, region *r, uint64_t last)
     unsigned i;
     locate(ri, r, &x, &i);
     r->last = x->l.last[i] = last;
-    fix_up(x);
+    fix_up_only(x);
     if (i == x->n - 1 && x->l.next)
-        fix_up(x->l.next);
+        fix_up_only(x->l.next);
 }
 
 /* ----------------------------------------------------------- first fit */
