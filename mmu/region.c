@@ -674,8 +674,10 @@ static int fit_leaf(fit_ctx *c, const rnode *x)
 }
 
 /* Descends only where a gap can hold size and holds an address of the
- * alignment; with an alignment above every gap, no subtree qualifies that
- * has no gap with an aligned address, so such searches stay O(log n). */
+ * alignment, so a search whose alignment no gap offers (ffs.align.1M) is
+ * O(log n). XXX: gaps that each hold an aligned address but too little
+ * room after it (2-page gaps straddling every 8 KiB boundary, size 2 pages)
+ * still pass both tests and are visited one by one: O(n) then. */
 static int fit_node(fit_ctx *c, const rnode *x)
 {
     if (x->leaf)
