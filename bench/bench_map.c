@@ -3,6 +3,17 @@
  * same to host memory:
  *   map.N           map + unmap of one page in a gap among N one-page regions
  *                   (baseline: mmap + munmap of one host page)
+ *   ffs.N           find_free_space of one page from a random gap among the
+ *                   N regions of map.N (the next gap fits)
+ *   ffs.align.N     find_free_space of one page, 1 GiB aligned, from the first
+ *                   region: every gap is one page and every 1 GiB boundary
+ *                   among the regions is mapped, so only the space after the
+ *                   last region fits (first fit that looked at every gap
+ *                   would be O(N))
+ *   ffs.big.N       find_free_space of two pages: no gap fits, same answer
+ *   meta.N          metadata bytes per region (mmu_stats.meta_bytes), next
+ *                   to the process RSS growth per region (page table
+ *                   included) while the N regions were mapped
  *   protect.split   protect a different page of a 64 MiB mapping each time:
  *                   every call splits (baseline: mprotect, same pattern)
  *   protect.toggle  protect one page read-only and back, per call
@@ -14,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define MAP_BASE 0x100000000u
 #define PEER_MAX_REGIONS 1000 /* Unicorn 2.0.1 aborts around 4,000 */
@@ -137,17 +149,118 @@ static const char *count_str(uint32_t n, char buf[16])
     return buf;
 }
 
+/* ------------------------------------------------------ find_free_space */
+
+#define FFS_SCAN_OPS 300 /* few: an O(N) first fit would take 10 ms each at 1M */
+
+typedef struct ffs_ctx {
+    const map_ctx *c;
+    uint64_t       size, align;
+    bool           from_gap; /* start at a random gap, else at the first region */
+    uint64_t       want;     /* the answer from the first region */
+} ffs_ctx;
+
+static double mmu_ffs(void *p)
+{
+    const ffs_ctx *f = p;
+    size_t n = f->from_gap ? f->c->n_ops : FFS_SCAN_OPS;
+    double t0 = bench_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = f->from_gap ? gap_addr(f->c, i) : MAP_BASE, a;
+        if (mmu_find_free_space(f->c->m, f->size, lo, 0, f->align, &a) || a != (f->from_gap ? lo : f->want))
+            return NAN;
+    }
+    return (bench_now_ns() - t0) / 1e3 / (double)n;
+}
+
+static void ffs_row(const map_ctx *c, const char *what, const char *cnt, uint64_t size, uint64_t align,
+                    bool from_gap, uint64_t want, const char *desc)
+{
+    char name[32];
+    snprintf(name, sizeof name, "ffs.%s%s", what, cnt);
+    if (!bench_want(name))
+        return;
+    bench_row r = { .name = name, .unit = "us", .base = NAN, .peer = NAN, .goal = GOAL_ABS_LE, .target = 2 };
+    snprintf(r.desc, sizeof r.desc, "%s among %s regions", desc, cnt);
+    ffs_ctx f = { c, size, align, from_gap, want };
+    bench_job jobs[3] = { { c->m ? mmu_ffs : NULL, &f }, { NULL, NULL }, { NULL, NULL } };
+    bench_measure_emit(&r, jobs);
+}
+
+static uint64_t rss_bytes(void)
+{
+    unsigned long size = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%lu %lu", &size, &resident) != 2)
+        resident = 0;
+    if (f)
+        fclose(f);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void meta_row(const map_ctx *c, const char *cnt, uint32_t n, uint64_t meta0, uint64_t rss_growth)
+{
+    char name[32];
+    snprintf(name, sizeof name, "meta.%s", cnt);
+    if (!bench_want(name) || !c->m)
+        return;
+    mmu_stats s;
+    mmu_get_stats(c->m, &s);
+    bench_row r = { .name = name, .unit = "B", .base_what = "RSS", .peer = NAN, .goal = GOAL_ABS_LE, .target = 96 };
+    snprintf(r.desc, sizeof r.desc, "metadata per region among %s regions", cnt);
+    r.ours = (double)(s.meta_bytes - meta0) / n;
+    r.base = (double)rss_growth / n;
+    bench_emit(&r);
+}
+
+/* the rows that need the MMU of map.N */
+static void extra_rows(const map_ctx *c, const char *cnt, uint32_t n, uint64_t meta0, uint64_t rss_growth)
+{
+    uint64_t after = MAP_BASE + (2 * (uint64_t)n - 1) * MMU_PAGE_SIZE, giga = 1ull << 30;
+    ffs_row(c, "", cnt, MMU_PAGE_SIZE, 0, true, 0, "find_free_space 1 page from a gap");
+    ffs_row(c, "align.", cnt, MMU_PAGE_SIZE, giga, false, (after + giga - 1) & ~(giga - 1),
+            "find_free_space 1 page 1 GiB-aligned");
+    ffs_row(c, "big.", cnt, 2 * MMU_PAGE_SIZE, 0, false, after, "find_free_space 2 pages (no gap fits)");
+    meta_row(c, cnt, n, meta0, rss_growth);
+}
+
+static bool want_any(const char *cnt)
+{
+    static const char *const kinds[] = { "map.", "ffs.", "ffs.align.", "ffs.big.", "meta." };
+    char name[32];
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        snprintf(name, sizeof name, "%s%s", kinds[i], cnt);
+        if (bench_want(name))
+            return true;
+    }
+    return false;
+}
+
 static void map_row(uint32_t n)
 {
     char cnt[16], name[32];
     snprintf(name, sizeof name, "map.%s", count_str(n, cnt));
-    if (!bench_want(name))
+    if (!want_any(cnt))
         return;
     bench_row r = { .name = name, .unit = "us", .base_what = "mmap+munmap", .goal = GOAL_ABS_LE, .target = 2 };
     snprintf(r.desc, sizeof r.desc, "map+unmap 1 page among %s regions", cnt);
     map_ctx c = { .n_ops = BENCH_SIZE(20000, 500), .n_ops_peer = BENCH_SIZE(50, 10) };
     c.gap = picks(c.n_ops, n);
+    mmu_stats s0 = { 0 };
+    mmu_t *empty;
+    if (mmu_open(NULL, &empty) == MMU_OK) {
+        mmu_get_stats(empty, &s0);
+        mmu_close(empty);
+    }
+    uint64_t rss0 = rss_bytes();
     c.m = mmu_regions_open(n);
+    uint64_t rss1 = rss_bytes();
+    extra_rows(&c, cnt, n, s0.meta_bytes, rss1 > rss0 ? rss1 - rss0 : 0);
+    if (!bench_want(name)) {
+        mmu_close(c.m);
+        free((void *)c.gap);
+        return;
+    }
     bench_job jobs[3] = { { c.m && c.gap ? mmu_map_unmap : NULL, &c }, { host_map_unmap, &c }, { NULL, &c } };
 #ifdef HAVE_UNICORN
     if (c.gap)
@@ -331,18 +444,6 @@ typedef struct huge_ctx {
     int      n_ops;
 } huge_ctx;
 
-/* resident set of this process, from /proc/self/statm */
-static double rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (!f)
-        return NAN;
-    int got = fscanf(f, "%ld %ld", &pages, &res);
-    fclose(f);
-    return got == 2 ? (double)res * 4096.0 : NAN;
-}
-
 /* us per map+unmap of size bytes, with `touched` pages written between */
 static double huge_map_unmap(void *ctx)
 {
@@ -397,9 +498,9 @@ static void huge_rows(void)
     if (bench_want("map.huge.rss")) {
         /* resident growth while 1 TiB is mapped and nothing is touched */
         mmu_t *m = NULL;
-        double before = rss_bytes(), after = NAN;
+        double before = (double)rss_bytes(), after = NAN;
         if (!mmu_open(NULL, &m) && !mmu_map(m, HUGE_BASE, tib, MMU_PROT_READ, NULL))
-            after = rss_bytes();
+            after = (double)rss_bytes();
         mmu_close(m);
         bench_row r = { .name = "map.huge.rss", .unit = "KiB", .ours = (after - before) / 1024, .base = NAN,
                         .peer = NAN, .goal = GOAL_ABS_LE, .target = 1024 };

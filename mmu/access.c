@@ -53,7 +53,7 @@ static uint64_t page_end_len(uint64_t addr, uint64_t left)
 
 static mmio_dev *dev_at(mmu_t *m, uint64_t addr)
 {
-    return region_find(&m->ri, addr)->dev;
+    return region_dev(region_find(&m->ri, addr));
 }
 
 /* Callbacks that may cancel the access running them (mmu_cancel_access):
@@ -89,7 +89,7 @@ static mmu_err mmio_io(mmu_t *m, uint64_t addr, uint8_t *buf, uint64_t len, enum
 {
     while (len) {
         region *r = region_find(&m->ri, addr);
-        mmio_dev *dev = r ? r->dev : NULL;
+        mmio_dev *dev = r ? region_dev(r) : NULL;
         if (!dev || (d == DIR_READ ? !dev->rd : !dev->wr))
             return MMU_ERR_READ_UNMAPPED;
         unsigned k = len > 8 ? 8 : (unsigned)len;
@@ -272,6 +272,8 @@ mmu_err mmu_host_ptr(mmu_t *m, uint64_t addr, uint64_t size, unsigned flags, voi
     const region *r = region_find(&m->ri, addr);
     if (!r)
         return MMU_ERR_READ_UNMAPPED;
+    if (r->kind == RGN_MMIO)
+        return MMU_ERR_ARG;
     uint8_t *host = r->host + (addr - r->start);
     for (;;) { /* every piece is RAM or map_ptr memory, following on the host */
         if (r->kind == RGN_MMIO || (uint64_t)((uintptr_t)r->host - (uintptr_t)host) != r->start - addr)

@@ -15,6 +15,7 @@ struct label *label_new(const char *s, const char *dflt)
     if (!l)
         return NULL;
     l->refs = 1;
+    l->users = 0;
     l->len = (uint32_t)len;
     memcpy(l->s, s, len + 1);
     return l;

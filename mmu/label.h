@@ -10,6 +10,7 @@
 struct label {
     uint32_t refs;
     uint32_t len;
+    uint32_t users; /* regions in the index using it (meta_bytes counts it once) */
     char     s[];
 };
 

@@ -62,6 +62,21 @@ mmu_err map_insert(mmu_t *m, region *r)
     return MMU_OK; /* the TLB never caches unmapped pages: nothing to flush */
 }
 
+/* The label for text: the one made last if it says the same (a million
+ * maps with one label cost one label), else a new one, remembered. */
+static struct label *label_shared(mmu_t *m, const char *text, const char *dflt)
+{
+    const char *s = text && *text ? text : dflt;
+    struct label *l = m->last_label;
+    if (l && strcmp(l->s, s) == 0)
+        return label_ref(l);
+    if (!(l = label_new(s, dflt)))
+        return NULL;
+    label_unref(m->last_label);
+    m->last_label = label_ref(l);
+    return l;
+}
+
 /* validate, build the region, map it: shared by map, map_ptr, map_mmio */
 static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms, unsigned kind, void *host,
                           mmio_dev *dev, const char *text, const char *dflt)
@@ -73,21 +88,24 @@ static mmu_err map_common(mmu_t *m, uint64_t addr, uint64_t size, unsigned perms
         return MMU_ERR_ARG;
     if (!mmu_is_available(m, addr, size))
         return MMU_ERR_MAPPED;
-    struct label *l = label_new(text, dflt);
+    struct label *l = label_shared(m, text, dflt);
     region *r = l ? region_new(addr, addr + (size - 1), perms, kind, l) : NULL;
     if (!r) {
         label_unref(l);
         return MMU_ERR_NOMEM;
     }
-    r->host = host;
-    r->dev = dev;
+    if (kind == RGN_MMIO)
+        r->dev = dev;
+    else
+        r->host = host;
     if (kind == RGN_RAM && !(r->host = ram_alloc(size))) {
         err = MMU_ERR_NOMEM;
     } else {
-        err = map_insert(m, r);
+        err = region_reserve(&m->ri, 1) ? map_insert(m, r) : MMU_ERR_NOMEM;
     }
     if (err) {
-        r->dev = NULL; /* the caller still owns dev */
+        if (kind == RGN_MMIO)
+            r->dev = NULL; /* the caller still owns dev */
         region_destroy(r, true);
     }
     return err;
@@ -133,6 +151,8 @@ static mmu_err carve(mmu_t *m, uint64_t a, uint64_t last)
 {
     bool cut[2] = { straddled(m, a), last != UINT64_MAX && straddled(m, last + 1) };
     region *spare[2] = { NULL, NULL };
+    if (!region_reserve(&m->ri, (size_t)cut[0] + cut[1]))
+        return MMU_ERR_NOMEM;
     for (int i = 0; i < 2; i++) {
         if (cut[i] && !(spare[i] = sm_malloc(sizeof(region)))) {
             sm_free(spare[0]);
@@ -273,8 +293,7 @@ mmu_err mmu_set_label(mmu_t *m, uint64_t addr, uint64_t size, const char *text)
         return err;
     }
     for (region *r = region_find(&m->ri, a); r && r->start <= last; r = region_next(&m->ri, r)) {
-        label_unref(r->label);
-        r->label = label_ref(l);
+        region_set_label(&m->ri, r, l);
     }
     label_unref(l);
     return MMU_OK;
@@ -343,24 +362,12 @@ mmu_err mmu_map_anywhere(mmu_t *m, uint64_t size, uint64_t min_addr, uint64_t ma
     return err;
 }
 
-/* in-order walk that stops once out is full */
-static void collect(const region *n, mmu_region *out, size_t max, size_t *i)
-{
-    while (n && *i < max) {
-        collect(n->left, out, max, i);
-        if (*i == max)
-            return;
-        out[(*i)++] = (mmu_region){ n->start, n->last + 1, n->perms, n->label->s, n->kind == RGN_MMIO };
-        n = n->right;
-    }
-}
-
 size_t mmu_regions(const mmu_t *m, mmu_region *out, size_t max)
 {
     if (!m)
         return 0;
     size_t i = 0;
-    if (out && max)
-        collect(m->ri.root, out, max, &i);
+    for (const region *r = out && max ? region_first(&m->ri) : NULL; r && i < max; r = region_next(&m->ri, r))
+        out[i++] = (mmu_region){ r->start, r->last + 1, r->perms, r->label->s, r->kind == RGN_MMIO };
     return m->ri.count;
 }

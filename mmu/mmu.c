@@ -90,6 +90,8 @@ void mmu_close(mmu_t *m)
         return;
     snap_detach_all(m);
     mmu_unmap_all(m);
+    region_index_free(&m->ri);
+    label_unref(m->last_label);
     pt_free(&m->pt);
     hooklist_free(&m->hooks);
     sm_free(m->fast.tlb);
@@ -124,22 +126,12 @@ uint64_t mmu_code_generation(const mmu_t *m)
 
 /* ----------------------------------------------------------- statistics */
 
-/* regions and their labels, a label shared by several regions split
- * between them; an in-order walk, O(n) */
-static size_t region_meta(const region *n)
-{
-    size_t bytes = 0;
-    for (; n; n = n->right)
-        bytes += region_meta(n->left) + sizeof *n + (sizeof(struct label) + n->label->len + 1) / n->label->refs;
-    return bytes;
-}
-
 void mmu_get_stats(const mmu_t *m, mmu_stats *out)
 {
     if (!m || !out)
         return;
-    size_t meta = sizeof *m + (tlb_entries(m)) * (sizeof(mmu_tlb_entry_) + sizeof *m->tlb_fills) + pt_meta_bytes(&m->pt)
-                  + m->hooks.cap * sizeof(hook_entry) + region_meta(m->ri.root);
+    size_t meta = sizeof *m + tlb_entries(m) * (sizeof(mmu_tlb_entry_) + sizeof *m->tlb_fills) + pt_meta_bytes(&m->pt)
+                  + m->hooks.cap * sizeof(hook_entry) + region_meta_bytes(&m->ri);
     *out = (mmu_stats){
         .tlb_hits = m->fast.tlb_hits, /* out-of-line hits; inline ones with MMU_COUNT_INLINE_HITS */
 #define X(n) .n = m->n,

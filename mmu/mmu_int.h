@@ -28,6 +28,7 @@ struct mmu {
     uint64_t  space_last; /* 2^addr_bits - 1 */
     pt        pt;
     region_index    ri;
+    struct label   *last_label; /* the label mmu_map made last: the next with its text shares it */
     uint64_t  pages_mapped;
     uint32_t *tlb_fills; /* per TLB slot: fills since created or resized (introspection) */
     bool      tlb_dynamic;

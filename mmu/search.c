@@ -145,21 +145,13 @@ static void search_all(hunt *h, uint64_t lo, uint64_t hi, bool cross)
     }
 }
 
-static const region *last_region(const region_index *ri)
-{
-    const region *n = ri->root;
-    while (n && n->right)
-        n = n->right;
-    return n;
-}
-
 static mmu_err run(mmu_t *m, const matcher *mt, uint64_t begin, uint64_t end, unsigned flags, uint64_t *out,
                    size_t max_out, size_t *out_count)
 {
     if (!m || !out_count || mt->len == 0 || (flags & ~(unsigned)MMU_SEARCH_CROSS) || (!out && max_out)
         || (end && begin >= end))
         return MMU_ERR_ARG;
-    const region *top = last_region(&m->ri);
+    const region *top = region_last(&m->ri);
     uint64_t hi = end ? end - 1 : top ? top->last : 0;
     hunt h = { m, mt, out, max_out, 0, NULL, 0 };
     uint8_t stack[STITCH_STACK];

@@ -55,7 +55,7 @@ typedef struct snap_rec {
 /* RAM of a closed MMU, kept for the snapshots' clean pages */
 typedef struct snap_arena {
     uint64_t refs;
-    region  *list; /* chained by ->right */
+    region  *list; /* chained by ->link, labelless */
 } snap_arena;
 
 struct mmu_snapshot {

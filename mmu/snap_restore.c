@@ -32,7 +32,8 @@ typedef struct plan {
     bool          attach;   /* s is detached: attach it to m at the end */
     bool         *reuse;    /* per record: rebuilt from the live regions */
     region      **made;     /* per record not reused: its new region */
-    region       *spares;   /* nodes for splits, chained by ->right */
+    region       *spares;   /* nodes for splits, chained by ->link */
+    size_t        n_inserts; /* index inserts the commit makes (reserved) */
     uint64_t     *filled;   /* pages of made regions given data: their leaves are pinned */
     size_t        n_filled, cap_filled;
     bool          reshaped; /* the map changed: flush the whole TLB */
@@ -67,7 +68,7 @@ static bool reusable(const mmu_t *m, const snap_rec *rc, size_t *splits)
     region *r = region_find(&m->ri, rc->start);
     if (!r || !same_kind(r, rc))
         return false;
-    uint8_t *host = r->host ? r->host + (rc->start - r->start) : NULL;
+    uint8_t *host = region_host(r) ? r->host + (rc->start - r->start) : NULL;
     if (rc->kind == RGN_PTR && host != rc->host)
         return false; /* not the caller's buffer saved */
     size_t cuts = r->start < rc->start;
@@ -92,9 +93,10 @@ static mmu_err plan_reuse(plan *p)
         region *r = sm_malloc(sizeof *r);
         if (!r)
             return MMU_ERR_NOMEM;
-        r->right = p->spares;
+        r->link = p->spares;
         p->spares = r;
     }
+    p->n_inserts += splits;
     return MMU_OK;
 }
 
@@ -256,10 +258,14 @@ static mmu_err make(const plan *p, const snap_rec *rc, region **out)
 
 static mmu_err make_all(plan *p)
 {
-    for (size_t i = 0; i < p->s->n_recs; i++)
-        if (!p->reuse[i] && make(p, &p->s->recs[i], &p->made[i]))
+    for (size_t i = 0; i < p->s->n_recs; i++) {
+        if (p->reuse[i])
+            continue;
+        if (make(p, &p->s->recs[i], &p->made[i]))
             return MMU_ERR_NOMEM;
-    return MMU_OK;
+        p->n_inserts++;
+    }
+    return region_reserve(&p->m->ri, p->n_inserts) ? MMU_OK : MMU_ERR_NOMEM;
 }
 
 /* ---------------------------------------------------------------- commit */
@@ -267,7 +273,7 @@ static mmu_err make_all(plan *p)
 /* makes addr a region boundary with the next spare node */
 static void split_at(plan *p, uint64_t addr)
 {
-    region *node = p->spares, *next = node ? node->right : NULL;
+    region *node = p->spares, *next = node ? node->link : NULL;
     if (node && region_split(p->m, addr, node)) {
         p->spares = next;
         p->reshaped = true;
@@ -329,16 +335,11 @@ static void merge(plan *p, snap_rec *rc)
         region_destroy(r, false); /* its memory is first's now */
     }
     set_pte_perms(p, first, rc->perms);
-    if (first->last != rc->last) {
-        region_remove(ri, first);
-        first->last = rc->last;
-        region_insert(ri, first);
-    }
+    if (first->last != rc->last)
+        region_resize(ri, first, rc->last);
     first->perms = rc->perms;
-    if (!same_label(first->label, rc->label)) {
-        label_unref(first->label);
-        first->label = label_ref(rc->label);
-    }
+    if (!same_label(first->label, rc->label))
+        region_set_label(ri, first, rc->label);
     if (rc->kind == RGN_RAM)
         rc->host = first->host; /* a rebuilt region may sit in new memory */
     else if (rc->kind == RGN_PTR)
@@ -429,7 +430,7 @@ static void plan_free(plan *p)
     }
     while (p->spares) {
         region *r = p->spares;
-        p->spares = r->right;
+        p->spares = r->link;
         sm_free(r);
     }
     for (size_t k = 0; k < p->n_filled; k++)
@@ -465,5 +466,6 @@ mmu_err mmu_snapshot_restore(mmu_t *m, const mmu_snapshot *cs)
     if (!err)
         commit(&p);
     plan_free(&p);
+    region_trim(&m->ri); /* the spares for a big rebuild can be many */
     return err;
 }

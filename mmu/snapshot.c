@@ -94,9 +94,8 @@ void snap_arena_unref(snap_arena *a)
         return;
     while (a->list) {
         region *r = a->list;
-        a->list = r->right;
+        a->list = r->link;
         ram_free(r->host, r->last - r->start + 1);
-        label_unref(r->label);
         sm_free(r);
     }
     sm_free(a);
@@ -123,7 +122,8 @@ static void take_ram(mmu_t *m, snap_arena *a)
         if (r->kind == RGN_RAM && needed(m->snap, r)) {
             region_remove(&m->ri, r);
             map_clear_pages(m, r->start >> MMU_PAGE_BITS, ((r->last - r->start) >> MMU_PAGE_BITS) + 1);
-            r->right = a->list;
+            label_unref(r->label); /* the arena keeps memory, not labels */
+            r->link = a->list;
             a->list = r;
         }
         r = next;
@@ -159,7 +159,7 @@ void snap_detach_all(mmu_t *m)
 
 static mmu_err capture(const region *r, snap_rec *rc)
 {
-    *rc = (snap_rec){ .start = r->start, .last = r->last, .perms = r->perms, .kind = r->kind, .host = r->host };
+    *rc = (snap_rec){ .start = r->start, .last = r->last, .perms = r->perms, .kind = r->kind, .host = region_host(r) };
     if (r->kind == RGN_MMIO)
         rc->dev = (mmio_dev){ 0, r->dev->rd, r->dev->wr, r->dev->user, r->dev->base };
     if (r->kind == RGN_PTR) {

@@ -1031,42 +1031,11 @@ TestSuite(index, .init = setup, .fini = teardown, .timeout = 120);
 
 #define IDX_PAGES 2048 /* the churn stays in [0, 8 MiB) */
 
-typedef struct walk_state {
-    const region *pred;
-    size_t        count;
-} walk_state;
-
-/* checks the AVL shape, order and gap augmentation; returns the height */
-static int check_node(const region *n, walk_state *w, uint64_t *max_gap)
-{
-    if (!n) {
-        *max_gap = 0;
-        return 0;
-    }
-    uint64_t gl, gr;
-    int hl = check_node(n->left, w, &gl);
-    uint64_t want_gap = w->pred ? n->start - w->pred->last - 1 : n->start;
-    cr_assert(!w->pred || w->pred->last < n->start, "regions overlap or are out of order at %#llx",
-              (unsigned long long)n->start);
-    cr_assert_eq(n->gap, want_gap, "gap of %#llx", (unsigned long long)n->start);
-    w->pred = n;
-    w->count++;
-    int hr = check_node(n->right, w, &gr);
-    cr_assert(hl - hr <= 1 && hr - hl <= 1, "unbalanced at %#llx", (unsigned long long)n->start);
-    cr_assert_eq(n->height, 1 + (hl > hr ? hl : hr), "height of %#llx", (unsigned long long)n->start);
-    uint64_t mg = n->gap > gl ? n->gap : gl;
-    mg = mg > gr ? mg : gr;
-    cr_assert_eq(n->max_gap, mg, "max_gap of %#llx", (unsigned long long)n->start);
-    *max_gap = mg;
-    return 1 + (hl > hr ? hl : hr);
-}
-
+/* checks the B+-tree's shape, order, keys and gap augmentation */
 static void check_index(void)
 {
-    walk_state w = { NULL, 0 };
-    uint64_t mg;
-    check_node(m->ri.root, &w, &mg);
-    cr_assert_eq(w.count, m->ri.count);
+    const char *why = region_check(&m->ri);
+    cr_assert_null(why, "index: %s", why ? why : "");
 }
 
 /* first fit over a page bitmap, byte-granular like find_free_space */
@@ -1090,7 +1059,7 @@ static uint64_t rnd(uint64_t *s)
     return *s;
 }
 
-Test(index, avl_and_gap_invariants_hold_under_random_churn)
+Test(index, btree_and_gap_invariants_hold_under_random_churn)
 {
     static bool used[IDX_PAGES];
     uint64_t s = 0x9e3779b97f4a7c15;
@@ -1128,6 +1097,146 @@ Test(index, avl_and_gap_invariants_hold_under_random_churn)
                          (unsigned long long)want);
     }
     check_index();
+}
+
+/* 100k regions in slots of 4 pages (1 to 4 pages each, so some touch
+ * their neighbour), mapped in random order, then unmapped in another; on
+ * the way the tree is checked whole, and lookups and first fit are checked
+ * against brute force on samples. Splits and merges happen at every level. */
+#define BIG_SLOTS 100000u
+#define BIG_BASE  0x100000000ull
+#define BIG_PAGES (4 * BIG_SLOTS)
+
+typedef struct big_state {
+    uint8_t  len[BIG_SLOTS];     /* pages of slot i's region, 0 if unmapped */
+    uint32_t run[BIG_PAGES + 1]; /* free pages from page p on (BIG_PAGES: unbounded) */
+    size_t   n;
+} big_state;
+
+static bool big_used(const big_state *b, uint64_t page)
+{
+    return page < BIG_PAGES && (page & 3) < b->len[page >> 2];
+}
+
+static void big_runs(big_state *b)
+{
+    b->run[BIG_PAGES] = UINT32_MAX;
+    for (uint64_t p = BIG_PAGES; p-- > 0;)
+        b->run[p] = big_used(b, p) ? 0 : b->run[p + 1] == UINT32_MAX ? UINT32_MAX : b->run[p + 1] + 1;
+}
+
+/* lowest aligned address >= lo with size bytes free: brute force over pages */
+static uint64_t big_fit(const big_state *b, uint64_t size_pages, uint64_t lo, uint64_t align)
+{
+    uint64_t a = (lo + align - 1) & ~(align - 1);
+    for (;; a += align) {
+        if (a < BIG_BASE)
+            return a; /* everything below the slots is free */
+        uint64_t p = (a - BIG_BASE) >> 12;
+        if (p >= BIG_PAGES || b->run[p] >= size_pages)
+            return a;
+    }
+}
+
+static void big_check(big_state *b, uint64_t *s)
+{
+    const char *why = region_check(&m->ri);
+    cr_assert_null(why, "index: %s", why ? why : "");
+    cr_assert_eq(m->ri.count, b->n);
+    big_runs(b);
+    for (int k = 0; k < 200; k++) {
+        uint64_t page = rnd(s) % BIG_PAGES, addr = BIG_BASE + (page << 12) + rnd(s) % 4096;
+        region *r = region_ceil(&m->ri, addr), *f = region_find(&m->ri, addr);
+        uint64_t q = page;
+        while (q < BIG_PAGES && !big_used(b, q))
+            q++;
+        if (q == BIG_PAGES) {
+            cr_assert_null(r, "ceil of %#llx", (unsigned long long)addr);
+        } else {
+            uint64_t start = BIG_BASE + ((q & ~3ull) << 12), last = start + ((uint64_t)b->len[q >> 2] << 12) - 1;
+            cr_assert(r && r->start == start && r->last == last, "ceil of %#llx", (unsigned long long)addr);
+        }
+        cr_assert_eq(f != NULL, big_used(b, page), "find of %#llx", (unsigned long long)addr);
+        uint64_t size = (1 + rnd(s) % 6) << 12, align = 1ull << (12 + rnd(s) % 19), lo = BIG_BASE + rnd(s) % (BIG_PAGES << 12);
+        uint64_t got = 0, want = big_fit(b, size >> 12, lo, align);
+        OK(mmu_find_free_space(m, size, lo, 0, align, &got));
+        cr_assert_eq(got, want, "fit of %#llx from %#llx align %#llx: %#llx, want %#llx", (unsigned long long)size,
+                     (unsigned long long)lo, (unsigned long long)align, (unsigned long long)got,
+                     (unsigned long long)want);
+    }
+    size_t i = 0; /* in order, no overlap, as many as there should be */
+    uint64_t prev_last = 0;
+    for (region *r = region_first(&m->ri); r; r = region_next(&m->ri, r), i++) {
+        cr_assert(i == 0 || r->start > prev_last, "order at %#llx", (unsigned long long)r->start);
+        prev_last = r->last;
+    }
+    cr_assert_eq(i, b->n);
+}
+
+static uint32_t *big_order(uint64_t *s)
+{
+    uint32_t *v = malloc(BIG_SLOTS * sizeof *v);
+    cr_assert_not_null(v);
+    for (uint32_t i = 0; i < BIG_SLOTS; i++)
+        v[i] = i;
+    for (uint32_t i = BIG_SLOTS - 1; i > 0; i--) {
+        uint32_t j = (uint32_t)(rnd(s) % (i + 1)), t = v[i];
+        v[i] = v[j], v[j] = t;
+    }
+    return v;
+}
+
+Test(index, hundred_thousand_regions_in_random_order_keep_the_tree_exact, .timeout = 600)
+{
+    big_state *b = calloc(1, sizeof *b);
+    uint64_t s = 0x243f6a8885a308d3;
+    uint32_t *in = big_order(&s), *out = big_order(&s);
+    for (uint32_t k = 0; k < BIG_SLOTS; k++) {
+        uint32_t i = in[k];
+        b->len[i] = (uint8_t)(1 + rnd(&s) % 4);
+        OK(mmu_map(m, BIG_BASE + ((uint64_t)i << 14), (uint64_t)b->len[i] << 12, MMU_PROT_READ, NULL));
+        b->n++;
+        if (k % 20000 == 19999)
+            big_check(b, &s);
+    }
+    for (uint32_t k = 0; k < BIG_SLOTS; k++) {
+        uint32_t i = out[k];
+        if (k % 3 == 0 && b->len[i] > 1) { /* some go in two steps: a split first */
+            OK(mmu_unmap(m, BIG_BASE + ((uint64_t)i << 14), 0x1000));
+            OK(mmu_unmap(m, BIG_BASE + ((uint64_t)i << 14) + 0x1000, (uint64_t)(b->len[i] - 1) << 12));
+        } else {
+            OK(mmu_unmap(m, BIG_BASE + ((uint64_t)i << 14), (uint64_t)b->len[i] << 12));
+        }
+        b->len[i] = 0;
+        b->n--;
+        if (k % 20000 == 19999 || k == BIG_SLOTS - 10)
+            big_check(b, &s);
+    }
+    cr_assert_eq(m->ri.count, 0);
+    cr_assert_eq(m->ri.n_nodes, 0);
+    free(in);
+    free(out);
+    free(b);
+}
+
+/* every gap is one page and every 1 MiB boundary among the regions is
+ * mapped: an aligned search must skip the whole range (and not look at
+ * each gap), and the answer is the first boundary after the last region */
+Test(index, aligned_first_fit_skips_gaps_without_an_aligned_address)
+{
+    for (uint64_t i = 0; i < 20000; i++)
+        OK(mmu_map(m, BIG_BASE + i * 0x2000, 0x1000, MMU_PROT_READ, NULL));
+    uint64_t a = 0, end = BIG_BASE + 20000 * 0x2000 - 0x1000;
+    OK(mmu_find_free_space(m, 0x1000, BIG_BASE, 0, 1 << 20, &a));
+    cr_assert_eq(a, (end + (1 << 20) - 1) & ~((uint64_t)(1 << 20) - 1));
+    OK(mmu_find_free_space(m, 0x1000, BIG_BASE, 0, 0x1000, &a));
+    cr_assert_eq(a, BIG_BASE + 0x1000);
+    OK(mmu_find_free_space(m, 0x2000, BIG_BASE, 0, 0x1000, &a));
+    cr_assert_eq(a, end);
+    cr_assert_eq(mmu_find_free_space(m, 0x1000, BIG_BASE, end, 1 << 20, &a), MMU_ERR_NOSPACE);
+    OK(mmu_unmap(m, BIG_BASE + 1000 * 0x2000, 0x1000)); /* a free aligned page appears */
+    OK(mmu_find_free_space(m, 0x1000, BIG_BASE, 0, 0x2000, &a));
+    cr_assert_eq(a, BIG_BASE + 1000 * 0x2000);
 }
 
 /* ------------------------------------------------- page-table hashing */

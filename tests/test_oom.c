@@ -8,6 +8,7 @@
 #include "test_util.h"
 
 #include "alloc.h"
+#include "mmu_int.h" /* region_check */
 #include "model.c"
 
 /* failure points tried by this process (one per test: Criterion forks) */
@@ -311,6 +312,55 @@ Test(oom, snapshot_restore_after_unmap_all_fails_cleanly)
     mmu_unmap_all(m);
     OOM_LOOP(m, mmu_snapshot_restore(m, s), true);
     cr_assert_eq(mmu_digest(m), d);
+    mmu_snapshot_free(s);
+}
+
+/* Enough regions for a three-level B+-tree (height 3 needs 512), entered
+ * out of order: the inserts that split leaves and inner nodes take the
+ * nodes their call reserved before changing anything. */
+#define SPLIT_REGIONS 701u /* prime: i * 13 % 701 visits every slot */
+
+static void many_regions(bool oom)
+{
+    for (uint64_t i = 0; i < SPLIT_REGIONS; i++) {
+        uint64_t a = 0x100000 + (i * 13 % SPLIT_REGIONS) * 0x3000;
+        if (oom)
+            OOM_LOOP(m, mmu_map(m, a, 0x2000, MMU_PROT_READ, i % 3 ? NULL : "third"), true);
+        else
+            OK(mmu_map(m, a, 0x2000, MMU_PROT_READ, i % 3 ? NULL : "third"));
+    }
+}
+
+Test(oom, index_node_splits_fail_cleanly)
+{
+    many_regions(true);
+    cr_assert_null(region_check(&m->ri));
+    /* splits inside full leaves: protect and unmap a page in the middle */
+    for (uint64_t i = 0; i < 64; i++) {
+        uint64_t a = 0x100000 + (i * 37 % SPLIT_REGIONS) * 0x3000;
+        OOM_LOOP(m, mmu_protect(m, a + 0x1000, 0x1000, MMU_PROT_NONE), true);
+        OOM_LOOP(m, mmu_unmap(m, a + 0x1000, 0x1000), true);
+    }
+    cr_assert_null(region_check(&m->ri));
+}
+
+Test(oom, snapshot_restore_of_many_regions_fails_cleanly)
+{
+    mmu_snapshot *s;
+    many_regions(false);
+    OK(mmu_snapshot_save(m, &s));
+    uint64_t d = mmu_digest(m);
+    for (uint64_t i = 0; i < SPLIT_REGIONS; i += 2) /* half gone, the rest split */
+        OK(mmu_unmap(m, 0x100000 + i * 0x3000, 0x2000));
+    for (uint64_t i = 1; i < SPLIT_REGIONS; i += 2)
+        OK(mmu_protect(m, 0x100000 + i * 0x3000 + 0x1000, 0x1000, MMU_PROT_NONE));
+    OOM_LOOP(m, mmu_snapshot_restore(m, s), true);
+    cr_assert_eq(mmu_digest(m), d);
+    cr_assert_null(region_check(&m->ri));
+    mmu_unmap_all(m);
+    OOM_LOOP(m, mmu_snapshot_restore(m, s), true); /* a rebuild from nothing */
+    cr_assert_eq(mmu_digest(m), d);
+    cr_assert_null(region_check(&m->ri));
     mmu_snapshot_free(s);
 }
 
