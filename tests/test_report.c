@@ -9,12 +9,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 static char tmpdir[64];
 static char err_buf[1 << 16], out_buf[1 << 16];
@@ -37,27 +35,7 @@ TestSuite(report, .init = setup_dir, .fini = remove_dir, .timeout = 300);
 /* runs RUNNER with args; returns the exit status (-signal if it crashed) */
 static int run(const char *const *args)
 {
-    char out[128], err[128];
-    const char *argv[32] = { RUNNER };
-    int n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    snprintf(out, sizeof out, "%s/stdout", tmpdir);
-    snprintf(err, sizeof err, "%s/stderr", tmpdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    cr_assert_eq(posix_spawn(&pid, RUNNER, &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    slurp(out, out_buf, sizeof out_buf);
-    slurp(err, err_buf, sizeof err_buf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+    return spawn_capture(RUNNER, args, "/dev/null", tmpdir, out_buf, sizeof out_buf, err_buf, sizeof err_buf);
 }
 
 #define RUN(...) run((const char *const[]){ __VA_ARGS__, NULL })

@@ -8,14 +8,12 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 typedef struct result {
     int  status; /* exit status, or -signal if the runner crashed */
@@ -40,27 +38,7 @@ static const char *stdin_path = "/dev/null";
 static result *run(const char *const *args)
 {
     static result res;
-    char out[128], err[128];
-    const char *argv[64] = { RUNNER };
-    int n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    snprintf(out, sizeof out, "%s/stdout", tmpdir);
-    snprintf(err, sizeof err, "%s/stderr", tmpdir);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, stdin_path, O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    cr_assert_eq(posix_spawn(&pid, RUNNER, &fa, NULL, (char *const *)argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    res.status = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-    slurp(out, res.out, sizeof res.out);
-    slurp(err, res.err, sizeof res.err);
+    res.status = spawn_capture(RUNNER, args, stdin_path, tmpdir, res.out, sizeof res.out, res.err, sizeof res.err);
     return &res;
 }
 

@@ -90,8 +90,7 @@ void rpt_mapinfo(run_t *r, const char *title)
     free(buf);
 }
 
-/* 12345678 -> "12,345,678" */
-static const char *commas(uint64_t v, char *buf)
+const char *rpt_commas(uint64_t v, char buf[32])
 {
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), j = 0;
@@ -109,19 +108,19 @@ void rpt_stats(run_t *r, double secs)
     mmu_stats st;
     char a[32], b[32], c[32], d[32], e[32];
     mmu_get_stats(r->m, &st);
-    run_msg("instructions %s in %.3f s (%.1f M insn/s), %s system calls", commas(r->insns, a), secs,
-            secs > 0 ? (double)r->insns / secs / 1e6 : 0.0, commas(r->syscalls, b));
+    run_msg("instructions %s in %.3f s (%.1f M insn/s), %s system calls", rpt_commas(r->insns, a), secs,
+            secs > 0 ? (double)r->insns / secs / 1e6 : 0.0, rpt_commas(r->syscalls, b));
     /* the interpreter's TLB hits are inline and uncounted: misses per 1000
      * instructions say how well the TLB serves the program */
     run_msg("tlb          %s misses (%.3f per 1000 instructions), %s flushes, %s page walks, %s entries "
             "(%s resizes)",
-            commas(st.tlb_misses, a), r->insns ? 1000.0 * (double)st.tlb_misses / (double)r->insns : 0.0,
-            commas(st.tlb_flushes, b), commas(st.page_walks, c), commas(st.tlb_entries, d),
-            commas(st.tlb_resizes, e));
-    run_msg("faults       %s: %s paged in on demand (%s pages), %s signals delivered", commas(st.faults, a),
-            commas(r->demand_faults, b), commas(r->demand_pages, c), commas(r->signals, d));
-    run_msg("memory       %s regions, %s pages mapped, %s bytes of MMU metadata", commas(st.regions, a),
-            commas(st.pages_mapped, b), commas(st.meta_bytes, c));
+            rpt_commas(st.tlb_misses, a), r->insns ? 1000.0 * (double)st.tlb_misses / (double)r->insns : 0.0,
+            rpt_commas(st.tlb_flushes, b), rpt_commas(st.page_walks, c), rpt_commas(st.tlb_entries, d),
+            rpt_commas(st.tlb_resizes, e));
+    run_msg("faults       %s: %s paged in on demand (%s pages), %s signals delivered", rpt_commas(st.faults, a),
+            rpt_commas(r->demand_faults, b), rpt_commas(r->demand_pages, c), rpt_commas(r->signals, d));
+    run_msg("memory       %s regions, %s pages mapped, %s bytes of MMU metadata", rpt_commas(st.regions, a),
+            rpt_commas(st.pages_mapped, b), rpt_commas(st.meta_bytes, c));
 }
 
 /* ------------------------------------------------------------ stop reasons */

@@ -197,6 +197,8 @@ void rpt_fini(run_t *r);
 int  rpt_disasm(run_t *r, uint64_t addr, char *buf, size_t cap);
 void rpt_mapinfo(run_t *r, const char *title);
 void rpt_stats(run_t *r, double seconds);
+/* 12345678 -> "12,345,678" in buf, which it returns */
+const char *rpt_commas(uint64_t v, char buf[32]);
 int  rpt_exit(run_t *r, cpu_exit why);
 /* the signal a guest crash (an exit other than exit(2) or --count) means */
 int  rpt_crash_signal(run_t *r, cpu_exit why);

@@ -30,19 +30,6 @@ static const char *const kind_color[VIZ_KINDS] = {
     "#a04000", "#117a65", "#c0392b",
 };
 
-static const char *commas(uint64_t v, char *buf)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), j = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[j++] = ',';
-        buf[j++] = tmp[i];
-    }
-    buf[j] = '\0';
-    return buf;
-}
-
 /* a JSON string (also safe inside <script>: no "</") */
 static void json_str(FILE *f, const char *s)
 {
@@ -172,7 +159,7 @@ static void axis(FILE *f, uint64_t total, double y)
         uint64_t at = total / 4 * (uint64_t)i;
         fprintf(f, "<path d=\"M%.1f %.0fv5\" stroke=\"#888\"/><text x=\"%.1f\" y=\"%.0f\" class=\"t\" "
                    "text-anchor=\"%s\">%s</text>", tl_x(at, total), y, tl_x(at, total), y + 17,
-                i == 0 ? "start" : i == 4 ? "end" : "middle", commas(i == 4 ? total : at, b));
+                i == 0 ? "start" : i == 4 ? "end" : "middle", rpt_commas(i == 4 ? total : at, b));
     }
     fprintf(f, "<text x=\"%d\" y=\"%.0f\" class=\"t\" text-anchor=\"middle\">instructions executed</text>",
             TL_X + TL_W / 2, y + 32);
@@ -330,7 +317,7 @@ static void stats_table(FILE *f, run_t *r, double secs)
     fputs("<table id=\"stats\"><tr><th>figure</th><th>value</th></tr>\n", f);
     for (size_t i = 0; i < sizeof row / sizeof row[0]; i++)
         fprintf(f, "<tr><td>%s</td><td class=\"n\" id=\"st-%s\" data-v=\"%" PRIu64 "\">%s</td></tr>\n", row[i].name,
-                row[i].id, row[i].v, commas(row[i].v, a));
+                row[i].id, row[i].v, rpt_commas(row[i].v, a));
     fprintf(f, "<tr><td>TLB misses per 1,000 instructions</td><td class=\"n\">%.3f</td></tr>"
                "<tr><td>run time</td><td class=\"n\">%.3f s (%.1f M insn/s)</td></tr></table>\n",
             r->insns ? 1000.0 * (double)st.tlb_misses / (double)r->insns : 0.0, secs,
@@ -346,7 +333,7 @@ static void event_table(FILE *f, const viz *v)
     for (unsigned i = 0; i < n; i++) {
         const viz_event *e = &v->ev[i];
         fprintf(f, "<tr><td class=\"n\">%s</td><td>%s</td><td class=\"n\">0x%" PRIx64 "</td><td class=\"n\">%" PRIu64
-                   "</td><td class=\"n\">%" PRId64 "</td></tr>\n", commas(e->insn, a), kind_name[e->kind], e->addr,
+                   "</td><td class=\"n\">%" PRId64 "</td></tr>\n", rpt_commas(e->insn, a), kind_name[e->kind], e->addr,
                 e->len, e->ret);
     }
     fputs("</table></details>\n", f);
@@ -434,7 +421,7 @@ static void header(FILE *f, run_t *r, cpu_exit why, uint64_t total)
     else
         fputs("stopped by --count", f);
     fprintf(f, " after %s instructions \u00b7 state at the end of the run \u00b7 <span id=\"scriptstate\">"
-               "static (the script did not run)</span></p>\n", commas(total, a));
+               "static (the script did not run)</span></p>\n", rpt_commas(total, a));
 }
 
 void viz_html(FILE *f, run_t *r, const viz_leaves *l, cpu_exit why, double secs)
@@ -458,8 +445,8 @@ void viz_html(FILE *f, run_t *r, const viz_leaves *l, cpu_exit why, double secs)
     fputs("<div class=\"panel\" id=\"explain\">click a cell</div>\n", f);
     fprintf(f, "<h2>3. TLB</h2><p class=\"hint\">%s entries (its size at the end), %zu in use, one cell %s; colour: the "
                "access kinds that hit (blue read, orange read+write, green fetch), darker: filled more often (%s "
-               "fills). Hover a cell.</p>\n", commas(t.entries, a), t.n,
-            t.per_cell > 1 ? "per group of slots" : "per slot", commas(t.fills, b));
+               "fills). Hover a cell.</p>\n", rpt_commas(t.entries, a), t.n,
+            t.per_cell > 1 ? "per group of slots" : "per slot", rpt_commas(t.fills, b));
     tlb_svg(f, &t);
     fputs("<div class=\"panel\" id=\"tlbhover\">hover a cell</div>\n<p class=\"hint\">TLB misses per 1,000 "
           "instructions over the run: misses rather than a hit rate, because every miss is counted but the inline TLB hit need not count itself.</p>\n", f);
@@ -475,7 +462,7 @@ void viz_html(FILE *f, run_t *r, const viz_leaves *l, cpu_exit why, double secs)
     fprintf(f, "<p class=\"hint\">How this file stays small: a sample every %s instructions (it started at %s and "
                "doubles, merging neighbours, whenever %d samples are full: %u now); the first %d events are kept one by "
                "one (%u here), all of them are counted per sample; at most %d explained pages, %d TLB cells.</p>\n",
-            commas(v->k, a), commas(VIZ_K0, b), VIZ_SAMPLES, v->n, VIZ_EVENTS, v->n_ev, MAX_EXPLAINED, MAX_TLB_CELLS);
+            rpt_commas(v->k, a), rpt_commas(VIZ_K0, b), VIZ_SAMPLES, v->n, VIZ_EVENTS, v->n_ev, MAX_EXPLAINED, MAX_TLB_CELLS);
     data_block(f, r, l, &t, total);
     fprintf(f, "<script>%s</script>\n</body></html>\n", script);
     free(t.slot);
