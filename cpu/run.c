@@ -68,7 +68,7 @@ static void record_fault(cpu_t *c, uint64_t rip, mmu_err err, uint64_t addr, uns
 
 dinsn *exec_fault(cpu_t *c, const dinsn *d, mmu_err err, uint64_t addr, unsigned size)
 {
-    if (UNLIKELY(err == MMU_ERR_NOMEM)) { /* a snapshot's copy of the page: the host's failure */
+    if (UNLIKELY(err == MMU_ERR_NOMEM)) { /* a snapshot's copy or a page-table leaf: the host's failure */
         c->run_err = err;
         return exec_exit(c, d->addr, CPU_EXIT_EXCEPTION);
     }
@@ -78,6 +78,11 @@ dinsn *exec_fault(cpu_t *c, const dinsn *d, mmu_err err, uint64_t addr, unsigned
 
 void exec_fetch_fault(cpu_t *c, uint64_t addr, unsigned size, mmu_err err)
 {
+    if (UNLIKELY(err == MMU_ERR_NOMEM)) { /* a page-table leaf for the page: the host's failure */
+        c->run_err = err;
+        exec_exit(c, addr, CPU_EXIT_EXCEPTION);
+        return;
+    }
     record_fault(c, addr, err, addr, size);
 }
 

@@ -80,7 +80,8 @@ typedef struct cpu_fault {
  * goes to *out_exit (may be NULL). Like uc_emu_start, a fault or invalid
  * instruction is an exit reason, not an error.
  * Errors: MMU_ERR_ARG (c NULL, or called from inside a hook of a running
- * cpu_run), MMU_ERR_NOMEM (decoding ran out of memory, or a guest store did:
+ * cpu_run), MMU_ERR_NOMEM (decoding ran out of memory, or a guest store or
+ * fetch did: a page touched for the first time needs a page-table leaf, and
  * the first write to a page while a snapshot is attached copies the page;
  * RIP is left at the instruction, which did not complete, so running again
  * retries it). *out_exit is untouched on error. */

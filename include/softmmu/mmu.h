@@ -56,8 +56,10 @@ typedef enum mmu_err {
     MMU_OK = 0,
     /* host allocation failed: mmu_open, map*, unmap (a split needs a node),
      * protect, set_label, hook_add, pattern_compile, snapshot_*, search*;
-     * while a snapshot is attached, every writing call (write, write_ptr,
-     * write_string, store*, unmap, protect) may need a copy of a page */
+     * every writing call (write, write_ptr, write_string, store*) and fetch
+     * may need a page-table leaf for a page touched for the first time (the
+     * table fills on demand), and while a snapshot is attached every writing
+     * call (also unmap, protect) may need a copy of a page */
     MMU_ERR_NOMEM,
     /* bad argument: NULL handle/buffer, zero size where not allowed,
      * misaligned address or size, range wrapping past 2^64, perms > 7, bad
@@ -228,8 +230,9 @@ MMU_API mmu_err mmu_read(mmu_t *m, uint64_t addr, void *dst, size_t size);
 /* Copies size bytes from src to addr, ignoring protections; all-or-nothing.
  * Keeps decoded-code caches coherent (see mmu_code_generation).
  * Errors: MMU_ERR_ARG, MMU_ERR_WRITE_UNMAPPED (nothing written),
- * MMU_ERR_NOMEM (while a snapshot is attached, the first write to a page
- * copies it first; nothing written). */
+ * MMU_ERR_NOMEM (a page written for the first time needs a page-table
+ * leaf, or while a snapshot is attached the first write to a page copies it
+ * first; nothing written). */
 MMU_API mmu_err mmu_write(mmu_t *m, uint64_t addr, const void *src, size_t size);
 
 /* Reads a size-byte integer (1, 2, 4, 8; 0 = config ptr_size) in the
@@ -374,7 +377,9 @@ MMU_API mmu_err mmu_store(mmu_t *m, uint64_t addr, const void *src, size_t size)
 
 /* Reads instruction bytes; needs MMU_PROT_EXEC on every page, and marks the
  * pages as holding code (see mmu_code_generation).
- * Errors: MMU_ERR_FETCH_UNMAPPED, MMU_ERR_FETCH_PROT, MMU_ERR_ARG. */
+ * Errors: MMU_ERR_FETCH_UNMAPPED, MMU_ERR_FETCH_PROT, MMU_ERR_ARG,
+ * MMU_ERR_NOMEM (marking a page first fetched needs a page-table leaf),
+ * MMU_ERR_CANCELLED (a fetch hook cancelled it). */
 MMU_API mmu_err mmu_fetch(mmu_t *m, uint64_t addr, void *dst, size_t size);
 
 /* A counter that changes whenever memory read by mmu_fetch may have changed:
