@@ -206,7 +206,9 @@ static void meta_row(const map_ctx *c, const char *cnt, uint32_t n, uint64_t met
         return;
     mmu_stats s;
     mmu_get_stats(c->m, &s);
-    bench_row r = { .name = name, .unit = "B", .base_what = "RSS", .peer = NAN, .goal = GOAL_ABS_LE, .target = 96 };
+    /* the target is per region at a million; a handful of regions carry the fixed costs */
+    bench_row r = { .name = name, .unit = "B", .base_what = "RSS", .peer = NAN,
+                    .goal = n >= 1000000 ? GOAL_ABS_LE : GOAL_NONE, .target = 96 };
     snprintf(r.desc, sizeof r.desc, "metadata per region among %s regions", cnt);
     r.ours = (double)(s.meta_bytes - meta0) / n;
     r.base = (double)rss_growth / n;
