@@ -323,8 +323,8 @@ Test(gdb, monitor_tlb_and_stats)
 {
     START(TARGET);
     GDB_RUN("break peek", "continue", "monitor tlb", "monitor stats", "kill");
-    HAS("entries in use;");
-    HAS("% hits)");
+    HAS(" entries in use (");
+    HAS(" per 1000 instructions), ");
     HAS("slot ");
     HAS("cpu: ");
     HAS(" instructions, ");
