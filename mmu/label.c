@@ -8,7 +8,11 @@ struct label *label_new(const char *s, const char *dflt)
 {
     if (!s || !*s)
         s = dflt;
-    size_t len = strlen(s);
+    return label_new_n(s, strlen(s));
+}
+
+struct label *label_new_n(const char *s, size_t len)
+{
     if (len > UINT32_MAX)
         return NULL;
     struct label *l = sm_malloc(sizeof *l + len + 1);
@@ -17,7 +21,8 @@ struct label *label_new(const char *s, const char *dflt)
     l->refs = 1;
     l->users = 0;
     l->len = (uint32_t)len;
-    memcpy(l->s, s, len + 1);
+    memcpy(l->s, s, len);
+    l->s[len] = '\0';
     return l;
 }
 

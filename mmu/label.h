@@ -4,6 +4,7 @@
 #ifndef SOFTMMU_LABEL_H
 #define SOFTMMU_LABEL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* immutable once made; shared by the regions a split makes */
@@ -15,6 +16,7 @@ struct label {
 };
 
 struct label *label_new(const char *s, const char *dflt); /* NULL on NOMEM */
+struct label *label_new_n(const char *s, size_t len);     /* s need not end in a NUL */
 struct label *label_ref(struct label *l);
 void   label_unref(struct label *l);
 

@@ -334,14 +334,7 @@ static mmu_err slurp(FILE *f, uint8_t **out, size_t *out_len)
 
 static struct label *label_of(const frec *fr)
 {
-    struct label *l = sm_malloc(sizeof *l + fr->len + 1);
-    if (!l)
-        return NULL;
-    l->refs = 1;
-    l->len = fr->len;
-    memcpy(l->s, fr->label, fr->len);
-    l->s[fr->len] = 0;
-    return l;
+    return label_new_n((const char *)fr->label, fr->len);
 }
 
 static mmu_err build_regions(mmu_snapshot *s, reader *r, uint64_t n)

@@ -20,6 +20,7 @@ fi
 skip() {
     case $1 in
     test_map) echo '--filter=!(@(scale|hostmem)/*)' ;;
+    test_snapshot) echo '--filter=!(huge/*)' ;;
     esac
 }
 bad=0
