@@ -93,6 +93,19 @@ static uint64_t sum_attr(const char *marker, const char *attr)
     return sum;
 }
 
+
+/* the number with thousands commas at p ("12,345" -> 12345) */
+static uint64_t number_at(const char *p)
+{
+    char digits[32];
+    int n = 0;
+    for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
+        if (*p != ',' && n < 31)
+            digits[n++] = *p;
+    digits[n] = '\0';
+    return strtoull(digits, NULL, 10);
+}
+
 /* the number --stats printed after label, e.g. stat_after("faults ") */
 static uint64_t stat_after(const char *label)
 {
@@ -101,13 +114,7 @@ static uint64_t stat_after(const char *label)
     p += strlen(label);
     while (*p == ' ')
         p++;
-    char digits[32];
-    int n = 0;
-    for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
-        if (*p != ',' && n < 31)
-            digits[n++] = *p;
-    digits[n] = '\0';
-    return strtoull(digits, NULL, 10);
+    return number_at(p);
 }
 
 /* the number just before label in --stats output ("20 regions") */
@@ -119,13 +126,7 @@ static uint64_t stat_before(const char *label)
         p--;
     while (p > err_buf && ((p[-1] >= '0' && p[-1] <= '9') || p[-1] == ','))
         p--;
-    char digits[32];
-    int n = 0;
-    for (; (*p >= '0' && *p <= '9') || *p == ','; p++)
-        if (*p != ',' && n < 31)
-            digits[n++] = *p;
-    digits[n] = '\0';
-    return strtoull(digits, NULL, 10);
+    return number_at(p);
 }
 
 /* the data-total of the timeline lane named kind */
