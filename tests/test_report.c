@@ -93,7 +93,6 @@ static uint64_t sum_attr(const char *marker, const char *attr)
     return sum;
 }
 
-
 /* the number with thousands commas at p ("12,345" -> 12345) */
 static uint64_t number_at(const char *p)
 {
